@@ -1,0 +1,196 @@
+//! What the edge asks of one user's record, and what comes back.
+//!
+//! Commands and outcomes are serialisable because on Cloudflare they cross from the
+//! Worker into the user's Durable Object; [`apply`] is the one function every
+//! adapter runs inside its atomic section.
+
+use serde::{Deserialize, Serialize};
+
+use crate::env::Env;
+use crate::error::CoreError;
+use crate::ids::UserId;
+use crate::ops;
+use crate::policy::Method;
+use crate::seal::MasterKey;
+use crate::tenant::Tenant;
+use crate::user::{Factor, UserRecord};
+
+/// A request to run against one user's record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRequest {
+    pub command: UserCommand,
+    /// The caller presented a valid `mfa_token` of this user, at most 600 s old.
+    #[serde(default)]
+    pub step_up: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum UserCommand {
+    ListFactors,
+    /// Start a TOTP enrollment; `account` labels it in the authenticator app.
+    EnrollTotp {
+        name: Option<String>,
+        account: String,
+    },
+    Confirm {
+        enrollment_id: String,
+        code: String,
+    },
+    DeleteFactor {
+        factor_id: String,
+    },
+    Challenge {
+        factor_id: Option<String>,
+        method: Option<Method>,
+    },
+    /// A code against a challenge, or (TOTP only) against every factor of `method`.
+    VerifyCode {
+        challenge_id: Option<String>,
+        method: Option<Method>,
+        code: String,
+    },
+    RedeemBackupCode {
+        code: String,
+    },
+    RegenerateBackupCodes,
+    /// Admin: the user's MFA status.
+    Status,
+    /// Admin: forget every factor, code and pending operation.
+    Reset,
+}
+
+/// A factor as clients see it: never its secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorView {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub name: String,
+    pub created_at: u64,
+    pub last_used_at: Option<u64>,
+}
+
+impl From<&Factor> for FactorView {
+    fn from(f: &Factor) -> Self {
+        FactorView {
+            id: f.id.clone(),
+            method: f.kind.method(),
+            name: f.name.clone(),
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+        }
+    }
+}
+
+/// A successful second factor, for the edge to turn into an `mfa_token`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verified {
+    pub method: Method,
+    pub factor_id: Option<String>,
+    pub auth_time: u64,
+    /// Unused backup codes left, after a backup-code redemption.
+    pub remaining: Option<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserStatus {
+    pub enrolled: bool,
+    pub factors: Vec<FactorView>,
+    pub backup_codes_remaining: usize,
+    pub first_seen: Option<u64>,
+    pub last_mfa_at: Option<u64>,
+    pub locked_until: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Factors {
+        factors: Vec<FactorView>,
+        backup_codes_remaining: usize,
+    },
+    TotpEnrollment {
+        enrollment_id: String,
+        secret: String,
+        otpauth_uri: String,
+        expires_at: u64,
+    },
+    Confirmed {
+        factor: FactorView,
+        backup_codes: Option<Vec<String>>,
+    },
+    Deleted,
+    Challenge {
+        challenge_id: String,
+        method: Method,
+        expires_at: u64,
+    },
+    Verified(Verified),
+    BackupCodes {
+        codes: Vec<String>,
+    },
+    Status(UserStatus),
+    Reset,
+}
+
+/// Runs `request` on `record`. On a refusal the record is left exactly as it was,
+/// except that a failed verification is counted.
+pub fn execute(
+    record: &mut UserRecord,
+    tenant: &Tenant,
+    master: &MasterKey,
+    user: &UserId,
+    request: UserRequest,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    let before = record.clone();
+    record.prune(env.now);
+    record.first_seen.get_or_insert(env.now);
+    let ctx = ops::Ctx {
+        tenant,
+        master,
+        user,
+    };
+    let result = ops::run(record, &ctx, request, env);
+    if let Err(error) = &result {
+        *record = before;
+        if error.counts_as_failure() {
+            record.failures.record(&tenant.policy.lockout, env.now);
+        }
+    }
+    result
+}
+
+/// What an adapter does with the result of [`apply`].
+#[derive(Debug)]
+pub struct Applied {
+    /// The record to store, if it changed.
+    pub store: Option<String>,
+    pub reply: Result<Outcome, CoreError>,
+}
+
+/// [`execute`] over the stored JSON form of the record, as adapters hold it.
+/// A record that does not parse is an internal error and is left untouched.
+pub fn apply(
+    stored: Option<&str>,
+    tenant: &Tenant,
+    master: &MasterKey,
+    user: &UserId,
+    request: UserRequest,
+    env: &mut Env<'_>,
+) -> Applied {
+    let mut record = match stored.map(serde_json::from_str::<UserRecord>).transpose() {
+        Ok(record) => record.unwrap_or_default(),
+        Err(e) => {
+            return Applied {
+                store: None,
+                reply: Err(CoreError::Internal(format!("stored user record: {e}"))),
+            };
+        }
+    };
+    let reply = execute(&mut record, tenant, master, user, request, env);
+    let json = serde_json::to_string(&record).ok();
+    let store = json.filter(|new| stored != Some(new.as_str()));
+    Applied { store, reply }
+}

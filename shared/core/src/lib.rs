@@ -1,0 +1,24 @@
+//! The edge-mfa state machine.
+//!
+//! Every operation is a function of a user's record, the tenant, an input, the
+//! current time and a random source — no clock reads, no storage, no network.
+//! Runtime adapters load the record, call [`apply`] atomically (inside a Durable
+//! Object, or a database transaction), persist what it returns and answer.
+
+pub mod backup_codes;
+pub mod command;
+pub mod env;
+mod error;
+pub mod ids;
+pub mod lockout;
+mod ops;
+pub mod policy;
+pub mod seal;
+pub mod tenant;
+pub mod user;
+
+pub use command::{
+    Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, apply, execute,
+};
+pub use env::{Env, Random};
+pub use error::CoreError;

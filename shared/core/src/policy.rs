@@ -1,0 +1,379 @@
+//! The tenant's MFA policy (API.md "Policy object"). Defaults are the safe ones.
+//!
+//! Wire shape and stored shape are the same struct: every field has a default, so
+//! a tenant may send a partial object, and `deny_unknown_fields` catches typos
+//! (`"mdoe": "off"` must not silently leave MFA required... or worse, not).
+
+use edge_mfa_otp::{Algorithm, Digits, Totp};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Off,
+    Optional,
+    #[default]
+    Required,
+    Adaptive,
+}
+
+/// A kind of second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    Totp,
+    Webauthn,
+    Email,
+    Sms,
+    BackupCode,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Totp => "totp",
+            Method::Webauthn => "webauthn",
+            Method::Email => "email",
+            Method::Sms => "sms",
+            Method::BackupCode => "backup_code",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Policy {
+    pub mode: Mode,
+    pub allowed_methods: Vec<Method>,
+    pub default_method: Method,
+    pub grace_period_days: u32,
+    pub remember_device: RememberDevice,
+    pub backup_codes: BackupCodesPolicy,
+    pub totp: TotpPolicy,
+    pub webauthn: WebauthnPolicy,
+    pub groups: Groups,
+    pub adaptive: Adaptive,
+    pub lockout: Lockout,
+    pub delivery: Delivery,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            mode: Mode::Required,
+            allowed_methods: vec![Method::Totp, Method::Webauthn, Method::BackupCode],
+            default_method: Method::Totp,
+            grace_period_days: 0,
+            remember_device: RememberDevice::default(),
+            backup_codes: BackupCodesPolicy::default(),
+            totp: TotpPolicy::default(),
+            webauthn: WebauthnPolicy::default(),
+            groups: Groups::default(),
+            adaptive: Adaptive::default(),
+            lockout: Lockout::default(),
+            delivery: Delivery::default(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RememberDevice {
+    pub enabled: bool,
+    pub days: u32,
+}
+
+impl Default for RememberDevice {
+    fn default() -> Self {
+        RememberDevice {
+            enabled: true,
+            days: 30,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackupCodesPolicy {
+    pub enabled: bool,
+    pub count: u8,
+}
+
+impl Default for BackupCodesPolicy {
+    fn default() -> Self {
+        BackupCodesPolicy {
+            enabled: true,
+            count: 10,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TotpPolicy {
+    pub digits: Digits,
+    pub algorithm: Algorithm,
+    pub period: u64,
+    pub skew: u8,
+}
+
+impl Default for TotpPolicy {
+    fn default() -> Self {
+        TotpPolicy {
+            digits: Digits::Six,
+            algorithm: Algorithm::Sha1,
+            period: 30,
+            skew: 1,
+        }
+    }
+}
+
+impl TotpPolicy {
+    pub fn totp(&self) -> Totp {
+        Totp {
+            algorithm: self.algorithm,
+            digits: self.digits,
+            period: self.period,
+            skew: self.skew,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebauthnPolicy {
+    /// `required` | `preferred` | `discouraged` (WebAuthn §5.8.6).
+    pub user_verification: String,
+    /// `none` | `indirect` | `direct` | `enterprise` (WebAuthn §5.4.7).
+    pub attestation: String,
+    /// COSE algorithm identifiers in preference order.
+    pub algorithms: Vec<i64>,
+}
+
+impl Default for WebauthnPolicy {
+    fn default() -> Self {
+        WebauthnPolicy {
+            user_verification: "preferred".into(),
+            attestation: "none".into(),
+            algorithms: vec![-7],
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Groups {
+    pub require: Vec<String>,
+    pub exempt: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Adaptive {
+    pub trusted_networks: Vec<String>,
+    pub challenge_new_device: bool,
+    pub challenge_new_country: bool,
+    pub deny_countries: Vec<String>,
+}
+
+impl Default for Adaptive {
+    fn default() -> Self {
+        Adaptive {
+            trusted_networks: Vec::new(),
+            challenge_new_device: true,
+            challenge_new_country: true,
+            deny_countries: Vec::new(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Lockout {
+    pub max_failures: u32,
+    pub window_seconds: u64,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout {
+            max_failures: 5,
+            window_seconds: 900,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Delivery {
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+}
+
+impl Policy {
+    /// Range and consistency checks; the message names the offending field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.allowed_methods.is_empty() {
+            return Err("allowed_methods must not be empty".into());
+        }
+        if !self.allowed_methods.contains(&self.default_method) {
+            return Err("default_method must be one of allowed_methods".into());
+        }
+        if self.grace_period_days > 365 {
+            return Err("grace_period_days must be 0-365".into());
+        }
+        if !(1..=365).contains(&self.remember_device.days) {
+            return Err("remember_device.days must be 1-365".into());
+        }
+        if !(4..=20).contains(&self.backup_codes.count) {
+            return Err("backup_codes.count must be 4-20".into());
+        }
+        if !matches!(self.totp.period, 30 | 60) {
+            return Err("totp.period must be 30 or 60".into());
+        }
+        if self.totp.skew > 2 {
+            return Err("totp.skew must be 0-2".into());
+        }
+        if !matches!(
+            self.webauthn.user_verification.as_str(),
+            "required" | "preferred" | "discouraged"
+        ) {
+            return Err(
+                "webauthn.user_verification must be required, preferred or discouraged".into(),
+            );
+        }
+        if !matches!(
+            self.webauthn.attestation.as_str(),
+            "none" | "indirect" | "direct" | "enterprise"
+        ) {
+            return Err("webauthn.attestation must be none, indirect, direct or enterprise".into());
+        }
+        if self.webauthn.algorithms.is_empty()
+            || self
+                .webauthn
+                .algorithms
+                .iter()
+                .any(|a| ![-7, -8, -257].contains(a))
+        {
+            return Err("webauthn.algorithms must be a non-empty list of -7 (ES256), -8 (EdDSA), -257 (RS256)".into());
+        }
+        for cidr in &self.adaptive.trusted_networks {
+            if !is_cidr(cidr) {
+                return Err(format!(
+                    "adaptive.trusted_networks: {cidr:?} is not an IPv4 or IPv6 CIDR"
+                ));
+            }
+        }
+        for country in &self.adaptive.deny_countries {
+            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(format!(
+                    "adaptive.deny_countries: {country:?} is not an ISO 3166-1 alpha-2 code"
+                ));
+            }
+        }
+        if self.lockout.max_failures == 0 || self.lockout.max_failures > 100 {
+            return Err("lockout.max_failures must be 1-100".into());
+        }
+        if !(60..=86_400).contains(&self.lockout.window_seconds) {
+            return Err("lockout.window_seconds must be 60-86400".into());
+        }
+        if let Some(url) = &self.delivery.webhook_url
+            && !url.starts_with("https://")
+            && !url.starts_with("http://localhost")
+            && !url.starts_with("http://127.0.0.1")
+        {
+            return Err("delivery.webhook_url must be https".into());
+        }
+        Ok(())
+    }
+}
+
+fn is_cidr(s: &str) -> bool {
+    let Some((addr, prefix)) = s.split_once('/') else {
+        return false;
+    };
+    let Ok(prefix) = prefix.parse::<u8>() else {
+        return false;
+    };
+    match addr.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(_)) => prefix <= 32,
+        Ok(std::net::IpAddr::V6(_)) => prefix <= 128,
+        Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_safe_ones() {
+        let p = Policy::default();
+        assert_eq!(p.mode, Mode::Required);
+        assert_eq!(
+            p.totp,
+            TotpPolicy {
+                digits: Digits::Six,
+                algorithm: Algorithm::Sha1,
+                period: 30,
+                skew: 1
+            }
+        );
+        assert_eq!(p.backup_codes.count, 10);
+        assert_eq!(p.remember_device.days, 30);
+        assert_eq!(
+            p.lockout,
+            Lockout {
+                max_failures: 5,
+                window_seconds: 900
+            }
+        );
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn partial_objects_fill_defaults_and_typos_are_refused() {
+        let p: Policy = serde_json::from_str(r#"{"mode":"optional","totp":{"digits":8}}"#).unwrap();
+        assert_eq!(p.mode, Mode::Optional);
+        assert_eq!(p.totp.digits, Digits::Eight);
+        assert_eq!(p.totp.period, 30);
+        assert!(serde_json::from_str::<Policy>(r#"{"mdoe":"off"}"#).is_err());
+        assert!(serde_json::from_str::<Policy>(r#"{"totp":{"digits":7}}"#).is_err());
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        let cases: Vec<(&str, &str)> = vec![
+            (r#"{"grace_period_days":366}"#, "grace_period_days"),
+            (r#"{"backup_codes":{"count":3}}"#, "backup_codes.count"),
+            (r#"{"backup_codes":{"count":21}}"#, "backup_codes.count"),
+            (r#"{"totp":{"period":45}}"#, "totp.period"),
+            (r#"{"totp":{"skew":3}}"#, "totp.skew"),
+            (r#"{"remember_device":{"days":0}}"#, "remember_device.days"),
+            (
+                r#"{"adaptive":{"trusted_networks":["10.0.0.0/33"]}}"#,
+                "trusted_networks",
+            ),
+            (
+                r#"{"adaptive":{"trusted_networks":["::1/129"]}}"#,
+                "trusted_networks",
+            ),
+            (
+                r#"{"adaptive":{"deny_countries":["usa"]}}"#,
+                "deny_countries",
+            ),
+            (r#"{"default_method":"sms"}"#, "default_method"),
+            (r#"{"lockout":{"max_failures":0}}"#, "lockout.max_failures"),
+        ];
+        for (json, field) in cases {
+            let p: Policy = serde_json::from_str(json).unwrap();
+            let err = p.validate().unwrap_err();
+            assert!(err.contains(field), "{json}: {err}");
+        }
+        let ok: Policy = serde_json::from_str(
+            r#"{"adaptive":{"trusted_networks":["10.0.0.0/8","2001:db8::/32"]}}"#,
+        )
+        .unwrap();
+        assert!(ok.validate().is_ok());
+    }
+}

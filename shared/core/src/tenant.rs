@@ -1,0 +1,341 @@
+//! A tenant: its relying-party identity, its policy, and its keys.
+//!
+//! Secrets at rest: the admin key is kept only as a SHA-256 hash (it is 256 random
+//! bits, so a slow hash adds nothing); the ticket secret, the backup-code pepper and
+//! the token-signing key are sealed under the master key, each bound to this tenant.
+
+use edge_mfa_jose::{Jwk, JwkSet, TokenSigner};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::env::Env;
+use crate::error::CoreError;
+use crate::ids::TenantId;
+use crate::policy::Policy;
+use crate::seal::{MasterKey, Sealed};
+
+const MAX_ORIGINS: usize = 20;
+const MAX_NAME_CHARS: usize = 100;
+
+/// `POST /v1/tenants`, as sent.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTenant {
+    pub id: TenantId,
+    pub name: String,
+    pub rp_id: String,
+    pub origins: Vec<String>,
+    #[serde(default)]
+    pub policy: Option<Policy>,
+}
+
+/// What the operator sees once, at creation. `Debug` hides both secrets.
+#[derive(Clone, Serialize)]
+pub struct TenantCredentials {
+    pub id: TenantId,
+    pub admin_key: String,
+    pub ticket_secret: String,
+}
+
+impl std::fmt::Debug for TenantCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantCredentials")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A published token-signing key: the public JWK in clear, the private scalar sealed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKey {
+    pub jwk: Jwk,
+    sealed: Sealed,
+    pub created_at: u64,
+}
+
+/// The stored tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub rp_id: String,
+    pub origins: Vec<String>,
+    pub policy: Policy,
+    pub created_at: u64,
+    admin_key_sha256: String,
+    ticket_secret: Sealed,
+    backup_code_pepper: Sealed,
+    /// The first key signs; all are published, so a rotated-out key keeps
+    /// verifying tokens it signed until they expire.
+    signing_keys: Vec<SigningKey>,
+}
+
+impl Tenant {
+    /// Validates `new`, creates every key, and returns the tenant with the
+    /// credentials to hand to the operator once.
+    pub fn create(
+        new: NewTenant,
+        master: &MasterKey,
+        env: &mut Env<'_>,
+    ) -> Result<(Tenant, TenantCredentials), CoreError> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+            return Err(invalid(format!(
+                "name must be 1-{MAX_NAME_CHARS} characters"
+            )));
+        }
+        validate_rp_id(&new.rp_id)?;
+        if new.origins.is_empty() || new.origins.len() > MAX_ORIGINS {
+            return Err(invalid(format!(
+                "origins must list 1-{MAX_ORIGINS} origins"
+            )));
+        }
+        for origin in &new.origins {
+            validate_origin(origin, &new.rp_id)?;
+        }
+        let policy = new.policy.unwrap_or_default();
+        policy.validate().map_err(invalid)?;
+
+        let id = new.id;
+        let admin_key = format!("ak_{}", edge_mfa_jose::b64url_encode(&env.bytes::<32>()));
+        let ticket_secret = edge_mfa_jose::b64url_encode(&env.bytes::<32>());
+        let pepper = env.bytes::<32>();
+        let signing_key = new_signing_key(&id, master, env);
+        let tenant = Tenant {
+            admin_key_sha256: sha256_b64(admin_key.as_bytes()),
+            ticket_secret: master.seal(
+                &context("ticket-secret", &id),
+                ticket_secret.as_bytes(),
+                env,
+            ),
+            backup_code_pepper: master.seal(&context("backup-code-pepper", &id), &pepper, env),
+            signing_keys: vec![signing_key],
+            id: id.clone(),
+            name,
+            rp_id: new.rp_id,
+            origins: new.origins,
+            policy,
+            created_at: env.now,
+        };
+        Ok((
+            tenant,
+            TenantCredentials {
+                id,
+                admin_key,
+                ticket_secret,
+            },
+        ))
+    }
+
+    /// Constant-time check of a presented admin key.
+    pub fn admin_key_matches(&self, presented: &str) -> bool {
+        let presented = sha256_b64(presented.as_bytes());
+        bool::from(presented.as_bytes().ct_eq(self.admin_key_sha256.as_bytes()))
+    }
+
+    /// The HS256 key of tickets: the bytes of the `ticket_secret` string, as JWT
+    /// libraries use a string secret.
+    pub fn ticket_secret(&self, master: &MasterKey) -> Result<Vec<u8>, CoreError> {
+        master
+            .open(&context("ticket-secret", &self.id), &self.ticket_secret)
+            .map_err(|_| CoreError::Internal("ticket secret does not open".into()))
+    }
+
+    pub fn backup_code_pepper(&self, master: &MasterKey) -> Result<Vec<u8>, CoreError> {
+        master
+            .open(
+                &context("backup-code-pepper", &self.id),
+                &self.backup_code_pepper,
+            )
+            .map_err(|_| CoreError::Internal("backup-code pepper does not open".into()))
+    }
+
+    /// The current signing key.
+    pub fn signer(&self, master: &MasterKey) -> Result<TokenSigner, CoreError> {
+        let key = self
+            .signing_keys
+            .first()
+            .ok_or_else(|| CoreError::Internal("tenant has no signing key".into()))?;
+        let scalar = master
+            .open(&signing_context(&self.id, &key.jwk.kid), &key.sealed)
+            .map_err(|_| CoreError::Internal("signing key does not open".into()))?;
+        TokenSigner::from_secret_bytes(&scalar)
+            .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
+    }
+
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: self.signing_keys.iter().map(|k| k.jwk.clone()).collect(),
+        }
+    }
+
+    /// Whether `origin` is exactly one of the tenant's origins (CORS, WebAuthn).
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+    }
+}
+
+fn new_signing_key(id: &TenantId, master: &MasterKey, env: &mut Env<'_>) -> SigningKey {
+    // A random 32-byte string is a valid P-256 scalar except with probability ~2^-32.
+    loop {
+        let scalar = env.bytes::<32>();
+        if let Some(signer) = TokenSigner::from_secret_bytes(&scalar) {
+            let jwk = signer.jwk().clone();
+            let sealed = master.seal(&signing_context(id, &jwk.kid), &scalar, env);
+            return SigningKey {
+                jwk,
+                sealed,
+                created_at: env.now,
+            };
+        }
+    }
+}
+
+fn context(purpose: &str, id: &TenantId) -> String {
+    format!("{purpose}|{id}")
+}
+
+fn signing_context(id: &TenantId, kid: &str) -> String {
+    format!("signing-key|{id}|{kid}")
+}
+
+fn sha256_b64(bytes: &[u8]) -> String {
+    edge_mfa_jose::b64url_encode(&Sha256::digest(bytes))
+}
+
+fn invalid(message: impl Into<String>) -> CoreError {
+    CoreError::InvalidRequest(message.into())
+}
+
+/// A WebAuthn RP ID is a domain (WebAuthn §5.1.2 "RP ID"): lowercase labels, no
+/// scheme, port or path.
+fn validate_rp_id(rp_id: &str) -> Result<(), CoreError> {
+    let ok = !rp_id.is_empty()
+        && rp_id.len() <= 253
+        && rp_id.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "rp_id must be a lowercase domain name such as app.example.com",
+        ))
+    }
+}
+
+/// An origin is `scheme://host[:port]`: https, or http for localhost only (a
+/// secure context, as WebAuthn requires). Its host must be the RP ID or below it.
+fn validate_origin(origin: &str, rp_id: &str) -> Result<(), CoreError> {
+    let bad = || {
+        invalid(format!(
+            "origin {origin:?} must be https://host[:port] within rp_id {rp_id:?}"
+        ))
+    };
+    let (scheme, rest) = origin.split_once("://").ok_or_else(bad)?;
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            (h, Some(p))
+        }
+        Some(_) => return Err(bad()),
+        None => (rest, None),
+    };
+    if port.is_some_and(|p| p.parse::<u16>().is_err()) || validate_rp_id(host).is_err() {
+        return Err(bad());
+    }
+    let secure = scheme == "https"
+        || (scheme == "http" && (host == "localhost" || host.ends_with(".localhost")));
+    let within = host == rp_id || host.ends_with(&format!(".{rp_id}"));
+    if secure && within { Ok(()) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::env::SeededRandom;
+
+    fn new_tenant(origins: &[&str], rp_id: &str) -> NewTenant {
+        NewTenant {
+            id: TenantId::try_from("acme".to_string()).unwrap(),
+            name: "ACME".into(),
+            rp_id: rp_id.into(),
+            origins: origins.iter().map(|s| s.to_string()).collect(),
+            policy: None,
+        }
+    }
+
+    #[test]
+    fn creates_keys_that_open_and_hides_secrets() {
+        let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
+        let mut rng = SeededRandom::new(7);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        let (tenant, creds) = Tenant::create(
+            new_tenant(&["https://app.acme.test"], "acme.test"),
+            &master,
+            &mut env,
+        )
+        .unwrap();
+        assert!(tenant.admin_key_matches(&creds.admin_key));
+        assert!(!tenant.admin_key_matches("ak_wrong"));
+        assert_eq!(
+            tenant.ticket_secret(&master).unwrap(),
+            creds.ticket_secret.as_bytes()
+        );
+        assert_eq!(tenant.backup_code_pepper(&master).unwrap().len(), 32);
+        let signer = tenant.signer(&master).unwrap();
+        assert_eq!(tenant.jwks().keys, vec![signer.jwk().clone()]);
+        let stored = serde_json::to_string(&tenant).unwrap();
+        assert!(!stored.contains(&creds.admin_key) && !stored.contains(&creds.ticket_secret));
+        assert!(!format!("{creds:?}").contains(&creds.admin_key));
+        // Another deployment's master key opens nothing.
+        let other = MasterKey::from_bytes(&[2u8; 32]).unwrap();
+        assert!(tenant.ticket_secret(&other).is_err());
+        assert!(tenant.signer(&other).is_err());
+    }
+
+    #[test]
+    fn origins_must_be_secure_and_within_the_rp_id() {
+        let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
+        let mut rng = SeededRandom::new(7);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        for (origins, rp_id) in [
+            (vec!["https://app.acme.test"], "acme.test"),
+            (vec!["https://acme.test:8443"], "acme.test"),
+            (vec!["http://localhost:8787"], "localhost"),
+        ] {
+            assert!(
+                Tenant::create(new_tenant(&origins, rp_id), &master, &mut env).is_ok(),
+                "{origins:?}"
+            );
+        }
+        for (origins, rp_id) in [
+            (vec!["http://app.acme.test"], "acme.test"),
+            (vec!["https://evil.test"], "acme.test"),
+            (vec!["https://notacme.test"], "acme.test"),
+            (vec!["https://app.acme.test/path"], "acme.test"),
+            (vec!["https://app.acme.test:99999"], "acme.test"),
+            (vec!["app.acme.test"], "acme.test"),
+            (vec![], "acme.test"),
+            (vec!["https://acme.test"], "https://acme.test"),
+            (vec!["https://ACME.test"], "acme.test"),
+        ] {
+            assert!(
+                Tenant::create(new_tenant(&origins, rp_id), &master, &mut env).is_err(),
+                "{origins:?} {rp_id}"
+            );
+        }
+    }
+}
