@@ -29,6 +29,28 @@ impl Env<'_> {
     }
 }
 
+/// The operating system's CSPRNG through `getrandom`: `crypto.getRandomValues` on
+/// Workers, `wasi:random` on Spin, the kernel natively.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OsRandom;
+
+impl Random for OsRandom {
+    fn fill(&mut self, dest: &mut [u8]) {
+        if getrandom::fill(dest).is_err() {
+            // Without randomness nothing we would issue is safe: stop, do not degrade.
+            fail_closed();
+        }
+    }
+}
+
+#[cold]
+fn fail_closed() -> ! {
+    #[allow(clippy::panic)]
+    {
+        panic!("the operating system's random source failed")
+    }
+}
+
 /// SHA-256 in counter mode over a seed: reproducible randomness for tests and
 /// benchmarks. Not a CSPRNG for production: the seed is public.
 #[cfg(feature = "test-support")]

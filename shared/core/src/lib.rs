@@ -20,5 +20,5 @@ pub mod user;
 pub use command::{
     Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, apply, execute,
 };
-pub use env::{Env, Random};
+pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;

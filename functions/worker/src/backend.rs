@@ -1,0 +1,105 @@
+//! The storage port over Cloudflare: tenants in KV (read-mostly, eventually
+//! consistent), with creation decided by a Durable Object per tenant id; each user's
+//! record in a Durable Object per `(tenant, user)`.
+
+use edge_mfa_api::{Backend, BackendError};
+use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{CoreError, Outcome, UserRequest};
+use worker::{Env, Method, Request, RequestInit};
+
+use crate::objects::{TenantCall, UserCall};
+
+pub const TENANTS_KV: &str = "TENANTS";
+pub const USERS_DO: &str = "USERS";
+pub const TENANTS_DO: &str = "TENANT_DIRECTORY";
+
+pub struct CloudflareBackend<'a> {
+    pub env: &'a Env,
+}
+
+fn err(context: &str) -> impl Fn(worker::Error) -> BackendError + '_ {
+    move |e| BackendError(format!("{context}: {e}"))
+}
+
+pub fn tenant_key(id: &TenantId) -> String {
+    format!("tenant:{id}")
+}
+
+/// Posts `body` to the named object and reads its JSON answer.
+async fn call_object<T: serde::de::DeserializeOwned>(
+    env: &Env,
+    namespace: &str,
+    name: &str,
+    body: &impl serde::Serialize,
+) -> Result<T, BackendError> {
+    let stub = env
+        .durable_object(namespace)
+        .and_then(|ns| ns.get_by_name(name))
+        .map_err(err("durable object"))?;
+    let json = serde_json::to_string(body).map_err(|e| BackendError(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(json.into()));
+    let request =
+        Request::new_with_init("https://object.internal/", &init).map_err(err("request"))?;
+    let mut response = stub
+        .fetch_with_request(request)
+        .await
+        .map_err(err("durable object fetch"))?;
+    if response.status_code() != 200 {
+        let text = response.text().await.unwrap_or_default();
+        return Err(BackendError(format!(
+            "durable object answered {}: {text}",
+            response.status_code()
+        )));
+    }
+    response.json().await.map_err(err("durable object answer"))
+}
+
+impl Backend for CloudflareBackend<'_> {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+        kv.get(&tenant_key(id))
+            .json::<Tenant>()
+            .await
+            .map_err(|e| BackendError(format!("kv get: {e}")))
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+        let created: bool = call_object(
+            self.env,
+            TENANTS_DO,
+            tenant.id.as_str(),
+            &TenantCall::Create {
+                tenant: tenant.clone(),
+            },
+        )
+        .await?;
+        if created {
+            let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+            let json = serde_json::to_string(tenant).map_err(|e| BackendError(e.to_string()))?;
+            kv.put(&tenant_key(&tenant.id), json)
+                .map_err(|e| BackendError(format!("kv put: {e}")))?
+                .execute()
+                .await
+                .map_err(|e| BackendError(format!("kv put: {e}")))?;
+        }
+        Ok(created)
+    }
+
+    async fn run_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        request: UserRequest,
+    ) -> Result<Result<Outcome, CoreError>, BackendError> {
+        // Tenant ids contain no '/', so this name is unambiguous.
+        let name = format!("{}/{}", tenant.id, user.as_str());
+        let call = UserCall {
+            tenant: tenant.clone(),
+            user: user.clone(),
+            request,
+        };
+        call_object(self.env, USERS_DO, &name, &call).await
+    }
+}

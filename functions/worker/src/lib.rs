@@ -1,0 +1,100 @@
+//! edge-mfa on Cloudflare Workers.
+//!
+//! The Worker only translates: a `worker::Request` becomes an [`ApiRequest`], the
+//! shared API does the work over [`backend::CloudflareBackend`], and the answer goes
+//! back as a `worker::Response`. Each user's record lives in its own Durable Object
+//! ([`objects::UserState`]), which runs every operation on it one at a time.
+
+mod backend;
+mod objects;
+mod platform;
+
+use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Deployment, MAX_BODY_BYTES};
+use worker::{Context, Env, Request, Response, console_error, event};
+
+pub use objects::{TenantState, UserState};
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let response = match api_request(&mut req).await {
+        Ok(api_req) => serve(&api_req, &env).await,
+        Err(e) => e.to_response(),
+    };
+    if let Some(log) = &response.log {
+        console_error!("{} {}: {log}", req.method().to_string(), req.path());
+    }
+    to_worker_response(response)
+}
+
+async fn serve(req: &ApiRequest, env: &Env) -> ApiResponse {
+    let deployment = match deployment(env) {
+        Ok(d) => d,
+        Err(e) => return ApiError::Internal(e).to_response(),
+    };
+    let backend = backend::CloudflareBackend { env };
+    let mut random = edge_mfa_core::OsRandom;
+    let mut core_env = edge_mfa_core::Env {
+        now: platform::now(),
+        random: &mut random,
+    };
+    edge_mfa_api::handle(&backend, &deployment, req, &mut core_env).await
+}
+
+pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
+    let master = env
+        .secret("MASTER_KEY")
+        .map_err(|_| "the MASTER_KEY secret is not set".to_string())?;
+    let operator = env
+        .secret("OPERATOR_KEY")
+        .map_err(|_| "the OPERATOR_KEY secret is not set".to_string())?;
+    Deployment::new(&master.to_string(), &operator.to_string())
+}
+
+async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .entries()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v))
+        .collect();
+    // Refuse what announces itself as too large before reading a byte of it.
+    let declared = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let url = req
+        .url()
+        .map_err(|e| ApiError::InvalidRequest(format!("bad URL: {e}")))?;
+    let body = req
+        .bytes()
+        .await
+        .map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
+    Ok(ApiRequest {
+        method: req.method().to_string(),
+        path: url.path().to_string(),
+        query: url.query().unwrap_or_default().to_string(),
+        headers,
+        body,
+    })
+}
+
+fn to_worker_response(response: ApiResponse) -> worker::Result<Response> {
+    let out = if response.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::from_bytes(response.body)?
+    };
+    let mut out = out.with_status(response.status);
+    let headers = out.headers_mut();
+    for (name, value) in &response.headers {
+        // `set` replaces the content type `from_bytes` assumed; only cookies repeat.
+        if name == "set-cookie" {
+            headers.append(name, value)?;
+        } else {
+            headers.set(name, value)?;
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Mints a ticket for a user, as the tenant's backend would after a password login.
+//   node scripts/mint-ticket.mjs --tenant demo --secret <ticket_secret> --sub alice [--ttl 900] [--email a@x]
+// Run scripts/dev first: it prints the demo tenant's ticket_secret.
+import { parseArgs } from 'node:util';
+import { mintTicket } from './lib/ticket.mjs';
+
+const { values } = parseArgs({
+  options: {
+    tenant: { type: 'string', default: 'demo' },
+    secret: { type: 'string' },
+    sub: { type: 'string', default: 'alice' },
+    ttl: { type: 'string', default: '900' },
+    email: { type: 'string' },
+  },
+});
+if (!values.secret) {
+  console.error('usage: mint-ticket.mjs --tenant ID --secret TICKET_SECRET --sub USER [--ttl SECONDS] [--email EMAIL]');
+  process.exit(2);
+}
+const extra = values.email ? { email: values.email } : {};
+console.log(await mintTicket({ tenant: values.tenant, secret: values.secret, sub: values.sub, ttl: Number(values.ttl), extra }));

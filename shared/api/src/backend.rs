@@ -1,0 +1,35 @@
+//! The storage port: what the API needs from a runtime. No `Send` bounds, since
+//! Worker futures are not `Send`.
+
+use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{CoreError, Outcome, UserRequest};
+
+/// The runtime could not reach its storage. Always a 500; the message is logged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendError(pub String);
+
+impl std::fmt::Display for BackendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "backend: {}", self.0)
+    }
+}
+
+impl std::error::Error for BackendError {}
+
+#[allow(async_fn_in_trait)]
+pub trait Backend {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError>;
+
+    /// Stores `tenant` unless a tenant with its id exists, atomically; `false` if one did.
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
+
+    /// Runs `request` on the user's record atomically with respect to every other
+    /// request for the same user: load, [`edge_mfa_core::apply`], store.
+    async fn run_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        request: UserRequest,
+    ) -> Result<Result<Outcome, CoreError>, BackendError>;
+}

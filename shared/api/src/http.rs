@@ -1,0 +1,130 @@
+//! The HTTP request and response as the API sees them: plain data, so every
+//! runtime adapter converts to and from its own types in a few lines.
+
+/// Requests larger than this are refused with 413 before they are parsed.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Clone, Debug, Default)]
+pub struct ApiRequest {
+    /// Upper-case, as on the wire.
+    pub method: String,
+    /// The path without the query, still percent-encoded.
+    pub path: String,
+    pub query: String,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl ApiRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
+    pub fn bearer(&self) -> Option<&str> {
+        let value = self.header("authorization")?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|t| !t.is_empty())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// For the operator's log, never for the client: why a 500 happened.
+    pub log: Option<String>,
+}
+
+impl ApiResponse {
+    pub fn json(status: u16, value: &serde_json::Value) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![
+                ("content-type".into(), "application/json".into()),
+                ("cache-control".into(), "no-store".into()),
+            ],
+            body: value.to_string().into_bytes(),
+            log: None,
+        }
+    }
+
+    pub fn empty(status: u16) -> ApiResponse {
+        ApiResponse {
+            status,
+            headers: vec![("cache-control".into(), "no-store".into())],
+            body: Vec::new(),
+            log: None,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiResponse {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// RFC 3986 percent-decoding of one path segment; `None` if it is not valid UTF-8
+/// or a `%` is not followed by two hex digits.
+pub fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = segment.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_segments() {
+        assert_eq!(
+            percent_decode("jane%40acme.test").as_deref(),
+            Some("jane@acme.test")
+        );
+        assert_eq!(percent_decode("a%2Fb").as_deref(), Some("a/b"));
+        assert_eq!(percent_decode("%C3%A9").as_deref(), Some("é"));
+        assert_eq!(percent_decode("%"), None);
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%C3"), None);
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        let req = |v: &str| ApiRequest {
+            headers: vec![("authorization".into(), v.into())],
+            ..Default::default()
+        };
+        assert_eq!(req("Bearer abc").bearer(), Some("abc"));
+        assert_eq!(req("bearer abc").bearer(), Some("abc"));
+        assert_eq!(req("Basic abc").bearer(), None);
+        assert_eq!(req("Bearer ").bearer(), None);
+        assert_eq!(req("Bearer").bearer(), None);
+    }
+}

@@ -1,0 +1,24 @@
+//! The HTTP API of edge-mfa (API.md), independent of any runtime.
+//!
+//! An adapter turns its request into an [`ApiRequest`], implements [`Backend`] over
+//! its storage, calls [`handle`], and turns the [`ApiResponse`] back. Everything
+//! else — routing, authentication, CORS, problem details, token issuance — is here,
+//! once, for Cloudflare and Spin alike.
+
+mod admin_api;
+mod auth;
+mod backend;
+mod http;
+mod problem;
+mod routes;
+mod user_api;
+mod wire;
+
+pub use auth::{Deployment, STEP_UP_MAX_AGE};
+pub use backend::{Backend, BackendError};
+pub use http::{ApiRequest, ApiResponse, MAX_BODY_BYTES, percent_decode};
+pub use problem::ApiError;
+pub use routes::handle;
+
+/// The OpenAPI 3.1 document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -1,0 +1,171 @@
+//! The API's one error type, rendered as RFC 9457 problem details.
+
+use edge_mfa_core::CoreError;
+use serde_json::json;
+
+use crate::http::ApiResponse;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ApiError {
+    InvalidRequest(String),
+    /// No, expired or forged credentials. Answered with `WWW-Authenticate`.
+    Unauthorized(String),
+    Forbidden(String),
+    StepUpRequired(String),
+    NotFound(String),
+    MethodNotAllowed,
+    Conflict(String),
+    Expired(String),
+    VerificationFailed(String),
+    PayloadTooLarge,
+    RateLimited {
+        retry_after: u64,
+    },
+    /// Logged by the adapter with its detail; the client sees none.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            ApiError::InvalidRequest(_) => 400,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::Forbidden(_) | ApiError::StepUpRequired(_) => 403,
+            ApiError::NotFound(_) => 404,
+            ApiError::MethodNotAllowed => 405,
+            ApiError::Conflict(_) => 409,
+            ApiError::Expired(_) => 410,
+            ApiError::PayloadTooLarge => 413,
+            ApiError::VerificationFailed(_) => 422,
+            ApiError::RateLimited { .. } => 429,
+            ApiError::Internal(_) => 500,
+        }
+    }
+
+    /// The `code` member and the last part of `type` (API.md).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) => "invalid_request",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::StepUpRequired(_) => "step_up_required",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Expired(_) => "expired",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::VerificationFailed(_) => "verification_failed",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_) => "Invalid request",
+            ApiError::Unauthorized(_) => "Unauthorized",
+            ApiError::Forbidden(_) => "Forbidden",
+            ApiError::StepUpRequired(_) => "Step-up required",
+            ApiError::NotFound(_) => "Not found",
+            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::Conflict(_) => "Conflict",
+            ApiError::Expired(_) => "Expired",
+            ApiError::PayloadTooLarge => "Payload too large",
+            ApiError::VerificationFailed(_) => "Verification failed",
+            ApiError::RateLimited { .. } => "Too many attempts",
+            ApiError::Internal(_) => "Internal error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::InvalidRequest(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
+            | ApiError::StepUpRequired(d)
+            | ApiError::NotFound(d)
+            | ApiError::Conflict(d)
+            | ApiError::Expired(d)
+            | ApiError::VerificationFailed(d) => d.clone(),
+            ApiError::MethodNotAllowed => "this method is not allowed on this path".into(),
+            ApiError::PayloadTooLarge => format!(
+                "bodies are limited to {} bytes",
+                crate::http::MAX_BODY_BYTES
+            ),
+            ApiError::RateLimited { retry_after } => {
+                format!("too many failed attempts; try again in {retry_after} seconds")
+            }
+            ApiError::Internal(_) => "the server could not complete the request".into(),
+        }
+    }
+
+    pub fn to_response(&self) -> ApiResponse {
+        let body = json!({
+            "type": format!("urn:edge-mfa:error:{}", self.code()),
+            "title": self.title(),
+            "status": self.status(),
+            "detail": self.detail(),
+            "code": self.code(),
+        });
+        let mut response = ApiResponse::json(self.status(), &body);
+        if let Some((_, ct)) = response
+            .headers
+            .iter_mut()
+            .find(|(n, _)| n == "content-type")
+        {
+            *ct = "application/problem+json".into();
+        }
+        match self {
+            ApiError::Internal(detail) => ApiResponse {
+                log: Some(detail.clone()),
+                ..response
+            },
+            ApiError::Unauthorized(_) => {
+                response.with_header("www-authenticate", r#"Bearer error="invalid_token""#)
+            }
+            ApiError::RateLimited { retry_after } => {
+                response.with_header("retry-after", retry_after.to_string())
+            }
+            _ => response,
+        }
+    }
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> ApiError {
+        let message = e.to_string();
+        match e {
+            CoreError::InvalidRequest(_) => ApiError::InvalidRequest(message),
+            CoreError::NotFound(_) => ApiError::NotFound(message),
+            CoreError::Conflict(_) => ApiError::Conflict(message),
+            CoreError::Expired(_) => ApiError::Expired(message),
+            CoreError::VerificationFailed(_) => ApiError::VerificationFailed(message),
+            CoreError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
+            CoreError::StepUpRequired => ApiError::StepUpRequired(message),
+            CoreError::Internal(detail) => ApiError::Internal(detail),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problem_details_shape() {
+        let r = ApiError::RateLimited { retry_after: 42 }.to_response();
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("retry-after"), Some("42"));
+        assert_eq!(r.header("content-type"), Some("application/problem+json"));
+        let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(body["type"], "urn:edge-mfa:error:rate_limited");
+        assert_eq!(body["code"], "rate_limited");
+        assert_eq!(body["status"], 429);
+    }
+
+    #[test]
+    fn internal_errors_hide_their_detail() {
+        let r = ApiError::Internal("secret detail".into()).to_response();
+        assert!(!String::from_utf8(r.body).unwrap().contains("secret detail"));
+    }
+}

@@ -1,0 +1,197 @@
+//! Which handler serves a request: the paths of API.md, method checks, and CORS.
+
+use edge_mfa_core::Env;
+use edge_mfa_core::ids::TenantId;
+use serde_json::json;
+
+use crate::auth::{Deployment, require_admin, require_ticket};
+use crate::backend::Backend;
+use crate::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
+use crate::problem::ApiError;
+use crate::{admin_api, user_api};
+
+/// The resources under `/v1/{tenant}/`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource<'a> {
+    Jwks,
+    Factors,
+    Factor(&'a str),
+    Enroll,
+    Confirm(&'a str),
+    Challenge,
+    Verify,
+    BackupCodes,
+    RedeemBackupCode,
+    AdminPolicy,
+    AdminUser(&'a str),
+    AdminUserReset(&'a str),
+}
+
+impl<'a> Resource<'a> {
+    fn parse(rest: &[&'a str]) -> Option<Resource<'a>> {
+        Some(match rest {
+            ["jwks.json"] => Resource::Jwks,
+            ["factors"] => Resource::Factors,
+            ["factors", id] => Resource::Factor(id),
+            ["enroll"] => Resource::Enroll,
+            ["enroll", id, "confirm"] => Resource::Confirm(id),
+            ["challenge"] => Resource::Challenge,
+            ["verify"] => Resource::Verify,
+            ["backup-codes"] => Resource::BackupCodes,
+            ["backup-codes", "redeem"] => Resource::RedeemBackupCode,
+            ["admin", "policy"] => Resource::AdminPolicy,
+            ["admin", "users", user] => Resource::AdminUser(user),
+            ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
+            _ => return None,
+        })
+    }
+
+    fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Resource::AdminPolicy | Resource::AdminUser(_) | Resource::AdminUserReset(_)
+        )
+    }
+
+    /// What a preflight may ask for.
+    fn methods(self) -> &'static str {
+        match self {
+            Resource::Factors | Resource::Jwks | Resource::AdminUser(_) => "GET",
+            Resource::Factor(_) => "DELETE",
+            Resource::AdminPolicy => "GET, PUT",
+            _ => "POST",
+        }
+    }
+}
+
+/// Serves one request. Never panics on input; every refusal is problem+json.
+pub async fn handle<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    req: &ApiRequest,
+    env: &mut Env<'_>,
+) -> ApiResponse {
+    route(backend, deployment, req, env)
+        .await
+        .unwrap_or_else(|e| e.to_response())
+}
+
+async fn route<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    req: &ApiRequest,
+    env: &mut Env<'_>,
+) -> Result<ApiResponse, ApiError> {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let path = req.path.strip_prefix('/').unwrap_or(&req.path);
+    let segments: Vec<&str> = path.split('/').collect();
+    match segments.as_slice() {
+        ["health"] => {
+            only(req, "GET")?;
+            Ok(ApiResponse::json(200, &json!({"status": "ok"})))
+        }
+        ["openapi.json"] => {
+            only(req, "GET")?;
+            Ok(ApiResponse {
+                body: crate::OPENAPI.as_bytes().to_vec(),
+                ..ApiResponse::json(200, &json!(null))
+            })
+        }
+        ["v1", "tenants"] => {
+            only(req, "POST")?;
+            deployment.require_operator(req)?;
+            admin_api::create_tenant(backend, deployment, req, env).await
+        }
+        ["v1", tenant, rest @ ..] => {
+            tenant_route(backend, deployment, req, tenant, rest, env).await
+        }
+        _ => Err(ApiError::NotFound("no such path".into())),
+    }
+}
+
+pub(crate) fn only(req: &ApiRequest, method: &str) -> Result<(), ApiError> {
+    if req.method == method {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed)
+    }
+}
+
+async fn tenant_route<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    req: &ApiRequest,
+    tenant: &str,
+    rest: &[&str],
+    env: &mut Env<'_>,
+) -> Result<ApiResponse, ApiError> {
+    let no_tenant = || ApiError::NotFound("no such tenant".into());
+    let id = TenantId::try_from(tenant.to_string()).map_err(|_| no_tenant())?;
+    let resource =
+        Resource::parse(rest).ok_or_else(|| ApiError::NotFound("no such path".into()))?;
+    let tenant = backend
+        .tenant(&id)
+        .await
+        .map_err(|e| ApiError::Internal(e.0))?
+        .ok_or_else(no_tenant)?;
+
+    if resource == Resource::Jwks {
+        only(req, "GET")?;
+        let jwks =
+            serde_json::to_value(tenant.jwks()).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let mut response = ApiResponse::json(200, &jwks);
+        response.headers.retain(|(n, _)| n != "cache-control");
+        return Ok(response.with_header("cache-control", "public, max-age=300"));
+    }
+    if resource.is_admin() {
+        // Admin keys belong on servers: these routes answer no browser preflight.
+        require_admin(req, &tenant)?;
+        return admin_api::handle(backend, &tenant, resource, req, env).await;
+    }
+
+    let origin = req.header("origin");
+    let allowed = origin.filter(|o| tenant.allows_origin(o));
+    if origin.is_some() && allowed.is_none() {
+        return Err(ApiError::Forbidden(
+            "this origin is not one of the tenant's origins".into(),
+        ));
+    }
+    if req.method == "OPTIONS" {
+        return Ok(with_cors(preflight(resource), allowed));
+    }
+    let response = match require_ticket(req, &tenant, &deployment.master, env.now) {
+        Ok(caller) => {
+            user_api::handle(backend, deployment, &tenant, &caller, resource, req, env).await
+        }
+        Err(e) => Err(e),
+    };
+    Ok(with_cors(
+        response.unwrap_or_else(|e| e.to_response()),
+        allowed,
+    ))
+}
+
+fn preflight(resource: Resource<'_>) -> ApiResponse {
+    ApiResponse::empty(204)
+        .with_header("access-control-allow-methods", resource.methods())
+        .with_header(
+            "access-control-allow-headers",
+            "authorization, content-type, x-mfa-token",
+        )
+        .with_header("access-control-max-age", "600")
+}
+
+/// CORS for one of the tenant's origins (API.md "Browser rules"): that origin
+/// only, with credentials, so the device cookie can flow.
+fn with_cors(response: ApiResponse, origin: Option<&str>) -> ApiResponse {
+    let response = response.with_header("vary", "Origin");
+    match origin {
+        Some(origin) => response
+            .with_header("access-control-allow-origin", origin)
+            .with_header("access-control-allow-credentials", "true")
+            .with_header("access-control-expose-headers", "retry-after"),
+        None => response,
+    }
+}

@@ -1,0 +1,256 @@
+//! The end user's routes (a ticket): factors, enrollment, challenge, verification,
+//! backup codes.
+
+use edge_mfa_core::policy::Method;
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, Verified};
+use edge_mfa_jose::{MFA_TOKEN_LIFETIME, MfaTokenClaims};
+use serde_json::{Value, json};
+
+use crate::auth::{Caller, Deployment, has_step_up};
+use crate::backend::Backend;
+use crate::http::{ApiRequest, ApiResponse, percent_decode};
+use crate::problem::ApiError;
+use crate::routes::{Resource, only};
+use crate::wire::{
+    ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, VerifyBody, check_code, parse_body,
+};
+
+pub(crate) async fn handle<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    tenant: &Tenant,
+    caller: &Caller,
+    resource: Resource<'_>,
+    req: &ApiRequest,
+    env: &mut Env<'_>,
+) -> Result<ApiResponse, ApiError> {
+    let user = User {
+        backend,
+        tenant,
+        caller,
+    };
+    match resource {
+        Resource::Factors => {
+            only(req, "GET")?;
+            let outcome = user.run(UserCommand::ListFactors, false).await?;
+            Ok(ApiResponse::json(200, &outcome_json(outcome)?))
+        }
+        Resource::Factor(id) => {
+            only(req, "DELETE")?;
+            let factor_id = path_id(id)?;
+            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
+            user.run(UserCommand::DeleteFactor { factor_id }, step_up)
+                .await?;
+            Ok(ApiResponse::empty(204))
+        }
+        Resource::Enroll => {
+            only(req, "POST")?;
+            let body: EnrollBody = parse_body(req)?;
+            if body.method != Method::Totp {
+                return Err(ApiError::InvalidRequest(format!(
+                    "enrolling {} is not supported yet",
+                    body.method.as_str()
+                )));
+            }
+            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
+            let account = caller
+                .claims
+                .email
+                .clone()
+                .unwrap_or_else(|| caller.user.as_str().to_string());
+            let outcome = user
+                .run(
+                    UserCommand::EnrollTotp {
+                        name: body.name,
+                        account,
+                    },
+                    step_up,
+                )
+                .await?;
+            let Outcome::TotpEnrollment {
+                enrollment_id,
+                secret,
+                otpauth_uri,
+                expires_at,
+            } = outcome
+            else {
+                return Err(unexpected());
+            };
+            let qr_svg = edge_mfa_otp::qr_svg(&otpauth_uri)
+                .ok_or_else(|| ApiError::Internal("otpauth URI too long for a QR code".into()))?;
+            Ok(ApiResponse::json(
+                201,
+                &json!({
+                    "enrollment_id": enrollment_id, "type": "totp", "secret": secret,
+                    "otpauth_uri": otpauth_uri, "qr_svg": qr_svg, "expires_at": expires_at,
+                }),
+            ))
+        }
+        Resource::Confirm(id) => {
+            only(req, "POST")?;
+            let enrollment_id = path_id(id)?;
+            let body: ConfirmBody = parse_body(req)?;
+            check_code(&body.code)?;
+            let outcome = user
+                .run(
+                    UserCommand::Confirm {
+                        enrollment_id,
+                        code: body.code,
+                    },
+                    false,
+                )
+                .await?;
+            let Outcome::Confirmed {
+                factor,
+                backup_codes,
+            } = outcome
+            else {
+                return Err(unexpected());
+            };
+            let mut answer =
+                json!({"factor": {"id": factor.id, "type": factor.method, "name": factor.name}});
+            if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
+                map.insert("backup_codes".into(), json!(codes));
+            }
+            Ok(ApiResponse::json(201, &answer))
+        }
+        Resource::Challenge => {
+            only(req, "POST")?;
+            let body: ChallengeBody = parse_body(req)?;
+            let command = UserCommand::Challenge {
+                factor_id: body.factor_id,
+                method: body.method,
+            };
+            let Outcome::Challenge {
+                challenge_id,
+                method,
+                expires_at,
+            } = user.run(command, false).await?
+            else {
+                return Err(unexpected());
+            };
+            Ok(ApiResponse::json(
+                201,
+                &json!({"challenge_id": challenge_id, "type": method, "expires_at": expires_at}),
+            ))
+        }
+        Resource::Verify => {
+            only(req, "POST")?;
+            let body: VerifyBody = parse_body(req)?;
+            check_code(&body.code)?;
+            let command = UserCommand::VerifyCode {
+                challenge_id: body.challenge_id,
+                method: body.method,
+                code: body.code,
+            };
+            let Outcome::Verified(verified) = user.run(command, false).await? else {
+                return Err(unexpected());
+            };
+            let token = mfa_token(tenant, deployment, caller, &verified, env)?;
+            Ok(ApiResponse::json(
+                200,
+                &json!({"mfa_token": token, "expires_in": MFA_TOKEN_LIFETIME}),
+            ))
+        }
+        Resource::RedeemBackupCode => {
+            only(req, "POST")?;
+            let body: RedeemBody = parse_body(req)?;
+            check_code(&body.code)?;
+            let Outcome::Verified(verified) = user
+                .run(UserCommand::RedeemBackupCode { code: body.code }, false)
+                .await?
+            else {
+                return Err(unexpected());
+            };
+            let token = mfa_token(tenant, deployment, caller, &verified, env)?;
+            Ok(ApiResponse::json(
+                200,
+                &json!({"mfa_token": token, "expires_in": MFA_TOKEN_LIFETIME, "remaining": verified.remaining}),
+            ))
+        }
+        Resource::BackupCodes => {
+            only(req, "POST")?;
+            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
+            let Outcome::BackupCodes { codes } = user
+                .run(UserCommand::RegenerateBackupCodes, step_up)
+                .await?
+            else {
+                return Err(unexpected());
+            };
+            Ok(ApiResponse::json(201, &json!({"codes": codes})))
+        }
+        Resource::Jwks
+        | Resource::AdminPolicy
+        | Resource::AdminUser(_)
+        | Resource::AdminUserReset(_) => Err(ApiError::NotFound("no such path".into())),
+    }
+}
+
+struct User<'a, B> {
+    backend: &'a B,
+    tenant: &'a Tenant,
+    caller: &'a Caller,
+}
+
+impl<B: Backend> User<'_, B> {
+    async fn run(&self, command: UserCommand, step_up: bool) -> Result<Outcome, ApiError> {
+        let request = UserRequest { command, step_up };
+        let reply = self
+            .backend
+            .run_user(self.tenant, &self.caller.user, request)
+            .await
+            .map_err(|e| ApiError::Internal(e.0))?;
+        Ok(reply?)
+    }
+}
+
+fn unexpected() -> ApiError {
+    ApiError::Internal("the core answered with an unexpected outcome".into())
+}
+
+fn path_id(segment: &str) -> Result<String, ApiError> {
+    percent_decode(segment)
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+        .ok_or_else(|| ApiError::NotFound("no such id".into()))
+}
+
+pub(crate) fn outcome_json(outcome: Outcome) -> Result<Value, ApiError> {
+    let mut value = serde_json::to_value(outcome).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("outcome");
+    }
+    Ok(value)
+}
+
+/// RFC 8176 `amr` values for a method.
+fn amr(method: Method) -> Vec<String> {
+    let values: &[&str] = match method {
+        Method::Totp | Method::BackupCode | Method::Email => &["otp"],
+        Method::Sms => &["sms", "otp"],
+        Method::Webauthn => &["hwk"],
+    };
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+fn mfa_token(
+    tenant: &Tenant,
+    deployment: &Deployment,
+    caller: &Caller,
+    verified: &Verified,
+    env: &mut Env<'_>,
+) -> Result<String, ApiError> {
+    let signer = tenant.signer(&deployment.master)?;
+    let claims = MfaTokenClaims {
+        iss: MfaTokenClaims::issuer_for(tenant.id.as_str()),
+        aud: tenant.id.to_string(),
+        sub: caller.user.as_str().to_string(),
+        iat: env.now,
+        exp: env.now + MFA_TOKEN_LIFETIME,
+        auth_time: verified.auth_time,
+        jti: edge_mfa_core::ids::random_id(env),
+        amr: amr(verified.method),
+        mfa_method: verified.method.as_str().to_string(),
+    };
+    Ok(signer.sign(&claims))
+}

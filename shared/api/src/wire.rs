@@ -1,0 +1,70 @@
+//! Request bodies as sent. Unknown fields are refused: a typo such as
+//! `"remember_devise": true` should fail loudly, not be silently ignored.
+
+use edge_mfa_core::policy::Method;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::http::ApiRequest;
+use crate::problem::ApiError;
+
+/// Longest code accepted from a client (backup codes with spaces included).
+const MAX_CODE_LEN: usize = 64;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollBody {
+    #[serde(rename = "type")]
+    pub method: Method,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfirmBody {
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeBody {
+    #[serde(default)]
+    pub factor_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub method: Option<Method>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyBody {
+    #[serde(default)]
+    pub challenge_id: Option<String>,
+    #[serde(default, rename = "type")]
+    pub method: Option<Method>,
+    pub code: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemBody {
+    pub code: String,
+}
+
+/// Parses a JSON body into `T`, with a message that says what is wrong.
+pub fn parse_body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::InvalidRequest("a JSON body is required".into()));
+    }
+    serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))
+}
+
+pub fn check_code(code: &str) -> Result<(), ApiError> {
+    if code.is_empty() || code.len() > MAX_CODE_LEN {
+        return Err(ApiError::InvalidRequest(format!(
+            "code must be 1-{MAX_CODE_LEN} characters"
+        )));
+    }
+    Ok(())
+}

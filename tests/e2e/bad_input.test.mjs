@@ -1,0 +1,72 @@
+// Bad input is a 4xx problem+json, never a 5xx, and changes nothing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, assertProblem, createTenant, enrollTotp, OPERATOR_KEY } from './client.mjs';
+
+test('malformed JSON, wrong types, unknown fields, huge bodies, unknown paths and methods', async () => {
+  const tenant = await createTenant();
+  const { ticket, enrollment } = await enrollTotp(tenant, 'lee');
+  const t = tenant.id;
+  const before = await api('GET', `/v1/${t}/factors`, { token: ticket });
+  const cases = [
+    ['POST', `/v1/${t}/enroll`, { raw: '{"type": "totp"' }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { raw: '' }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { raw: 'null' }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { raw: '[]' }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { body: { type: 7 } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { body: { type: 'carrier-pigeon' } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { body: { type: 'totp', admin: true } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { body: { type: 'totp', code: 123456 } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { body: { type: 'totp' } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { body: { type: 'totp', code: '1'.repeat(100) } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { body: { code: '123456' } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { body: { type: 'totp', code: '123456', remember_devise: true } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/verify`, { raw: '\u0000\u00ff\u00fe' }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/backup-codes/redeem`, { body: { code: ['a'] } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll/${enrollment.enrollment_id}/confirm`, { body: { code: {} } }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/challenge`, { body: {} }, 400, 'invalid_request'],
+    ['POST', `/v1/${t}/enroll`, { raw: JSON.stringify({ type: 'totp', pad: 'x'.repeat(1024 * 1024) }) }, 413, 'payload_too_large'],
+    ['GET', `/v1/${t}/nope`, {}, 404, 'not_found'],
+    ['GET', `/v1/${t}/factors/extra/segments`, {}, 404, 'not_found'],
+    ['GET', '/v1/NOT_A_TENANT/factors', {}, 404, 'not_found'],
+    ['GET', '/v1/no-such-tenant/factors', {}, 404, 'not_found'],
+    ['PUT', `/v1/${t}/verify`, {}, 405, 'method_not_allowed'],
+    ['GET', `/v1/${t}/enroll`, {}, 405, 'method_not_allowed'],
+  ];
+  for (const [method, path, opts, status, code] of cases) {
+    const res = await api(method, path, { token: ticket, ...opts });
+    assert.ok(res.status < 500, `${method} ${path} ${JSON.stringify(opts).slice(0, 80)} → ${res.status}`);
+    assertProblem(res, status, code);
+  }
+  const after = await api('GET', `/v1/${t}/factors`, { token: ticket });
+  assert.deepEqual(after.body, before.body, 'refusals changed nothing');
+});
+
+test('tenant creation validates its input', async () => {
+  const good = { id: 'valid-one', name: 'Valid', rp_id: 'localhost', origins: ['http://localhost:3000'] };
+  const cases = [
+    { ...good, id: 'Not_Valid' },
+    { ...good, id: 'x'.repeat(64) },
+    { ...good, rp_id: 'https://localhost' },
+    { ...good, origins: ['http://evil.example'] },
+    { ...good, origins: [] },
+    { ...good, name: '' },
+    { ...good, policy: { mode: 'sometimes' } },
+    { ...good, policy: { backup_codes: { count: 3 } } },
+    { ...good, policy: { mdoe: 'off' } },
+    { ...good, extra: 1 },
+  ];
+  for (const body of cases) {
+    const res = await api('POST', '/v1/tenants', { token: OPERATOR_KEY, body });
+    assertProblem(res, 400, 'invalid_request');
+  }
+});
+
+test('health and the OpenAPI document', async () => {
+  const health = await api('GET', '/health');
+  assert.equal(health.status, 200);
+  assert.equal(health.body.status, 'ok');
+  const openapi = await api('GET', '/openapi.json');
+  assert.equal(openapi.status, 200);
+  assert.equal(openapi.body.openapi, '3.1.0');
+});

@@ -1,0 +1,122 @@
+// What every end-to-end test needs: the runtime under test (from the environment
+// run.mjs sets), HTTP helpers, tenants and users, and the independent checkers
+// (oathtool, rsvg-convert + zbarimg, jose).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { mintTicket } from '../../scripts/lib/ticket.mjs';
+
+export const BASE = process.env.EDGE_MFA_BASE_URL;
+export const OPERATOR_KEY = process.env.EDGE_MFA_OPERATOR_KEY;
+if (!BASE || !OPERATOR_KEY) {
+  throw new Error('EDGE_MFA_BASE_URL and EDGE_MFA_OPERATOR_KEY are not set: run the suite through tests/e2e/run.mjs');
+}
+export const ORIGIN = 'http://localhost:5173';
+
+export const now = () => Math.floor(Date.now() / 1000);
+
+/// One HTTP call; returns { status, headers, body (parsed JSON or null), text }.
+export async function api(method, path, { token, body, headers = {}, raw } = {}) {
+  const h = { ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  let payload;
+  if (raw !== undefined) payload = raw;
+  else if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['content-type'] = 'application/json';
+  }
+  const r = await fetch(`${BASE}${path}`, { method, headers: h, body: payload });
+  const text = await r.text();
+  let parsed = null;
+  try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: r.status, headers: r.headers, body: parsed, text };
+}
+
+/// Asserts an RFC 9457 problem with the given status and code.
+export function assertProblem(res, status, code) {
+  assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);
+  assert.equal(res.headers.get('content-type'), 'application/problem+json');
+  assert.equal(res.body.code, code);
+  assert.equal(res.body.type, `urn:edge-mfa:error:${code}`);
+  assert.equal(res.body.status, status);
+  assert.ok(res.body.title && typeof res.body.detail === 'string');
+}
+
+export function uniqueId(prefix) {
+  return `${prefix}-${randomBytes(5).toString('hex')}`;
+}
+
+/// A fresh tenant: { id, admin_key, ticket_secret }.
+export async function createTenant(policy) {
+  const id = uniqueId('t');
+  const res = await api('POST', '/v1/tenants', {
+    token: OPERATOR_KEY,
+    body: { id, name: `Tenant ${id}`, rp_id: 'localhost', origins: [ORIGIN], ...(policy ? { policy } : {}) },
+  });
+  assert.equal(res.status, 201, res.text);
+  return res.body;
+}
+
+export function ticketFor(tenant, sub, opts = {}) {
+  return mintTicket({ tenant: tenant.id, secret: tenant.ticket_secret, sub, ...opts });
+}
+
+/// `oathtool` (an independent RFC 6238 implementation) at Unix time `t`.
+export function oathtool(secretBase32, t, { algorithm = 'SHA1', digits = 6, period = 30 } = {}) {
+  const r = spawnSync('oathtool', [`--totp=${algorithm}`, '-b', '-d', String(digits), '-s', `${period}s`, '--now', `@${t}`, secretBase32], { encoding: 'utf8' });
+  if (r.error) throw new Error(`oathtool is required (apt-get install oathtool): ${r.error.message}`);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+/// Rasterises an SVG QR code with rsvg-convert and decodes it with zbarimg.
+export function decodeQr(svg) {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-qr-'));
+  try {
+    writeFileSync(join(dir, 'q.svg'), svg);
+    const png = join(dir, 'q.png');
+    const convert = spawnSync('rsvg-convert', ['-w', '400', '-b', 'white', '-o', png, join(dir, 'q.svg')], { encoding: 'utf8' });
+    if (convert.error) throw new Error(`rsvg-convert is required (apt-get install librsvg2-bin): ${convert.error.message}`);
+    assert.equal(convert.status, 0, convert.stderr);
+    const scan = spawnSync('zbarimg', ['--nodbus', '--raw', '-q', png], { encoding: 'utf8' });
+    if (scan.error) throw new Error(`zbarimg is required (apt-get install zbar-tools): ${scan.error.message}`);
+    assert.equal(scan.status, 0, `zbarimg found no code: ${scan.stderr}`);
+    return scan.stdout.trim();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/// Verifies an mfa_token with `jose` against the tenant's published JWKS.
+export async function verifyMfaToken(tenant, token) {
+  const jwks = await api('GET', `/v1/${tenant.id}/jwks.json`);
+  assert.equal(jwks.status, 200);
+  const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.body), {
+    issuer: `edge-mfa:${tenant.id}`,
+    audience: tenant.id,
+    algorithms: ['ES256'],
+  });
+  assert.equal(protectedHeader.alg, 'ES256');
+  assert.ok(protectedHeader.kid);
+  return payload;
+}
+
+/// Enrolls and confirms TOTP for `sub`; returns { ticket, secret, factor, backupCodes, t }
+/// where `t` is the time whose code confirmed it.
+export async function enrollTotp(tenant, sub, { stepUp } = {}) {
+  const ticket = await ticketFor(tenant, sub);
+  const headers = stepUp ? { 'x-mfa-token': stepUp } : {};
+  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'totp' }, headers });
+  assert.equal(enroll.status, 201, enroll.text);
+  const t = now();
+  const confirm = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, {
+    token: ticket,
+    body: { code: oathtool(enroll.body.secret, t) },
+  });
+  assert.equal(confirm.status, 201, confirm.text);
+  return { ticket, secret: enroll.body.secret, enrollment: enroll.body, factor: confirm.body.factor, backupCodes: confirm.body.backup_codes, t };
+}

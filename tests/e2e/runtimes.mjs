@@ -1,0 +1,80 @@
+// Starts a real runtime serving edge-mfa on loopback and says how to reach it.
+// The suite runs against each through the same test code (tests/e2e/run.mjs).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createServer } from 'node:net';
+
+const root = resolve(import.meta.dirname, '../..');
+
+export async function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+    server.on('error', fail);
+  });
+}
+
+async function waitForHealth(baseUrl, child, log, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`runtime exited early (${child.exitCode}):\n${log()}`);
+    try {
+      const r = await fetch(`${baseUrl}/health`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`runtime did not answer /health within ${seconds}s:\n${log()}`);
+}
+
+function secrets() {
+  return {
+    masterKey: randomBytes(32).toString('base64'),
+    operatorKey: `op_${randomBytes(24).toString('base64url')}`,
+  };
+}
+
+/// workerd through `wrangler dev --local`, with a fresh state directory and fresh
+/// secrets. The Worker must have been built (scripts/build-worker).
+export async function startWorker() {
+  const port = await freePort();
+  const { masterKey, operatorKey } = secrets();
+  const state = mkdtempSync(join(tmpdir(), 'edge-mfa-worker-'));
+  const args = [
+    'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0',
+    '--show-interactive-dev-session=false', '--persist-to', state, '--log-level', 'warn',
+    '--var', `MASTER_KEY:${masterKey}`, '--var', `OPERATOR_KEY:${operatorKey}`,
+  ];
+  let output = '';
+  const child = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
+    cwd: root,
+    env: { ...process.env, SKIP_WORKER_BUILD: '1', CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const baseUrl = `http://localhost:${port}`;
+  await waitForHealth(baseUrl, child, () => output);
+  return {
+    name: 'worker',
+    baseUrl,
+    operatorKey,
+    log: () => output,
+    async stop() {
+      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => setTimeout(r, 300));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export const runtimes = { worker: startWorker };
