@@ -1,0 +1,69 @@
+//! The served OpenAPI document describes exactly the routes the code serves.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+mod support;
+
+use support::{Memory, acme, ticket};
+
+const METHODS: &[&str] = &["GET", "POST", "PUT", "DELETE", "PATCH"];
+
+fn concrete(path: &str) -> String {
+    path.replace("{tenant}", "acme")
+        .replace("{factor_id}", "f1")
+        .replace("{enrollment_id}", "e1")
+        .replace("{user}", "jane")
+}
+
+#[test]
+fn every_documented_operation_is_served_and_nothing_else_on_those_paths() {
+    let doc: serde_json::Value = serde_json::from_str(edge_mfa_api::OPENAPI).unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let memory = Memory::new();
+    let (admin, secret) = acme(&memory);
+    let user = ticket(&secret, "jane");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 15);
+    for (path, item) in paths {
+        for method in METHODS {
+            let documented = item.get(method.to_lowercase()).is_some();
+            let token = if path.contains("/admin/") {
+                admin.as_str()
+            } else {
+                user.as_str()
+            };
+            let (status, body) = memory.json(method, &concrete(path), Some(token), "{}");
+            if documented {
+                let no_route = status == 405 || (status == 404 && body["detail"] == "no such path");
+                assert!(
+                    !no_route,
+                    "{method} {path} is documented but not served: {status} {body}"
+                );
+            } else {
+                assert_eq!(
+                    status, 405,
+                    "{method} {path} is served but not documented: {body}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn undocumented_paths_are_not_found() {
+    let memory = Memory::new();
+    let (_, secret) = acme(&memory);
+    let user = ticket(&secret, "jane");
+    for path in [
+        "/",
+        "/v1",
+        "/v1/acme",
+        "/v1/acme/",
+        "/v1/acme/assess-later",
+        "/v1/acme/factors/a/b",
+        "/v2/tenants",
+    ] {
+        let (status, _) = memory.json("GET", path, Some(&user), "");
+        assert_eq!(status, 404, "{path}");
+    }
+}

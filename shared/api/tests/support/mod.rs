@@ -1,0 +1,165 @@
+//! An in-memory `Backend` for the API's unit tests: the core's `apply` over a
+//! HashMap, with a fixed clock. Never used outside tests; the real runtimes are
+//! tested end to end in tests/e2e.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    dead_code
+)]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use edge_mfa_api::{ApiRequest, ApiResponse, Backend, BackendError, Deployment};
+use edge_mfa_core::env::SeededRandom;
+use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
+
+pub const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+pub const OPERATOR_KEY: &str = "operator-key-for-tests";
+pub const NOW: u64 = 1_800_000_000;
+
+#[derive(Debug)]
+pub struct Memory {
+    tenants: RefCell<HashMap<String, Tenant>>,
+    users: RefCell<HashMap<String, String>>,
+    deployment: Deployment,
+    random: RefCell<SeededRandom>,
+}
+
+impl Memory {
+    pub fn new() -> Memory {
+        Memory {
+            tenants: RefCell::default(),
+            users: RefCell::default(),
+            deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
+            random: RefCell::new(SeededRandom::new(1)),
+        }
+    }
+
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> ApiResponse {
+        let req = ApiRequest {
+            method: method.into(),
+            path: path.into(),
+            query: String::new(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            body: body.to_vec(),
+        };
+        let mut random = self.random.borrow().clone();
+        let mut env = Env {
+            now: NOW,
+            random: &mut random,
+        };
+        let response = block_on(edge_mfa_api::handle(self, &self.deployment, &req, &mut env));
+        *self.random.borrow_mut() = random;
+        response
+    }
+
+    pub fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, serde_json::Value) {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut headers = vec![("content-type", "application/json")];
+        if let Some(a) = &auth {
+            headers.push(("authorization", a));
+        }
+        let r = self.call(method, path, &headers, body.as_bytes());
+        (
+            r.status,
+            serde_json::from_slice(&r.body).unwrap_or(serde_json::Value::Null),
+        )
+    }
+}
+
+impl Backend for Memory {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+        Ok(self.tenants.borrow().get(id.as_str()).cloned())
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+        let mut tenants = self.tenants.borrow_mut();
+        if tenants.contains_key(tenant.id.as_str()) {
+            return Ok(false);
+        }
+        tenants.insert(tenant.id.to_string(), tenant.clone());
+        Ok(true)
+    }
+
+    async fn run_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        request: UserRequest,
+    ) -> Result<Result<Outcome, CoreError>, BackendError> {
+        let key = format!("{}/{}", tenant.id, user.as_str());
+        let stored = self.users.borrow().get(&key).cloned();
+        let mut random = SeededRandom::new(NOW);
+        let mut env = Env {
+            now: NOW,
+            random: &mut random,
+        };
+        let applied = edge_mfa_core::apply(
+            stored.as_deref(),
+            tenant,
+            &self.deployment.master,
+            user,
+            request,
+            &mut env,
+        );
+        if let Some(record) = applied.store {
+            self.users.borrow_mut().insert(key, record);
+        }
+        Ok(applied.reply)
+    }
+}
+
+/// The API's futures never wait on anything here, so one poll finishes them.
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = std::task::Waker::noop();
+    let mut cx = std::task::Context::from_waker(waker);
+    match future.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("the in-memory backend never waits"),
+    }
+}
+
+/// Creates tenant "acme" and returns (admin_key, ticket_secret).
+pub fn acme(memory: &Memory) -> (String, String) {
+    let (status, body) = memory.json(
+        "POST",
+        "/v1/tenants",
+        Some(OPERATOR_KEY),
+        r#"{"id":"acme","name":"ACME","rp_id":"acme.test","origins":["https://app.acme.test"]}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    (
+        body["admin_key"].as_str().unwrap().into(),
+        body["ticket_secret"].as_str().unwrap().into(),
+    )
+}
+
+pub fn ticket(secret: &str, sub: &str) -> String {
+    let claims = format!(
+        r#"{{"iss":"acme","sub":"{sub}","aud":"edge-mfa","iat":{},"exp":{}}}"#,
+        NOW - 10,
+        NOW + 290
+    );
+    edge_mfa_jose::sign_ticket(&claims, secret.as_bytes())
+}
