@@ -1,0 +1,252 @@
+//! Attestation objects (WebAuthn §6.5) and the statement formats we verify:
+//! `none` (§8.7), `packed` (§8.2, self and x5c) and `fido-u2f` (§8.6).
+
+use ciborium::Value;
+
+use crate::authenticator_data::AuthenticatorData;
+use crate::cbor;
+use crate::cose::{self, CoseKey};
+use crate::der::{self, Certificate};
+use crate::error::WebauthnError;
+use crate::flags::Flags;
+
+/// The attestation object as sent: format, statement, authenticator data bytes.
+#[derive(Debug)]
+pub struct AttestationObject {
+    pub fmt: String,
+    pub att_stmt: Value,
+    pub auth_data: Vec<u8>,
+}
+
+/// What an attestation statement proves (§6.5.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttestationType {
+    None,
+    /// Signed by the credential's own key.
+    SelfAttestation,
+    /// Signed by an attestation certificate (basic or via a CA: we do not hold
+    /// trust anchors, so we do not claim which).
+    Certificate,
+}
+
+impl AttestationObject {
+    pub fn parse(bytes: &[u8]) -> Result<AttestationObject, WebauthnError> {
+        let value =
+            cbor::decode_exact(bytes).map_err(|_| WebauthnError::AttestationObjectMalformed)?;
+        let map = value
+            .into_map()
+            .map_err(|_| WebauthnError::AttestationObjectMalformed)?;
+        let mut fmt = None;
+        let mut att_stmt = None;
+        let mut auth_data = None;
+        for (k, v) in map {
+            match k.as_text() {
+                Some("fmt") if fmt.is_none() => fmt = v.into_text().ok(),
+                Some("attStmt") if att_stmt.is_none() => att_stmt = Some(v),
+                Some("authData") if auth_data.is_none() => auth_data = v.into_bytes().ok(),
+                _ => return Err(WebauthnError::AttestationObjectMalformed),
+            }
+        }
+        match (fmt, att_stmt, auth_data) {
+            (Some(fmt), Some(att_stmt), Some(auth_data)) if att_stmt.is_map() => {
+                Ok(AttestationObject {
+                    fmt,
+                    att_stmt,
+                    auth_data,
+                })
+            }
+            _ => Err(WebauthnError::AttestationObjectMalformed),
+        }
+    }
+
+    /// §7.1 steps 21–22: verifies the statement over `authData || clientDataHash`.
+    pub fn verify(
+        &self,
+        auth_data: &AuthenticatorData<'_>,
+        client_data_hash: &[u8; 32],
+    ) -> Result<AttestationType, WebauthnError> {
+        let credential = auth_data
+            .attested_credential_data
+            .as_ref()
+            .ok_or(WebauthnError::NoAttestedCredential)?;
+        let stmt = Statement::from(&self.att_stmt)?;
+        let mut signed = Vec::with_capacity(auth_data.raw.len() + 32);
+        signed.extend_from_slice(auth_data.raw);
+        signed.extend_from_slice(client_data_hash);
+        match self.fmt.as_str() {
+            "none" => {
+                if !stmt.is_empty {
+                    return Err(WebauthnError::Attestation("none has an empty statement"));
+                }
+                Ok(AttestationType::None)
+            }
+            "packed" => {
+                let alg = stmt
+                    .alg
+                    .ok_or(WebauthnError::Attestation("packed needs alg"))?;
+                let sig = stmt
+                    .sig
+                    .ok_or(WebauthnError::Attestation("packed needs sig"))?;
+                match stmt.x5c.as_deref() {
+                    Some([leaf, ..]) => {
+                        if alg != cose::ES256 {
+                            return Err(WebauthnError::Attestation(
+                                "packed x5c: only ES256 statements are verified",
+                            ));
+                        }
+                        let cert = Certificate::parse(leaf)
+                            .map_err(|e| WebauthnError::Attestation(e.0))?;
+                        check_packed_certificate(&cert, &credential.aaguid)?;
+                        cose::verify_es256(&cert.public_key, &signed, sig).map_err(|_| {
+                            WebauthnError::Attestation("packed x5c signature does not verify")
+                        })?;
+                        Ok(AttestationType::Certificate)
+                    }
+                    Some([]) => Err(WebauthnError::Attestation("x5c is empty")),
+                    None => {
+                        // Self attestation: same algorithm as the credential, signed by it.
+                        if alg != credential.credential_public_key.algorithm() {
+                            return Err(WebauthnError::Attestation(
+                                "self attestation alg differs from the key's",
+                            ));
+                        }
+                        credential
+                            .credential_public_key
+                            .verify(&signed, sig)
+                            .map_err(|_| {
+                                WebauthnError::Attestation(
+                                    "self attestation signature does not verify",
+                                )
+                            })?;
+                        Ok(AttestationType::SelfAttestation)
+                    }
+                }
+            }
+            "fido-u2f" => {
+                let sig = stmt
+                    .sig
+                    .ok_or(WebauthnError::Attestation("fido-u2f needs sig"))?;
+                let [cert] = stmt.x5c.as_deref().unwrap_or_default() else {
+                    return Err(WebauthnError::Attestation(
+                        "fido-u2f needs exactly one certificate",
+                    ));
+                };
+                let cert = Certificate::parse(cert).map_err(|e| WebauthnError::Attestation(e.0))?;
+                let CoseKey::Es256(_) = credential.credential_public_key;
+                // The client builds this authenticator data from a U2F registration
+                // (CTAP2 §11.2.2 / WebAuthn §8.6): no AAGUID, no counter, flags UP|AT.
+                // The signature below covers none of these, so anything else is forged.
+                if credential.aaguid != [0; 16]
+                    || auth_data.sign_count != 0
+                    || auth_data.flags != (Flags::UP | Flags::AT)
+                {
+                    return Err(WebauthnError::Attestation(
+                        "fido-u2f authenticator data is not a U2F conversion",
+                    ));
+                }
+                // verificationData = 0x00 || rpIdHash || clientDataHash || credentialId || publicKeyU2F
+                let mut data = vec![0u8];
+                data.extend_from_slice(&auth_data.rp_id_hash);
+                data.extend_from_slice(client_data_hash);
+                data.extend_from_slice(credential.credential_id);
+                data.extend_from_slice(&credential.credential_public_key.sec1_uncompressed());
+                cose::verify_es256(&cert.public_key, &data, sig).map_err(|_| {
+                    WebauthnError::Attestation("fido-u2f signature does not verify")
+                })?;
+                Ok(AttestationType::Certificate)
+            }
+            other => Err(WebauthnError::UnsupportedAttestationFormat(
+                other.to_string(),
+            )),
+        }
+    }
+}
+
+/// §8.2.1 "Certificate Requirements for Packed Attestation Statements".
+fn check_packed_certificate(cert: &Certificate, aaguid: &[u8; 16]) -> Result<(), WebauthnError> {
+    if cert.version != 2 {
+        return Err(WebauthnError::Attestation(
+            "attestation certificate is not X.509 v3",
+        ));
+    }
+    for oid in [
+        der::OID_COUNTRY,
+        der::OID_ORGANIZATION,
+        der::OID_COMMON_NAME,
+    ] {
+        if cert.subject_value(oid).is_none_or(<[u8]>::is_empty) {
+            return Err(WebauthnError::Attestation(
+                "attestation certificate subject lacks C, O or CN",
+            ));
+        }
+    }
+    if cert.subject_value(der::OID_ORGANIZATIONAL_UNIT)
+        != Some(b"Authenticator Attestation".as_slice())
+    {
+        return Err(WebauthnError::Attestation(
+            "attestation certificate OU is not \"Authenticator Attestation\"",
+        ));
+    }
+    if cert.is_ca {
+        return Err(WebauthnError::Attestation(
+            "attestation certificate is a CA",
+        ));
+    }
+    if cert.aaguid.is_some_and(|a| a != *aaguid) {
+        return Err(WebauthnError::Attestation(
+            "attestation certificate AAGUID differs from authenticator data",
+        ));
+    }
+    Ok(())
+}
+
+/// The members of an attestation statement map that the formats use.
+struct Statement<'a> {
+    alg: Option<i64>,
+    sig: Option<&'a [u8]>,
+    x5c: Option<Vec<&'a [u8]>>,
+    is_empty: bool,
+}
+
+impl<'a> Statement<'a> {
+    fn from(value: &'a Value) -> Result<Statement<'a>, WebauthnError> {
+        let map = value
+            .as_map()
+            .ok_or(WebauthnError::AttestationObjectMalformed)?;
+        let mut stmt = Statement {
+            alg: None,
+            sig: None,
+            x5c: None,
+            is_empty: map.is_empty(),
+        };
+        for (k, v) in map {
+            match k.as_text() {
+                Some("alg") => {
+                    let alg = v.as_integer().and_then(|i| i64::try_from(i).ok());
+                    stmt.alg =
+                        Some(alg.ok_or(WebauthnError::Attestation("alg is not an integer"))?);
+                }
+                Some("sig") => {
+                    stmt.sig = Some(
+                        v.as_bytes()
+                            .ok_or(WebauthnError::Attestation("sig is not bytes"))?,
+                    )
+                }
+                Some("x5c") => {
+                    let certs = v
+                        .as_array()
+                        .ok_or(WebauthnError::Attestation("x5c is not an array"))?;
+                    let certs: Option<Vec<&[u8]>> = certs
+                        .iter()
+                        .map(|c| c.as_bytes().map(Vec::as_slice))
+                        .collect();
+                    stmt.x5c = Some(
+                        certs.ok_or(WebauthnError::Attestation("x5c holds a non-bytes item"))?,
+                    );
+                }
+                _ => {}
+            }
+        }
+        Ok(stmt)
+    }
+}

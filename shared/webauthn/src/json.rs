@@ -1,0 +1,154 @@
+//! The JSON forms of WebAuthn Level 3 (§5.1.8–5.1.10, §5.4, §5.5): what
+//! `PublicKeyCredential.toJSON()` sends and what `parseCreationOptionsFromJSON()` /
+//! `parseRequestOptionsFromJSON()` take. Byte fields are unpadded base64url.
+//! Unknown members are ignored, as the spec's parsers do.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::WebauthnError;
+
+pub fn b64url(bytes: &[u8]) -> String {
+    data_encoding::BASE64URL_NOPAD.encode(bytes)
+}
+
+/// Strict unpadded base64url; a trailing `=` padding is tolerated.
+pub fn from_b64url(text: &str, field: &'static str) -> Result<Vec<u8>, WebauthnError> {
+    data_encoding::BASE64URL_NOPAD
+        .decode(text.trim_end_matches('=').as_bytes())
+        .map_err(|_| WebauthnError::Base64(field))
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationResponseJson {
+    pub id: String,
+    pub raw_id: String,
+    pub response: AttestationResponseJson,
+    #[serde(default)]
+    pub authenticator_attachment: Option<String>,
+    #[serde(default)]
+    pub client_extension_results: Value,
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttestationResponseJson {
+    #[serde(rename = "clientDataJSON")]
+    pub client_data_json: String,
+    pub attestation_object: String,
+    #[serde(default)]
+    pub transports: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationResponseJson {
+    pub id: String,
+    pub raw_id: String,
+    pub response: AssertionResponseJson,
+    #[serde(default)]
+    pub authenticator_attachment: Option<String>,
+    #[serde(default)]
+    pub client_extension_results: Value,
+    #[serde(rename = "type")]
+    pub type_: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssertionResponseJson {
+    #[serde(rename = "clientDataJSON")]
+    pub client_data_json: String,
+    pub authenticator_data: String,
+    pub signature: String,
+    #[serde(default)]
+    pub user_handle: Option<String>,
+}
+
+/// `id` and `rawId` name the same bytes, and `type` is `public-key` (§5.1).
+pub(crate) fn credential_id(id: &str, raw_id: &str, type_: &str) -> Result<Vec<u8>, WebauthnError> {
+    if type_ != "public-key" {
+        return Err(WebauthnError::CredentialJson("type is not public-key"));
+    }
+    let raw = from_b64url(raw_id, "rawId")?;
+    if from_b64url(id, "id")? != raw {
+        return Err(WebauthnError::CredentialJson("id and rawId differ"));
+    }
+    Ok(raw)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RpEntity {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserEntity {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialParameters {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub alg: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialDescriptor {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transports: Vec<String>,
+}
+
+impl CredentialDescriptor {
+    pub fn new(id: &[u8], transports: &[String]) -> CredentialDescriptor {
+        CredentialDescriptor {
+            type_: "public-key".into(),
+            id: b64url(id),
+            transports: transports.to_vec(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticatorSelection {
+    pub resident_key: String,
+    pub require_resident_key: bool,
+    pub user_verification: String,
+}
+
+/// PublicKeyCredentialCreationOptionsJSON (§5.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationOptionsJson {
+    pub rp: RpEntity,
+    pub user: UserEntity,
+    pub challenge: String,
+    pub pub_key_cred_params: Vec<CredentialParameters>,
+    pub timeout: u64,
+    pub exclude_credentials: Vec<CredentialDescriptor>,
+    pub authenticator_selection: AuthenticatorSelection,
+    pub attestation: String,
+}
+
+/// PublicKeyCredentialRequestOptionsJSON (§5.5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestOptionsJson {
+    pub challenge: String,
+    pub timeout: u64,
+    pub rp_id: String,
+    pub allow_credentials: Vec<CredentialDescriptor>,
+    pub user_verification: String,
+}

@@ -1,0 +1,29 @@
+//! WebAuthn Level 3 relying-party verification, by hand.
+//!
+//! CBOR is decoded with `ciborium`, authenticator data is parsed with every length
+//! checked, ES256 is verified with `p256`. [`verify_registration`] follows §7.1 and
+//! [`verify_authentication`] §7.2 step by step; each check has its own
+//! [`WebauthnError`] variant. No I/O, no clock: challenges are issued and kept by
+//! the caller.
+
+mod attestation;
+mod authentication;
+mod authenticator_data;
+mod cbor;
+mod client_data;
+pub mod cose;
+mod der;
+mod error;
+mod flags;
+pub mod json;
+mod registration;
+
+pub use attestation::{AttestationObject, AttestationType};
+pub use authentication::{
+    Assertion, AuthenticationCeremony, StoredCredential, verify_authentication,
+};
+pub use authenticator_data::{AttestedCredentialData, AuthenticatorData};
+pub use client_data::{Ceremony, CollectedClientData};
+pub use error::WebauthnError;
+pub use flags::Flags;
+pub use registration::{RegisteredCredential, RegistrationCeremony, verify_registration};
