@@ -448,7 +448,7 @@ fn auth_step_5_credential_must_be_allowed() {
         authenticate_response(&c, 0, &r, false, &[vec![1, 2, 3]]),
         Err(WebauthnError::CredentialNotAllowed)
     );
-    assert!(authenticate_response(&c, 0, &r, false, &[c.id.clone()]).is_ok());
+    assert!(authenticate_response(&c, 0, &r, false, std::slice::from_ref(&c.id)).is_ok());
 }
 
 #[test]
