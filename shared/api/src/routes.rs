@@ -57,7 +57,7 @@ impl<'a> Resource<'a> {
     fn methods(self) -> &'static str {
         match self {
             Resource::Factors | Resource::Jwks | Resource::AdminUser(_) => "GET",
-            Resource::Factor(_) => "DELETE",
+            Resource::Factor(_) => "DELETE, PATCH",
             Resource::AdminPolicy => "GET, PUT",
             _ => "POST",
         }

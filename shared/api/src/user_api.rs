@@ -1,6 +1,7 @@
 //! The end user's routes (a ticket): factors, enrollment, challenge, verification,
 //! backup codes.
 
+use edge_mfa_core::command::ConfirmWith;
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, Verified};
@@ -13,7 +14,8 @@ use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{Resource, only};
 use crate::wire::{
-    ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, VerifyBody, check_code, parse_body,
+    ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, RenameBody, VerifyBody, check_code,
+    parse_body,
 };
 
 pub(crate) async fn handle<B: Backend>(
@@ -30,6 +32,7 @@ pub(crate) async fn handle<B: Backend>(
         tenant,
         caller,
     };
+    let step_up = || has_step_up(req, tenant, &deployment.master, &caller.user, env.now);
     match resource {
         Resource::Factors => {
             only(req, "GET")?;
@@ -37,66 +40,110 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(200, &outcome_json(outcome)?))
         }
         Resource::Factor(id) => {
-            only(req, "DELETE")?;
             let factor_id = path_id(id)?;
-            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
-            user.run(UserCommand::DeleteFactor { factor_id }, step_up)
-                .await?;
-            Ok(ApiResponse::empty(204))
+            match req.method.as_str() {
+                "DELETE" => {
+                    user.run(UserCommand::DeleteFactor { factor_id }, step_up()?)
+                        .await?;
+                    Ok(ApiResponse::empty(204))
+                }
+                "PATCH" => {
+                    let body: RenameBody = parse_body(req)?;
+                    let Outcome::Renamed { factor } = user
+                        .run(
+                            UserCommand::RenameFactor {
+                                factor_id,
+                                name: body.name,
+                            },
+                            false,
+                        )
+                        .await?
+                    else {
+                        return Err(unexpected());
+                    };
+                    Ok(ApiResponse::json(200, &json!({"factor": factor})))
+                }
+                _ => Err(ApiError::MethodNotAllowed),
+            }
         }
         Resource::Enroll => {
             only(req, "POST")?;
             let body: EnrollBody = parse_body(req)?;
-            if body.method != Method::Totp {
-                return Err(ApiError::InvalidRequest(format!(
-                    "enrolling {} is not supported yet",
-                    body.method.as_str()
-                )));
-            }
-            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
-            let account = caller
+            // The label the authenticator shows: the ticket's email, else its subject.
+            let label = caller
                 .claims
                 .email
                 .clone()
                 .unwrap_or_else(|| caller.user.as_str().to_string());
-            let outcome = user
-                .run(
-                    UserCommand::EnrollTotp {
-                        name: body.name,
-                        account,
-                    },
-                    step_up,
-                )
-                .await?;
-            let Outcome::TotpEnrollment {
-                enrollment_id,
-                secret,
-                otpauth_uri,
-                expires_at,
-            } = outcome
-            else {
-                return Err(unexpected());
+            let command = match body.method {
+                Method::Totp => UserCommand::EnrollTotp {
+                    name: body.name,
+                    account: label,
+                },
+                Method::Webauthn => UserCommand::EnrollWebauthn {
+                    name: body.name,
+                    user_name: label,
+                },
+                other => {
+                    return Err(ApiError::InvalidRequest(format!(
+                        "enrolling {} is not supported yet",
+                        other.as_str()
+                    )));
+                }
             };
-            let qr_svg = edge_mfa_otp::qr_svg(&otpauth_uri)
-                .ok_or_else(|| ApiError::Internal("otpauth URI too long for a QR code".into()))?;
-            Ok(ApiResponse::json(
-                201,
-                &json!({
-                    "enrollment_id": enrollment_id, "type": "totp", "secret": secret,
-                    "otpauth_uri": otpauth_uri, "qr_svg": qr_svg, "expires_at": expires_at,
-                }),
-            ))
+            match user.run(command, step_up()?).await? {
+                Outcome::TotpEnrollment {
+                    enrollment_id,
+                    secret,
+                    otpauth_uri,
+                    expires_at,
+                } => {
+                    let qr_svg = edge_mfa_otp::qr_svg(&otpauth_uri).ok_or_else(|| {
+                        ApiError::Internal("otpauth URI too long for a QR code".into())
+                    })?;
+                    Ok(ApiResponse::json(
+                        201,
+                        &json!({
+                            "enrollment_id": enrollment_id, "type": "totp", "secret": secret,
+                            "otpauth_uri": otpauth_uri, "qr_svg": qr_svg, "expires_at": expires_at,
+                        }),
+                    ))
+                }
+                Outcome::WebauthnEnrollment {
+                    enrollment_id,
+                    public_key,
+                    expires_at,
+                } => Ok(ApiResponse::json(
+                    201,
+                    &json!({
+                        "enrollment_id": enrollment_id, "type": "webauthn",
+                        "public_key": public_key, "expires_at": expires_at,
+                    }),
+                )),
+                _ => Err(unexpected()),
+            }
         }
         Resource::Confirm(id) => {
             only(req, "POST")?;
             let enrollment_id = path_id(id)?;
             let body: ConfirmBody = parse_body(req)?;
-            check_code(&body.code)?;
+            let with = match (body.code, body.credential) {
+                (Some(code), None) => {
+                    check_code(&code)?;
+                    ConfirmWith::Code(code)
+                }
+                (None, Some(credential)) => ConfirmWith::Credential(Box::new(credential)),
+                _ => {
+                    return Err(ApiError::InvalidRequest(
+                        "give either code or credential".into(),
+                    ));
+                }
+            };
             let outcome = user
                 .run(
                     UserCommand::Confirm {
                         enrollment_id,
-                        code: body.code,
+                        with,
                     },
                     false,
                 )
@@ -126,23 +173,44 @@ pub(crate) async fn handle<B: Backend>(
                 challenge_id,
                 method,
                 expires_at,
+                public_key,
             } = user.run(command, false).await?
             else {
                 return Err(unexpected());
             };
-            Ok(ApiResponse::json(
-                201,
-                &json!({"challenge_id": challenge_id, "type": method, "expires_at": expires_at}),
-            ))
+            let mut answer =
+                json!({"challenge_id": challenge_id, "type": method, "expires_at": expires_at});
+            if let (Some(options), Some(map)) = (public_key, answer.as_object_mut()) {
+                map.insert("public_key".into(), json!(options));
+            }
+            Ok(ApiResponse::json(201, &answer))
         }
         Resource::Verify => {
             only(req, "POST")?;
             let body: VerifyBody = parse_body(req)?;
-            check_code(&body.code)?;
-            let command = UserCommand::VerifyCode {
-                challenge_id: body.challenge_id,
-                method: body.method,
-                code: body.code,
+            let command = match (body.code, body.credential, body.challenge_id) {
+                (Some(code), None, challenge_id) => {
+                    check_code(&code)?;
+                    UserCommand::VerifyCode {
+                        challenge_id,
+                        method: body.method,
+                        code,
+                    }
+                }
+                (None, Some(credential), Some(challenge_id)) => UserCommand::VerifyCredential {
+                    challenge_id,
+                    credential: Box::new(credential),
+                },
+                (None, Some(_), None) => {
+                    return Err(ApiError::InvalidRequest(
+                        "a credential needs its challenge_id".into(),
+                    ));
+                }
+                _ => {
+                    return Err(ApiError::InvalidRequest(
+                        "give either code or credential".into(),
+                    ));
+                }
             };
             let Outcome::Verified(verified) = user.run(command, false).await? else {
                 return Err(unexpected());
@@ -171,9 +239,8 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::BackupCodes => {
             only(req, "POST")?;
-            let step_up = has_step_up(req, tenant, &deployment.master, &caller.user, env.now)?;
             let Outcome::BackupCodes { codes } = user
-                .run(UserCommand::RegenerateBackupCodes, step_up)
+                .run(UserCommand::RegenerateBackupCodes, step_up()?)
                 .await?
             else {
                 return Err(unexpected());
@@ -223,13 +290,19 @@ pub(crate) fn outcome_json(outcome: Outcome) -> Result<Value, ApiError> {
     Ok(value)
 }
 
-/// RFC 8176 `amr` values for a method.
-fn amr(method: Method) -> Vec<String> {
-    let values: &[&str] = match method {
-        Method::Totp | Method::BackupCode | Method::Email => &["otp"],
-        Method::Sms => &["sms", "otp"],
-        Method::Webauthn => &["hwk"],
+/// RFC 8176 `amr` values for a verification. WebAuthn: `hwk` for a key bound to its
+/// hardware, `swk` for one that may be synced (BE set), plus `user` when the
+/// authenticator verified the user.
+fn amr(verified: &Verified) -> Vec<String> {
+    let mut values: Vec<&str> = match verified.method {
+        Method::Totp | Method::BackupCode | Method::Email => vec!["otp"],
+        Method::Sms => vec!["sms", "otp"],
+        Method::Webauthn if verified.synced => vec!["swk"],
+        Method::Webauthn => vec!["hwk"],
     };
+    if verified.user_verified {
+        values.push("user");
+    }
     values.iter().map(|v| v.to_string()).collect()
 }
 
@@ -249,7 +322,7 @@ fn mfa_token(
         exp: env.now + MFA_TOKEN_LIFETIME,
         auth_time: verified.auth_time,
         jti: edge_mfa_core::ids::random_id(env),
-        amr: amr(verified.method),
+        amr: amr(verified),
         mfa_method: verified.method.as_str().to_string(),
     };
     Ok(signer.sign(&claims))

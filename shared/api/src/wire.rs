@@ -2,6 +2,7 @@
 //! `"remember_devise": true` should fail loudly, not be silently ignored.
 
 use edge_mfa_core::policy::Method;
+use edge_mfa_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -23,7 +24,11 @@ pub struct EnrollBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
-    pub code: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// RegistrationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
+    #[serde(default)]
+    pub credential: Option<RegistrationResponseJson>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -42,7 +47,17 @@ pub struct VerifyBody {
     pub challenge_id: Option<String>,
     #[serde(default, rename = "type")]
     pub method: Option<Method>,
-    pub code: String,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// AuthenticationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
+    #[serde(default)]
+    pub credential: Option<AuthenticationResponseJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameBody {
+    pub name: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/acme/backup-codes"),
     ("GET", "/v1/acme/factors"),
     ("DELETE", "/v1/acme/factors/x"),
+    ("PATCH", "/v1/acme/factors/x"),
     ("POST", "/v1/tenants"),
 ];
 
@@ -43,6 +44,8 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
         Just(r#"{"nested":[1,2]}"#.to_string()),
         Just("\"totp\"".to_string()),
         Just("true".to_string()),
+        Just(r#"{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"e30","attestationObject":"oA","authenticatorData":"AA","signature":"AA"}}"#.to_string()),
+        Just(r#"{"id":"AAAA","rawId":"AAAA","type":"public-key","response":{"clientDataJSON":"!!","attestationObject":7}}"#.to_string()),
     ];
     let key = prop::sample::select(vec![
         "type",

@@ -4,6 +4,9 @@
 //! Worker into the user's Durable Object; [`apply`] is the one function every
 //! adapter runs inside its atomic section.
 
+use edge_mfa_webauthn::json::{
+    AuthenticationResponseJson, CreationOptionsJson, RegistrationResponseJson, RequestOptionsJson,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::env::Env;
@@ -33,9 +36,18 @@ pub enum UserCommand {
         name: Option<String>,
         account: String,
     },
+    /// Start a WebAuthn registration; `user_name` is what the authenticator shows.
+    EnrollWebauthn {
+        name: Option<String>,
+        user_name: String,
+    },
     Confirm {
         enrollment_id: String,
-        code: String,
+        with: ConfirmWith,
+    },
+    RenameFactor {
+        factor_id: String,
+        name: String,
     },
     DeleteFactor {
         factor_id: String,
@@ -50,6 +62,11 @@ pub enum UserCommand {
         method: Option<Method>,
         code: String,
     },
+    /// A WebAuthn assertion against a challenge.
+    VerifyCredential {
+        challenge_id: String,
+        credential: Box<AuthenticationResponseJson>,
+    },
     RedeemBackupCode {
         code: String,
     },
@@ -58,6 +75,14 @@ pub enum UserCommand {
     Status,
     /// Admin: forget every factor, code and pending operation.
     Reset,
+}
+
+/// How an enrollment is confirmed: a code (TOTP) or a WebAuthn registration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmWith {
+    Code(String),
+    Credential(Box<RegistrationResponseJson>),
 }
 
 /// A factor as clients see it: never its secret.
@@ -91,6 +116,13 @@ pub struct Verified {
     pub auth_time: u64,
     /// Unused backup codes left, after a backup-code redemption.
     pub remaining: Option<usize>,
+    /// WebAuthn: the authenticator verified the user (PIN, biometric).
+    #[serde(default)]
+    pub user_verified: bool,
+    /// WebAuthn: the credential may be synced between devices (BE flag), so it is
+    /// a software-protected key rather than one bound to hardware.
+    #[serde(default)]
+    pub synced: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,10 +153,19 @@ pub enum Outcome {
         backup_codes: Option<Vec<String>>,
     },
     Deleted,
+    WebauthnEnrollment {
+        enrollment_id: String,
+        public_key: Box<CreationOptionsJson>,
+        expires_at: u64,
+    },
     Challenge {
         challenge_id: String,
         method: Method,
         expires_at: u64,
+        public_key: Option<Box<RequestOptionsJson>>,
+    },
+    Renamed {
+        factor: FactorView,
     },
     Verified(Verified),
     BackupCodes {

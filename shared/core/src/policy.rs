@@ -248,14 +248,18 @@ impl Policy {
         ) {
             return Err("webauthn.attestation must be none, indirect, direct or enterprise".into());
         }
+        // Only what this build verifies may be offered to authenticators.
+        let supported = edge_mfa_webauthn::cose::SUPPORTED_ALGORITHMS;
         if self.webauthn.algorithms.is_empty()
             || self
                 .webauthn
                 .algorithms
                 .iter()
-                .any(|a| ![-7, -8, -257].contains(a))
+                .any(|a| !supported.contains(a))
         {
-            return Err("webauthn.algorithms must be a non-empty list of -7 (ES256), -8 (EdDSA), -257 (RS256)".into());
+            return Err(format!(
+                "webauthn.algorithms must be a non-empty list of {supported:?} (ES256)"
+            ));
         }
         for cidr in &self.adaptive.trusted_networks {
             if !is_cidr(cidr) {

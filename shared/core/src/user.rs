@@ -12,8 +12,10 @@ use crate::lockout::Failures;
 use crate::policy::Method;
 use crate::seal::Sealed;
 
-/// Pending enrollments expire after ten minutes (issue #2).
+/// Pending TOTP enrollments expire after ten minutes.
 pub const ENROLLMENT_LIFETIME: u64 = 600;
+/// WebAuthn challenges, for registration and authentication, live five minutes.
+pub const WEBAUTHN_CEREMONY_LIFETIME: u64 = 300;
 /// Challenges expire after five minutes.
 pub const CHALLENGE_LIFETIME: u64 = 300;
 /// Bounds that keep a record small whatever a client does.
@@ -36,6 +38,10 @@ pub struct UserRecord {
     pub failures: Failures,
     #[serde(default)]
     pub last_mfa_at: Option<u64>,
+    /// WebAuthn `user.id`: 32 random bytes (base64url), made at the first WebAuthn
+    /// enrollment and kept, so it is opaque and stable (WebAuthn §14.6.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn_user_handle: Option<String>,
 }
 
 impl UserRecord {
@@ -69,14 +75,36 @@ pub struct Factor {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FactorKind {
     Totp(TotpFactor),
+    Webauthn(WebauthnFactor),
 }
 
 impl FactorKind {
     pub fn method(&self) -> Method {
         match self {
             FactorKind::Totp(_) => Method::Totp,
+            FactorKind::Webauthn(_) => Method::Webauthn,
         }
     }
+}
+
+/// A WebAuthn credential record (WebAuthn §4 "Credential Record"). Nothing here is
+/// secret: the public key verifies, it cannot sign.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebauthnFactor {
+    /// base64url.
+    pub credential_id: String,
+    /// The COSE_Key, base64url.
+    pub public_key: String,
+    pub algorithm: i64,
+    pub sign_count: u32,
+    pub backup_eligible: bool,
+    pub backup_state: bool,
+    /// The authenticator model, as a UUID string (all zeros when not given).
+    pub aaguid: String,
+    pub transports: Vec<String>,
+    pub attestation_format: String,
+    /// Whether the last ceremony verified the user (WebAuthn's `uvInitialized`).
+    pub user_verified: bool,
 }
 
 /// A TOTP authenticator. Its parameters are frozen at enrollment: a later policy
@@ -116,6 +144,22 @@ pub struct PendingEnrollment {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum PendingKind {
     Totp(TotpFactor),
+    /// A registration ceremony: the challenge we issued and what we asked for.
+    Webauthn(WebauthnCeremony),
+}
+
+/// The server side of a WebAuthn ceremony: the challenge (base64url of 32 random
+/// bytes), bound to this user by where it is stored and to its ceremony by its kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebauthnCeremony {
+    pub challenge: String,
+    pub user_verification_required: bool,
+    /// For registration: the algorithms offered. For authentication: unused.
+    #[serde(default)]
+    pub algorithms: Vec<i64>,
+    /// For authentication: the credential ids offered in `allowCredentials`.
+    #[serde(default)]
+    pub allow_credentials: Vec<String>,
 }
 
 /// A started second-factor check, consumed by the verification that succeeds.
@@ -126,6 +170,9 @@ pub struct Challenge {
     /// The factor to check; `None` means any factor of `method`.
     pub factor_id: Option<String>,
     pub expires_at: u64,
+    /// For WebAuthn: the assertion ceremony.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webauthn: Option<WebauthnCeremony>,
 }
 
 /// Where a sealed factor secret belongs, so it opens nowhere else.

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
+use edge_mfa_core::command::ConfirmWith;
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::policy::{Method, Policy};
@@ -96,7 +97,7 @@ impl World {
             .run(
                 UserCommand::Confirm {
                     enrollment_id,
-                    code,
+                    with: ConfirmWith::Code(code),
                 },
                 false,
             )
@@ -180,7 +181,7 @@ fn enrollment_expires_and_is_single_use() {
         w.run(
             UserCommand::Confirm {
                 enrollment_id,
-                code
+                with: ConfirmWith::Code(code)
             },
             false
         ),
@@ -298,7 +299,7 @@ fn refusals_change_nothing_but_the_failure_count() {
     for command in [
         UserCommand::Confirm {
             enrollment_id: "nope".into(),
-            code: "123456".into(),
+            with: ConfirmWith::Code("123456".into()),
         },
         UserCommand::DeleteFactor {
             factor_id: "nope".into(),

@@ -19,7 +19,7 @@ pub fn from_b64url(text: &str, field: &'static str) -> Result<Vec<u8>, WebauthnE
         .map_err(|_| WebauthnError::Base64(field))
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationResponseJson {
     pub id: String,
@@ -33,7 +33,7 @@ pub struct RegistrationResponseJson {
     pub type_: String,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttestationResponseJson {
     #[serde(rename = "clientDataJSON")]
@@ -43,7 +43,7 @@ pub struct AttestationResponseJson {
     pub transports: Vec<String>,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationResponseJson {
     pub id: String,
@@ -57,7 +57,7 @@ pub struct AuthenticationResponseJson {
     pub type_: String,
 }
 
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AssertionResponseJson {
     #[serde(rename = "clientDataJSON")]

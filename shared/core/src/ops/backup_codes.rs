@@ -1,0 +1,78 @@
+//! Backup codes: issued with the first factor, redeemed once, regenerated with step-up.
+
+use super::{Ctx, invalid, require_step_up, succeeded};
+use crate::backup_codes::BackupCodeSet;
+use crate::command::{Outcome, Verified};
+use crate::env::Env;
+use crate::error::CoreError;
+use crate::policy::Method;
+use crate::user::UserRecord;
+
+fn require_enabled(ctx: &Ctx<'_>) -> Result<(), CoreError> {
+    if ctx.tenant.policy.backup_codes.enabled {
+        Ok(())
+    } else {
+        Err(invalid("backup codes are disabled by the tenant's policy"))
+    }
+}
+
+/// A new set replaces the old one; returns the codes to show once.
+pub(super) fn generate(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    env: &mut Env<'_>,
+) -> Result<Vec<String>, CoreError> {
+    let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
+    let count = ctx.tenant.policy.backup_codes.count;
+    let (set, codes) = BackupCodeSet::generate(count, &pepper, ctx.user.as_str(), env);
+    record.backup_codes = Some(set);
+    Ok(codes)
+}
+
+pub(super) fn redeem(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    code: &str,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    require_enabled(ctx)?;
+    let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
+    let user = ctx.user.as_str();
+    let redeemed = record
+        .backup_codes
+        .as_mut()
+        .is_some_and(|set| set.redeem(&pepper, user, code, env.now));
+    if !redeemed {
+        return Err(CoreError::VerificationFailed(
+            "the backup code is wrong or already used".into(),
+        ));
+    }
+    let remaining = record.backup_codes.as_ref().map(BackupCodeSet::remaining);
+    let verified = Verified {
+        method: Method::BackupCode,
+        factor_id: None,
+        auth_time: env.now,
+        remaining,
+        user_verified: false,
+        synced: false,
+    };
+    Ok(succeeded(record, verified))
+}
+
+pub(super) fn regenerate(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    step_up: bool,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    require_enabled(ctx)?;
+    if !record.has_factor() {
+        return Err(CoreError::Conflict(
+            "enroll a factor before creating backup codes".into(),
+        ));
+    }
+    require_step_up(record, step_up)?;
+    Ok(Outcome::BackupCodes {
+        codes: generate(record, ctx, env)?,
+    })
+}

@@ -1,0 +1,344 @@
+//! The operations on one user's record. Each validates first and mutates after, and
+//! [`crate::execute`] restores the record on any refusal, so a half-done change can
+//! never be stored.
+
+mod backup_codes;
+mod totp;
+mod webauthn;
+
+use crate::backup_codes::BackupCodeSet;
+use crate::command::{
+    ConfirmWith, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified,
+};
+use crate::env::Env;
+use crate::error::CoreError;
+use crate::ids::{UserId, random_id};
+use crate::policy::Method;
+use crate::seal::MasterKey;
+use crate::tenant::Tenant;
+use crate::user::{
+    CHALLENGE_LIFETIME, Challenge, MAX_CHALLENGES, MAX_FACTORS, MAX_PENDING, PendingEnrollment,
+    UserRecord,
+};
+
+const MAX_NAME_CHARS: usize = 64;
+
+pub(crate) struct Ctx<'a> {
+    pub tenant: &'a Tenant,
+    pub master: &'a MasterKey,
+    pub user: &'a UserId,
+}
+
+pub(crate) fn run(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    request: UserRequest,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    let step_up = request.step_up;
+    match request.command {
+        UserCommand::ListFactors => Ok(Outcome::Factors {
+            factors: record.factors.iter().map(FactorView::from).collect(),
+            backup_codes_remaining: backup_codes_remaining(record),
+        }),
+        UserCommand::EnrollTotp { name, account } => {
+            start_enrollment(record, ctx, Method::Totp, step_up)?;
+            totp::enroll(record, ctx, name, &account, env)
+        }
+        UserCommand::EnrollWebauthn { name, user_name } => {
+            start_enrollment(record, ctx, Method::Webauthn, step_up)?;
+            webauthn::enroll(record, ctx, name, &user_name, env)
+        }
+        UserCommand::Confirm {
+            enrollment_id,
+            with,
+        } => confirm(record, ctx, &enrollment_id, with, env),
+        UserCommand::RenameFactor { factor_id, name } => rename_factor(record, &factor_id, name),
+        UserCommand::DeleteFactor { factor_id } => delete_factor(record, &factor_id, step_up),
+        UserCommand::Challenge { factor_id, method } => {
+            challenge(record, ctx, factor_id, method, env)
+        }
+        UserCommand::VerifyCode {
+            challenge_id,
+            method,
+            code,
+        } => {
+            require_unlocked(record, ctx, env.now)?;
+            totp::verify(record, ctx, challenge_id.as_deref(), method, &code, env)
+        }
+        UserCommand::VerifyCredential {
+            challenge_id,
+            credential,
+        } => {
+            require_unlocked(record, ctx, env.now)?;
+            webauthn::verify(record, ctx, &challenge_id, &credential, env)
+        }
+        UserCommand::RedeemBackupCode { code } => {
+            require_unlocked(record, ctx, env.now)?;
+            backup_codes::redeem(record, ctx, &code, env)
+        }
+        UserCommand::RegenerateBackupCodes => backup_codes::regenerate(record, ctx, step_up, env),
+        UserCommand::Status => Ok(Outcome::Status(status(record, ctx, env.now))),
+        UserCommand::Reset => {
+            *record = UserRecord {
+                first_seen: record.first_seen,
+                ..UserRecord::default()
+            };
+            Ok(Outcome::Reset)
+        }
+    }
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> CoreError {
+    CoreError::InvalidRequest(message.into())
+}
+
+fn backup_codes_remaining(record: &UserRecord) -> usize {
+    record
+        .backup_codes
+        .as_ref()
+        .map_or(0, BackupCodeSet::remaining)
+}
+
+/// What every enrollment checks before it starts.
+fn start_enrollment(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    method: Method,
+    step_up: bool,
+) -> Result<(), CoreError> {
+    if !ctx.tenant.policy.allowed_methods.contains(&method) {
+        return Err(invalid(format!(
+            "{} is not allowed by the tenant's policy",
+            method.as_str()
+        )));
+    }
+    require_step_up(record, step_up)?;
+    if record.factors.len() >= MAX_FACTORS {
+        return Err(CoreError::Conflict(format!(
+            "a user may have at most {MAX_FACTORS} factors"
+        )));
+    }
+    if record.pending.len() >= MAX_PENDING {
+        record.pending.remove(0);
+    }
+    Ok(())
+}
+
+/// API.md: once a user has a factor, changing factors needs a recent second factor,
+/// so a stolen password alone cannot add the thief's device.
+fn require_step_up(record: &UserRecord, step_up: bool) -> Result<(), CoreError> {
+    if record.has_factor() && !step_up {
+        Err(CoreError::StepUpRequired)
+    } else {
+        Ok(())
+    }
+}
+
+fn require_unlocked(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> Result<(), CoreError> {
+    match record.failures.locked_for(&ctx.tenant.policy.lockout, now) {
+        Some(retry_after) => Err(CoreError::RateLimited { retry_after }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn factor_name(name: Option<String>, default: &str) -> Result<String, CoreError> {
+    let name = name.map(|n| n.trim().to_string()).unwrap_or_default();
+    if name.is_empty() {
+        return Ok(default.to_string());
+    }
+    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "name must be at most {MAX_NAME_CHARS} printable characters"
+        )));
+    }
+    Ok(name)
+}
+
+fn take_pending(
+    record: &mut UserRecord,
+    enrollment_id: &str,
+) -> Result<PendingEnrollment, CoreError> {
+    let index = record
+        .pending
+        .iter()
+        .position(|p| p.id == enrollment_id)
+        .ok_or_else(|| {
+            CoreError::Expired("the enrollment has expired or was already confirmed".into())
+        })?;
+    Ok(record.pending.remove(index))
+}
+
+fn confirm(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    enrollment_id: &str,
+    with: ConfirmWith,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    require_unlocked(record, ctx, env.now)?;
+    let pending = take_pending(record, enrollment_id)?;
+    let factor = match (pending.kind.clone(), with) {
+        (crate::user::PendingKind::Totp(totp), ConfirmWith::Code(code)) => {
+            totp::confirm(ctx, &pending, totp, &code, env)?
+        }
+        (crate::user::PendingKind::Webauthn(ceremony), ConfirmWith::Credential(credential)) => {
+            webauthn::confirm(record, ctx, &pending, &ceremony, &credential, env)?
+        }
+        (crate::user::PendingKind::Totp(_), ConfirmWith::Credential(_)) => {
+            return Err(invalid("a TOTP enrollment is confirmed with a code"));
+        }
+        (crate::user::PendingKind::Webauthn(_), ConfirmWith::Code(_)) => {
+            return Err(invalid(
+                "a WebAuthn enrollment is confirmed with a credential",
+            ));
+        }
+    };
+    let view = FactorView::from(&factor);
+    let first_factor = !record.has_factor();
+    record.factors.push(factor);
+    let backup_codes = if first_factor && ctx.tenant.policy.backup_codes.enabled {
+        Some(backup_codes::generate(record, ctx, env)?)
+    } else {
+        None
+    };
+    Ok(Outcome::Confirmed {
+        factor: view,
+        backup_codes,
+    })
+}
+
+fn rename_factor(
+    record: &mut UserRecord,
+    factor_id: &str,
+    name: String,
+) -> Result<Outcome, CoreError> {
+    let name = factor_name(Some(name), "")?;
+    if name.is_empty() {
+        return Err(invalid("name must not be empty"));
+    }
+    let factor = record
+        .factors
+        .iter_mut()
+        .find(|f| f.id == factor_id)
+        .ok_or_else(|| CoreError::NotFound("no such factor".into()))?;
+    factor.name = name;
+    Ok(Outcome::Renamed {
+        factor: FactorView::from(&*factor),
+    })
+}
+
+fn delete_factor(
+    record: &mut UserRecord,
+    factor_id: &str,
+    step_up: bool,
+) -> Result<Outcome, CoreError> {
+    require_step_up(record, step_up)?;
+    let index = record
+        .factors
+        .iter()
+        .position(|f| f.id == factor_id)
+        .ok_or_else(|| CoreError::NotFound("no such factor".into()))?;
+    record.factors.remove(index);
+    record
+        .challenges
+        .retain(|c| c.factor_id.as_deref() != Some(factor_id));
+    if !record.has_factor() {
+        // Backup codes recover a factor; with none left they would be a factor of
+        // their own that nobody chose.
+        record.backup_codes = None;
+    }
+    Ok(Outcome::Deleted)
+}
+
+fn challenge(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    factor_id: Option<String>,
+    method: Option<Method>,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    let method = match (&factor_id, method) {
+        (Some(id), _) => record
+            .factor(id)
+            .ok_or_else(|| CoreError::NotFound("no such factor".into()))?
+            .kind
+            .method(),
+        (None, Some(method)) => {
+            if !record.factors.iter().any(|f| f.kind.method() == method) {
+                return Err(CoreError::NotFound(format!(
+                    "the user has no {} factor",
+                    method.as_str()
+                )));
+            }
+            method
+        }
+        (None, None) => return Err(invalid("give factor_id or type")),
+    };
+    let (webauthn, public_key) = match method {
+        Method::Totp => (None, None),
+        Method::Webauthn => {
+            let (ceremony, options) =
+                webauthn::request_options(record, ctx, factor_id.as_deref(), env);
+            (Some(ceremony), Some(Box::new(options)))
+        }
+        other => {
+            return Err(invalid(format!(
+                "challenges for {} are not supported yet",
+                other.as_str()
+            )));
+        }
+    };
+    if record.challenges.len() >= MAX_CHALLENGES {
+        record.challenges.remove(0);
+    }
+    let id = random_id(env);
+    let expires_at = env.now + CHALLENGE_LIFETIME;
+    record.challenges.push(Challenge {
+        id: id.clone(),
+        method,
+        factor_id,
+        expires_at,
+        webauthn,
+    });
+    Ok(Outcome::Challenge {
+        challenge_id: id,
+        method,
+        expires_at,
+        public_key,
+    })
+}
+
+/// The challenge `challenge_id`, if it is still open: (index, challenge).
+fn find_challenge<'a>(
+    record: &'a UserRecord,
+    challenge_id: &str,
+) -> Result<(usize, &'a Challenge), CoreError> {
+    record
+        .challenges
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.id == challenge_id)
+        .ok_or_else(|| CoreError::Expired("the challenge has expired or was already used".into()))
+}
+
+/// A second factor passed: clear the failures, note the time.
+fn succeeded(record: &mut UserRecord, verified: Verified) -> Outcome {
+    record.failures.clear();
+    record.last_mfa_at = Some(verified.auth_time);
+    Outcome::Verified(verified)
+}
+
+fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
+    UserStatus {
+        enrolled: record.has_factor(),
+        factors: record.factors.iter().map(FactorView::from).collect(),
+        backup_codes_remaining: backup_codes_remaining(record),
+        first_seen: record.first_seen,
+        last_mfa_at: record.last_mfa_at,
+        locked_until: record
+            .failures
+            .locked_for(&ctx.tenant.policy.lockout, now)
+            .map(|s| now + s),
+    }
+}

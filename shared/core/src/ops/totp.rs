@@ -1,0 +1,175 @@
+//! TOTP factors: enrollment with an `otpauth://` URI, confirmation, verification
+//! with the replay guard of RFC 6238 §5.2.
+
+use edge_mfa_otp::{KeyUri, TotpError};
+
+use super::{Ctx, factor_name, find_challenge, invalid, succeeded};
+use crate::command::{Outcome, Verified};
+use crate::env::Env;
+use crate::error::CoreError;
+use crate::ids::random_id;
+use crate::policy::Method;
+use crate::user::{
+    ENROLLMENT_LIFETIME, Factor, FactorKind, PendingEnrollment, PendingKind, TotpFactor,
+    UserRecord, totp_secret_context,
+};
+
+/// A TOTP secret is 160 bits (RFC 4226 §4 recommends 160).
+const SECRET_LEN: usize = 20;
+
+fn context(ctx: &Ctx<'_>, owner_id: &str) -> String {
+    totp_secret_context(ctx.tenant.id.as_str(), ctx.user.as_str(), owner_id)
+}
+
+fn open_secret(ctx: &Ctx<'_>, owner_id: &str, totp: &TotpFactor) -> Result<Vec<u8>, CoreError> {
+    ctx.master
+        .open(&context(ctx, owner_id), &totp.secret)
+        .map_err(|_| CoreError::Internal("TOTP secret does not open".into()))
+}
+
+fn wrong_code(error: TotpError) -> CoreError {
+    CoreError::VerificationFailed(
+        match error {
+            TotpError::Malformed => "the code must be the digits the authenticator app shows",
+            TotpError::Mismatch | TotpError::Replayed => {
+                "the code is wrong, expired or already used"
+            }
+        }
+        .into(),
+    )
+}
+
+pub(super) fn enroll(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    name: Option<String>,
+    account: &str,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    let name = factor_name(name, "Authenticator app")?;
+    let policy = ctx.tenant.policy.totp;
+    let secret = env.bytes::<SECRET_LEN>();
+    let id = random_id(env);
+    let sealed = ctx.master.seal(&context(ctx, &id), &secret, env);
+    let key_uri = KeyUri {
+        issuer: &ctx.tenant.name,
+        account,
+        secret: &secret,
+        totp: policy.totp(),
+    };
+    let expires_at = env.now + ENROLLMENT_LIFETIME;
+    record.pending.push(PendingEnrollment {
+        id: id.clone(),
+        name,
+        created_at: env.now,
+        expires_at,
+        kind: PendingKind::Totp(TotpFactor {
+            secret: sealed,
+            algorithm: policy.algorithm,
+            digits: policy.digits,
+            period: policy.period,
+            last_step: None,
+        }),
+    });
+    Ok(Outcome::TotpEnrollment {
+        enrollment_id: id,
+        secret: key_uri.secret_base32(),
+        otpauth_uri: key_uri.to_uri(),
+        expires_at,
+    })
+}
+
+/// The factor a correct code makes of a pending enrollment.
+pub(super) fn confirm(
+    ctx: &Ctx<'_>,
+    pending: &PendingEnrollment,
+    mut totp: TotpFactor,
+    code: &str,
+    env: &mut Env<'_>,
+) -> Result<Factor, CoreError> {
+    let secret = open_secret(ctx, &pending.id, &totp)?;
+    let skew = ctx.tenant.policy.totp.skew;
+    let step = totp
+        .totp(skew)
+        .verify(&secret, code.trim(), env.now, None)
+        .map_err(wrong_code)?;
+    // The factor gets an id of its own, and its secret a seal bound to that id.
+    let id = random_id(env);
+    totp.secret = ctx.master.seal(&context(ctx, &id), &secret, env);
+    totp.last_step = Some(step);
+    Ok(Factor {
+        id,
+        name: pending.name.clone(),
+        created_at: env.now,
+        last_used_at: Some(env.now),
+        kind: FactorKind::Totp(totp),
+    })
+}
+
+pub(super) fn verify(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    challenge_id: Option<&str>,
+    method: Option<Method>,
+    code: &str,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    let (challenge_index, factor_id) = match challenge_id {
+        Some(id) => {
+            let (index, challenge) = find_challenge(record, id)?;
+            if challenge.method != Method::Totp {
+                return Err(invalid(
+                    "this challenge is answered with a credential, not a code",
+                ));
+            }
+            (Some(index), challenge.factor_id.clone())
+        }
+        None if method == Some(Method::Totp) => (None, None),
+        None => return Err(invalid("give challenge_id, or type \"totp\" with the code")),
+    };
+    let skew = ctx.tenant.policy.totp.skew;
+    let mut error = TotpError::Mismatch;
+    let mut matched = None;
+    for (i, factor) in record.factors.iter().enumerate() {
+        let FactorKind::Totp(totp) = &factor.kind else {
+            continue;
+        };
+        if factor_id.as_deref().is_some_and(|id| id != factor.id) {
+            continue;
+        }
+        let secret = open_secret(ctx, &factor.id, totp)?;
+        match totp
+            .totp(skew)
+            .verify(&secret, code.trim(), env.now, totp.last_step)
+        {
+            Ok(step) => {
+                matched = Some((i, step));
+                break;
+            }
+            Err(TotpError::Malformed) => error = TotpError::Malformed,
+            Err(_) => {}
+        }
+    }
+    let (index, step) = matched.ok_or_else(|| wrong_code(error))?;
+    let factor = record
+        .factors
+        .get_mut(index)
+        .ok_or_else(|| CoreError::Internal("factor index".into()))?;
+    if let FactorKind::Totp(totp) = &mut factor.kind {
+        totp.last_step = Some(step);
+    }
+    factor.last_used_at = Some(env.now);
+    let factor_id = Some(factor.id.clone());
+    if let Some(i) = challenge_index {
+        record.challenges.remove(i);
+    }
+    let verified = Verified {
+        method: Method::Totp,
+        factor_id,
+        auth_time: env.now,
+        remaining: None,
+        user_verified: false,
+        synced: false,
+    };
+    Ok(succeeded(record, verified))
+}
