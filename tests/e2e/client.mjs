@@ -51,11 +51,11 @@ export function uniqueId(prefix) {
 }
 
 /// A fresh tenant: { id, admin_key, ticket_secret }.
-export async function createTenant(policy) {
+export async function createTenant(policy, extraOrigins = []) {
   const id = uniqueId('t');
   const res = await api('POST', '/v1/tenants', {
     token: OPERATOR_KEY,
-    body: { id, name: `Tenant ${id}`, rp_id: 'localhost', origins: [ORIGIN], ...(policy ? { policy } : {}) },
+    body: { id, name: `Tenant ${id}`, rp_id: 'localhost', origins: [ORIGIN, ...extraOrigins], ...(policy ? { policy } : {}) },
   });
   assert.equal(res.status, 201, res.text);
   return res.body;

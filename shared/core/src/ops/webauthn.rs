@@ -253,7 +253,12 @@ pub(super) fn verify(
     for (i, factor) in record.factors.iter().enumerate() {
         if let FactorKind::Webauthn(w) = &factor.kind {
             indices.push(i);
-            decoded.push((decode(&w.credential_id)?, decode(&w.public_key)?, w.sign_count, w.backup_eligible));
+            decoded.push((
+                decode(&w.credential_id)?,
+                decode(&w.public_key)?,
+                w.sign_count,
+                w.backup_eligible,
+            ));
         }
     }
     let stored: Vec<StoredCredential<'_>> = decoded
