@@ -47,3 +47,17 @@ test('the lockout is per user: another user of the tenant is unaffected', async 
   assert.equal(status.status, 200, status.text);
   assert.ok(status.body.locked_until > Math.floor(Date.now() / 1000));
 });
+
+test('no lost updates: twenty parallel failures all count, so the next attempt is locked', async () => {
+  // A read-then-write store without atomicity would lose some of these increments
+  // and leave the user unlocked.
+  const tenant = await createTenant({ lockout: { max_failures: 20, window_seconds: 600 } });
+  const { ticket, secret, t } = await enrollTotp(tenant, 'lou');
+  const code = wrongCode(secret, t);
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => api('POST', `/v1/${tenant.id}/verify`, { token: ticket, body: { type: 'totp', code } })),
+  );
+  assert.deepEqual(results.map((r) => r.status), Array(20).fill(422));
+  const next = await api('POST', `/v1/${tenant.id}/verify`, { token: ticket, body: { type: 'totp', code: oathtool(secret, t + 30) } });
+  assertProblem(next, 429, 'rate_limited');
+});

@@ -77,4 +77,42 @@ export async function startWorker() {
   };
 }
 
-export const runtimes = { worker: startWorker };
+/// The Spin components (build/spin/*.wasm) under the Spin-compatible test host
+/// (tests/spin-host), with fresh secrets and a fresh state directory.
+export async function startSpin() {
+  const host = process.env.EDGE_MFA_SPIN_HOST
+    ?? join(process.env.HOME, '.cache/edge-mfa/spin-host-target/release/spin-test-host');
+  const { masterKey, operatorKey } = secrets();
+  const state = mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
+  let output = '';
+  const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state], {
+    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.on('error', (e) => { output += `\n${e}`; });
+  child.stderr.on('data', (d) => { output += d; });
+  const port = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`spin-test-host did not start:\n${output}`)), 120_000);
+    child.stdout.on('data', (d) => {
+      output += d;
+      const m = output.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); ok(Number(m[1])); }
+    });
+    child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`spin-test-host exited (${code}):\n${output}`)); });
+  });
+  const baseUrl = `http://localhost:${port}`;
+  await waitForHealth(baseUrl, child, () => output);
+  return {
+    name: 'spin',
+    baseUrl,
+    operatorKey,
+    log: () => output,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => setTimeout(r, 200));
+      rmSync(state, { recursive: true, force: true });
+    },
+  };
+}
+
+export const runtimes = { worker: startWorker, spin: startSpin };

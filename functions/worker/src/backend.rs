@@ -1,9 +1,11 @@
 //! The storage port over Cloudflare: tenants in KV (read-mostly, eventually
-//! consistent), with creation decided by a Durable Object per tenant id; each user's
-//! record in a Durable Object per `(tenant, user)`.
+//! consistent), written only by a Durable Object per tenant id, which decides
+//! creation and serialises policy updates; each user's record in a Durable Object
+//! per `(tenant, user)`.
 
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit};
@@ -56,6 +58,19 @@ async fn call_object<T: serde::de::DeserializeOwned>(
     response.json().await.map_err(err("durable object answer"))
 }
 
+impl CloudflareBackend<'_> {
+    /// Publishes the tenant to KV, where every request reads it.
+    async fn publish(&self, tenant: &Tenant) -> Result<(), BackendError> {
+        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+        let json = serde_json::to_string(tenant).map_err(|e| BackendError(e.to_string()))?;
+        kv.put(&tenant_key(&tenant.id), json)
+            .map_err(|e| BackendError(format!("kv put: {e}")))?
+            .execute()
+            .await
+            .map_err(|e| BackendError(format!("kv put: {e}")))
+    }
+}
+
 impl Backend for CloudflareBackend<'_> {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
         let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
@@ -66,25 +81,30 @@ impl Backend for CloudflareBackend<'_> {
     }
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
-        let created: bool = call_object(
-            self.env,
-            TENANTS_DO,
-            tenant.id.as_str(),
-            &TenantCall::Create {
-                tenant: tenant.clone(),
-            },
-        )
-        .await?;
-        if created {
-            let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
-            let json = serde_json::to_string(tenant).map_err(|e| BackendError(e.to_string()))?;
-            kv.put(&tenant_key(&tenant.id), json)
-                .map_err(|e| BackendError(format!("kv put: {e}")))?
-                .execute()
-                .await
-                .map_err(|e| BackendError(format!("kv put: {e}")))?;
+        let call = TenantCall::Create {
+            tenant: tenant.clone(),
+        };
+        let created: Option<Tenant> =
+            call_object(self.env, TENANTS_DO, tenant.id.as_str(), &call).await?;
+        match created {
+            Some(tenant) => self.publish(&tenant).await.map(|()| true),
+            None => Ok(false),
         }
-        Ok(created)
+    }
+
+    async fn set_policy(
+        &self,
+        id: &TenantId,
+        policy: &Policy,
+    ) -> Result<Option<Tenant>, BackendError> {
+        let call = TenantCall::SetPolicy {
+            policy: policy.clone(),
+        };
+        let updated: Option<Tenant> = call_object(self.env, TENANTS_DO, id.as_str(), &call).await?;
+        if let Some(tenant) = &updated {
+            self.publish(tenant).await?;
+        }
+        Ok(updated)
     }
 
     async fn run_user(
@@ -92,6 +112,7 @@ impl Backend for CloudflareBackend<'_> {
         tenant: &Tenant,
         user: &UserId,
         request: UserRequest,
+        now: u64,
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         // Tenant ids contain no '/', so this name is unambiguous.
         let name = format!("{}/{}", tenant.id, user.as_str());
@@ -99,6 +120,7 @@ impl Backend for CloudflareBackend<'_> {
             tenant: tenant.clone(),
             user: user.clone(),
             request,
+            now,
         };
         call_object(self.env, USERS_DO, &name, &call).await
     }

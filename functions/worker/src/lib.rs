@@ -9,7 +9,7 @@ mod backend;
 mod objects;
 mod platform;
 
-use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Deployment, MAX_BODY_BYTES};
+use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES};
 use worker::{Context, Env, Request, Response, console_error, event};
 
 pub use objects::{TenantState, UserState};
@@ -47,7 +47,12 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
     let operator = env
         .secret("OPERATOR_KEY")
         .map_err(|_| "the OPERATOR_KEY secret is not set".to_string())?;
-    Deployment::new(&master.to_string(), &operator.to_string())
+    let mut deployment = Deployment::new(&master.to_string(), &operator.to_string())?;
+    // Only the test suite sets this (`wrangler dev --var`); wrangler.toml never does.
+    deployment.test_hooks = env
+        .var("EDGE_MFA_TEST_HOOKS")
+        .is_ok_and(|v| v.to_string() == "enabled");
+    Ok(deployment)
 }
 
 async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
@@ -71,12 +76,22 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         .bytes()
         .await
         .map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
+    // Cloudflare sets CF-Connecting-IP itself (a client cannot forge it through the
+    // edge) and the country in `request.cf`.
+    let client = Client {
+        ip: headers
+            .iter()
+            .find(|(n, _)| n == "cf-connecting-ip")
+            .map(|(_, v)| v.clone()),
+        country: req.cf().and_then(|cf| cf.country()),
+    };
     Ok(ApiRequest {
         method: req.method().to_string(),
         path: url.path().to_string(),
         query: url.query().unwrap_or_default().to_string(),
         headers,
         body,
+        client,
     })
 }
 

@@ -4,12 +4,11 @@
 //! single-use under any number of parallel requests.
 
 use edge_mfa_core::ids::UserId;
+use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
-
-use crate::platform;
 
 /// A request from the Worker to a user's object.
 #[derive(Serialize, Deserialize)]
@@ -17,15 +16,24 @@ pub struct UserCall {
     pub tenant: Tenant,
     pub user: UserId,
     pub request: UserRequest,
+    /// The request's clock, chosen once by the Worker.
+    pub now: u64,
 }
 
+/// A request from the Worker to a tenant id's object; answers the stored tenant
+/// after the change, or `None` (create: it already existed; set: it does not exist).
 #[derive(Serialize, Deserialize)]
 pub enum TenantCall {
     Create { tenant: Tenant },
+    SetPolicy { policy: Policy },
 }
 
 const RECORD_KEY: &str = "record";
 const TENANT_KEY: &str = "tenant";
+
+fn rust_error(e: impl std::fmt::Display) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
 
 #[durable_object]
 pub struct UserState {
@@ -54,7 +62,7 @@ impl DurableObject for UserState {
                 let stored: Option<String> = storage.get(RECORD_KEY).await?;
                 let mut random = edge_mfa_core::OsRandom;
                 let mut env = edge_mfa_core::Env {
-                    now: platform::now(),
+                    now: call.now,
                     random: &mut random,
                 };
                 let applied = edge_mfa_core::apply(
@@ -75,7 +83,8 @@ impl DurableObject for UserState {
     }
 }
 
-/// The authority on which tenant ids exist: KV cannot refuse a second creation.
+/// The authority on a tenant id: KV cannot refuse a second creation or order two
+/// policy updates, this object can.
 #[durable_object]
 pub struct TenantState {
     state: State,
@@ -95,22 +104,30 @@ impl DurableObject for TenantState {
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let call: TenantCall = req.json().await?;
         let storage = self.state.storage();
-        let created = self
+        let answer: Option<Tenant> = self
             .state
             .block_concurrency_while(async move {
-                match call {
-                    TenantCall::Create { tenant } => {
-                        if storage.get::<String>(TENANT_KEY).await?.is_some() {
-                            return Ok(false);
-                        }
-                        let json = serde_json::to_string(&tenant)
-                            .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                        storage.put(TENANT_KEY, json).await?;
-                        Ok(true)
+                let stored: Option<String> = storage.get(TENANT_KEY).await?;
+                let stored: Option<Tenant> = stored
+                    .map(|s| serde_json::from_str(&s))
+                    .transpose()
+                    .map_err(rust_error)?;
+                let next = match (call, stored) {
+                    (TenantCall::Create { tenant }, None) => tenant,
+                    (TenantCall::SetPolicy { policy }, Some(tenant)) => tenant.with_policy(policy),
+                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::SetPolicy { .. }, None) => {
+                        return Ok(None);
                     }
-                }
+                };
+                storage
+                    .put(
+                        TENANT_KEY,
+                        serde_json::to_string(&next).map_err(rust_error)?,
+                    )
+                    .await?;
+                Ok(Some(next))
             })
             .await?;
-        Response::from_json(&created)
+        Response::from_json(&answer)
     }
 }

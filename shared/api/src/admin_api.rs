@@ -1,6 +1,7 @@
 //! The operator's and the tenant admin's routes.
 
 use edge_mfa_core::ids::UserId;
+use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 use serde_json::json;
@@ -10,7 +11,7 @@ use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{Resource, only};
-use crate::wire::parse_body;
+use crate::wire::{BypassBody, parse_body};
 
 pub(crate) async fn create_tenant<B: Backend>(
     backend: &B,
@@ -39,43 +40,103 @@ pub(crate) async fn handle<B: Backend>(
     tenant: &Tenant,
     resource: Resource<'_>,
     req: &ApiRequest,
-    _env: &mut Env<'_>,
+    env: &mut Env<'_>,
 ) -> Result<ApiResponse, ApiError> {
+    let now = env.now;
     match resource {
-        Resource::AdminPolicy => {
-            only(req, "GET")?;
-            let policy = serde_json::to_value(&tenant.policy)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok(ApiResponse::json(200, &policy))
-        }
+        Resource::AdminPolicy => match req.method.as_str() {
+            "GET" => policy_response(&tenant.policy),
+            "PUT" => {
+                // The whole policy object; omitted fields take their safe defaults.
+                let policy: Policy = parse_body(req)?;
+                policy.validate().map_err(ApiError::InvalidRequest)?;
+                let updated = backend
+                    .set_policy(&tenant.id, &policy)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.0))?
+                    .ok_or_else(|| ApiError::NotFound("no such tenant".into()))?;
+                policy_response(&updated.policy)
+            }
+            _ => Err(ApiError::MethodNotAllowed),
+        },
         Resource::AdminUser(user) => {
             only(req, "GET")?;
             let user = user_id(user)?;
-            let Outcome::Status(status) = run(backend, tenant, &user, UserCommand::Status).await?
+            let Outcome::Status(status) =
+                run(backend, tenant, &user, UserCommand::Status, now).await?
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
             };
             let mut body = json!({
                 "user": user.as_str(),
-                "enrollment": {"state": if status.enrolled { "enrolled" } else { "not_enrolled" }},
+                "enrollment": status.enrollment,
                 "factors": status.factors,
                 "backup_codes_remaining": status.backup_codes_remaining,
-                "trusted_devices": [],
+                "trusted_devices": status.trusted_devices,
                 "last_mfa_at": status.last_mfa_at,
             });
-            if let (Some(until), Some(map)) = (status.locked_until, body.as_object_mut()) {
-                map.insert("locked_until".into(), json!(until));
+            if let Some(map) = body.as_object_mut() {
+                if let Some(until) = status.locked_until {
+                    map.insert("locked_until".into(), json!(until));
+                }
+                if let Some(until) = status.bypass_until {
+                    map.insert("bypass_until".into(), json!(until));
+                }
             }
             Ok(ApiResponse::json(200, &body))
         }
         Resource::AdminUserReset(user) => {
             only(req, "POST")?;
+            run(backend, tenant, &user_id(user)?, UserCommand::Reset, now).await?;
+            Ok(ApiResponse::empty(204))
+        }
+        Resource::AdminUserBypass(user) => {
+            only(req, "POST")?;
+            let body: BypassBody = parse_body(req)?;
             let user = user_id(user)?;
-            run(backend, tenant, &user, UserCommand::Reset).await?;
+            let Outcome::Bypassed { bypass_until } = run(
+                backend,
+                tenant,
+                &user,
+                UserCommand::Bypass {
+                    minutes: body.minutes,
+                },
+                now,
+            )
+            .await?
+            else {
+                return Err(ApiError::Internal("unexpected outcome".into()));
+            };
+            Ok(ApiResponse::json(
+                200,
+                &json!({"bypass_until": bypass_until}),
+            ))
+        }
+        Resource::AdminUserDevices(user) => {
+            only(req, "DELETE")?;
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::ClearDevices,
+                now,
+            )
+            .await?;
             Ok(ApiResponse::empty(204))
         }
         _ => Err(ApiError::NotFound("no such path".into())),
     }
+}
+
+fn policy_response(policy: &Policy) -> Result<ApiResponse, ApiError> {
+    let mut value = serde_json::to_value(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+    // A secret goes in, never out: show only whether one is set.
+    if let Some(secret) = value.pointer_mut("/delivery/webhook_secret")
+        && !secret.is_null()
+    {
+        *secret = serde_json::json!("(set)");
+    }
+    Ok(ApiResponse::json(200, &value))
 }
 
 fn user_id(segment: &str) -> Result<UserId, ApiError> {
@@ -89,16 +150,15 @@ async fn run<B: Backend>(
     tenant: &Tenant,
     user: &UserId,
     command: UserCommand,
+    now: u64,
 ) -> Result<Outcome, ApiError> {
+    let request = UserRequest {
+        command,
+        step_up: false,
+        context: Default::default(),
+    };
     let reply = backend
-        .run_user(
-            tenant,
-            user,
-            UserRequest {
-                command,
-                step_up: false,
-            },
-        )
+        .run_user(tenant, user, request, now)
         .await
         .map_err(|e| ApiError::Internal(e.0))?;
     Ok(reply?)

@@ -21,6 +21,9 @@ const STEP_UP_METHODS: &[&str] = &["totp", "webauthn", "email", "sms", "backup_c
 pub struct Deployment {
     pub master: MasterKey,
     operator_key_sha256: [u8; 32],
+    /// Tests only: honour `X-Edge-MFA-Test-Now`, `-Test-IP` and `-Test-Country`.
+    /// Off unless the deployment sets it (see docs/SECURITY.md); never in production.
+    pub test_hooks: bool,
 }
 
 impl Deployment {
@@ -36,6 +39,7 @@ impl Deployment {
         Ok(Deployment {
             master,
             operator_key_sha256: Sha256::digest(operator_key.trim().as_bytes()).into(),
+            test_hooks: false,
         })
     }
 

@@ -2,6 +2,7 @@
 //! Worker futures are not `Send`.
 
 use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 
@@ -24,12 +25,21 @@ pub trait Backend {
     /// Stores `tenant` unless a tenant with its id exists, atomically; `false` if one did.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
 
+    /// Replaces the tenant's policy atomically with respect to other updates;
+    /// `None` if the tenant does not exist.
+    async fn set_policy(
+        &self,
+        id: &TenantId,
+        policy: &Policy,
+    ) -> Result<Option<Tenant>, BackendError>;
+
     /// Runs `request` on the user's record atomically with respect to every other
-    /// request for the same user: load, [`edge_mfa_core::apply`], store.
+    /// request for the same user: load, [`edge_mfa_core::apply`] at `now`, store.
     async fn run_user(
         &self,
         tenant: &Tenant,
         user: &UserId,
         request: UserRequest,
+        now: u64,
     ) -> Result<Result<Outcome, CoreError>, BackendError>;
 }

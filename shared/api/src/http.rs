@@ -14,6 +14,17 @@ pub struct ApiRequest {
     /// Names in lower case.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// What the runtime knows of the client (not from client-controlled headers).
+    pub client: Client,
+}
+
+/// The client as the runtime sees it: on Workers `CF-Connecting-IP` and
+/// `request.cf.country`, on Spin the peer address.
+#[derive(Clone, Debug, Default)]
+pub struct Client {
+    pub ip: Option<String>,
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: Option<String>,
 }
 
 impl ApiRequest {
@@ -22,6 +33,17 @@ impl ApiRequest {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of cookie `name` (RFC 6265 §5.4 `Cookie` header).
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v)
     }
 
     /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).

@@ -16,7 +16,7 @@ mod wire;
 
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
 pub use backend::{Backend, BackendError};
-pub use http::{ApiRequest, ApiResponse, MAX_BODY_BYTES, percent_decode};
+pub use http::{ApiRequest, ApiResponse, Client, MAX_BODY_BYTES, percent_decode};
 pub use problem::ApiError;
 pub use routes::handle;
 

@@ -22,9 +22,14 @@ pub enum Resource<'a> {
     Verify,
     BackupCodes,
     RedeemBackupCode,
+    Assess,
+    Devices,
+    Device(&'a str),
     AdminPolicy,
     AdminUser(&'a str),
     AdminUserReset(&'a str),
+    AdminUserBypass(&'a str),
+    AdminUserDevices(&'a str),
 }
 
 impl<'a> Resource<'a> {
@@ -39,9 +44,14 @@ impl<'a> Resource<'a> {
             ["verify"] => Resource::Verify,
             ["backup-codes"] => Resource::BackupCodes,
             ["backup-codes", "redeem"] => Resource::RedeemBackupCode,
+            ["assess"] => Resource::Assess,
+            ["devices"] => Resource::Devices,
+            ["devices", id] => Resource::Device(id),
             ["admin", "policy"] => Resource::AdminPolicy,
             ["admin", "users", user] => Resource::AdminUser(user),
             ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
+            ["admin", "users", user, "bypass"] => Resource::AdminUserBypass(user),
+            ["admin", "users", user, "devices"] => Resource::AdminUserDevices(user),
             _ => return None,
         })
     }
@@ -49,15 +59,22 @@ impl<'a> Resource<'a> {
     fn is_admin(self) -> bool {
         matches!(
             self,
-            Resource::AdminPolicy | Resource::AdminUser(_) | Resource::AdminUserReset(_)
+            Resource::AdminPolicy
+                | Resource::AdminUser(_)
+                | Resource::AdminUserReset(_)
+                | Resource::AdminUserBypass(_)
+                | Resource::AdminUserDevices(_)
         )
     }
 
     /// What a preflight may ask for.
     fn methods(self) -> &'static str {
         match self {
-            Resource::Factors | Resource::Jwks | Resource::AdminUser(_) => "GET",
+            Resource::Factors | Resource::Jwks | Resource::Devices | Resource::AdminUser(_) => {
+                "GET"
+            }
             Resource::Factor(_) => "DELETE, PATCH",
+            Resource::Device(_) | Resource::AdminUserDevices(_) => "DELETE",
             Resource::AdminPolicy => "GET, PUT",
             _ => "POST",
         }
@@ -71,9 +88,36 @@ pub async fn handle<B: Backend>(
     req: &ApiRequest,
     env: &mut Env<'_>,
 ) -> ApiResponse {
+    let hooked;
+    let req = if deployment.test_hooks {
+        hooked = test_hooks(req, env);
+        &hooked
+    } else {
+        req
+    };
     route(backend, deployment, req, env)
         .await
         .unwrap_or_else(|e| e.to_response())
+}
+
+/// Tests only (a deployment setting, off by default): the clock and the client's
+/// address and country come from request headers, so expiry, grace periods and
+/// adaptive signals can be tested against a real runtime.
+fn test_hooks(req: &ApiRequest, env: &mut Env<'_>) -> ApiRequest {
+    let mut req = req.clone();
+    if let Some(now) = req
+        .header("x-edge-mfa-test-now")
+        .and_then(|v| v.parse().ok())
+    {
+        env.now = now;
+    }
+    if let Some(ip) = req.header("x-edge-mfa-test-ip") {
+        req.client.ip = Some(ip.to_string());
+    }
+    if let Some(country) = req.header("x-edge-mfa-test-country") {
+        req.client.country = Some(country.to_string());
+    }
+    req
 }
 
 async fn route<B: Backend>(

@@ -1,7 +1,7 @@
 //! The end user's routes (a ticket): factors, enrollment, challenge, verification,
 //! backup codes.
 
-use edge_mfa_core::command::ConfirmWith;
+use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, Verified};
@@ -14,8 +14,8 @@ use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{Resource, only};
 use crate::wire::{
-    ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, RenameBody, VerifyBody, check_code,
-    parse_body,
+    AssessBody, ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, RenameBody, VerifyBody,
+    check_code, parse_body, parse_optional_body,
 };
 
 pub(crate) async fn handle<B: Backend>(
@@ -31,6 +31,8 @@ pub(crate) async fn handle<B: Backend>(
         backend,
         tenant,
         caller,
+        req,
+        now: env.now,
     };
     let step_up = || has_step_up(req, tenant, &deployment.master, &caller.user, env.now);
     match resource {
@@ -212,30 +214,30 @@ pub(crate) async fn handle<B: Backend>(
                     ));
                 }
             };
-            let Outcome::Verified(verified) = user.run(command, false).await? else {
+            let Outcome::Verified(verified) = user
+                .run_remembering(command, false, body.remember_device)
+                .await?
+            else {
                 return Err(unexpected());
             };
-            let token = mfa_token(tenant, deployment, caller, &verified, env)?;
-            Ok(ApiResponse::json(
-                200,
-                &json!({"mfa_token": token, "expires_in": MFA_TOKEN_LIFETIME}),
-            ))
+            verified_response(tenant, deployment, caller, &verified, env, json!({}))
         }
         Resource::RedeemBackupCode => {
             only(req, "POST")?;
             let body: RedeemBody = parse_body(req)?;
             check_code(&body.code)?;
             let Outcome::Verified(verified) = user
-                .run(UserCommand::RedeemBackupCode { code: body.code }, false)
+                .run_remembering(
+                    UserCommand::RedeemBackupCode { code: body.code },
+                    false,
+                    body.remember_device,
+                )
                 .await?
             else {
                 return Err(unexpected());
             };
-            let token = mfa_token(tenant, deployment, caller, &verified, env)?;
-            Ok(ApiResponse::json(
-                200,
-                &json!({"mfa_token": token, "expires_in": MFA_TOKEN_LIFETIME, "remaining": verified.remaining}),
-            ))
+            let body = json!({"remaining": verified.remaining});
+            verified_response(tenant, deployment, caller, &verified, env, body)
         }
         Resource::BackupCodes => {
             only(req, "POST")?;
@@ -247,10 +249,60 @@ pub(crate) async fn handle<B: Backend>(
             };
             Ok(ApiResponse::json(201, &json!({"codes": codes})))
         }
+        Resource::Assess => {
+            only(req, "POST")?;
+            let body: AssessBody = parse_optional_body(req)?;
+            let device_token = body
+                .device_token
+                .or_else(|| req.cookie(&device_cookie_name(tenant)).map(str::to_string));
+            let command = UserCommand::Assess {
+                groups: caller.claims.groups.clone(),
+                ip: req.client.ip.clone(),
+                device_token,
+            };
+            let Outcome::Assessed { decision, factors } = user.run(command, false).await? else {
+                return Err(unexpected());
+            };
+            let mut answer = json!({
+                "action": decision.action,
+                "reasons": decision.reasons,
+                "factors": factors.iter().map(|f| json!({"id": f.id, "type": f.method, "name": f.name})).collect::<Vec<_>>(),
+                "enrollment": decision.enrollment,
+            });
+            if let (Some(by), Some(map)) = (decision.allowed_by, answer.as_object_mut()) {
+                // Nobody presented a second factor now: amr is empty, mfa_method says why.
+                let token = sign_token(
+                    tenant,
+                    deployment,
+                    caller,
+                    by.as_str(),
+                    Vec::new(),
+                    env.now,
+                    env,
+                )?;
+                map.insert("mfa_token".into(), json!(token));
+                map.insert("expires_in".into(), json!(MFA_TOKEN_LIFETIME));
+            }
+            Ok(ApiResponse::json(200, &answer))
+        }
+        Resource::Devices => {
+            only(req, "GET")?;
+            let outcome = user.run(UserCommand::ListDevices, step_up()?).await?;
+            Ok(ApiResponse::json(200, &outcome_json(outcome)?))
+        }
+        Resource::Device(id) => {
+            only(req, "DELETE")?;
+            let device_id = path_id(id)?;
+            user.run(UserCommand::RevokeDevice { device_id }, step_up()?)
+                .await?;
+            Ok(ApiResponse::empty(204))
+        }
         Resource::Jwks
         | Resource::AdminPolicy
         | Resource::AdminUser(_)
-        | Resource::AdminUserReset(_) => Err(ApiError::NotFound("no such path".into())),
+        | Resource::AdminUserReset(_)
+        | Resource::AdminUserBypass(_)
+        | Resource::AdminUserDevices(_) => Err(ApiError::NotFound("no such path".into())),
     }
 }
 
@@ -258,18 +310,85 @@ struct User<'a, B> {
     backend: &'a B,
     tenant: &'a Tenant,
     caller: &'a Caller,
+    req: &'a ApiRequest,
+    now: u64,
 }
 
 impl<B: Backend> User<'_, B> {
     async fn run(&self, command: UserCommand, step_up: bool) -> Result<Outcome, ApiError> {
-        let request = UserRequest { command, step_up };
+        self.run_remembering(command, step_up, false).await
+    }
+
+    /// With `remember`, a successful verification also remembers this device.
+    async fn run_remembering(
+        &self,
+        command: UserCommand,
+        step_up: bool,
+        remember: bool,
+    ) -> Result<Outcome, ApiError> {
+        let context = RequestContext {
+            country: self.req.client.country.clone(),
+            remember_device: remember
+                .then(|| edge_mfa_core::devices::label(self.req.header("user-agent"))),
+        };
+        let request = UserRequest {
+            command,
+            step_up,
+            context,
+        };
         let reply = self
             .backend
-            .run_user(self.tenant, &self.caller.user, request)
+            .run_user(self.tenant, &self.caller.user, request, self.now)
             .await
             .map_err(|e| ApiError::Internal(e.0))?;
         Ok(reply?)
     }
+}
+
+/// The cookie that carries the remember-device token, one per tenant.
+pub(crate) fn device_cookie_name(tenant: &Tenant) -> String {
+    format!("edge_mfa_device_{}", tenant.id.as_str().replace('-', "_"))
+}
+
+/// The answer to a successful verification: the token, and the device token in
+/// the body and as an HttpOnly, Secure, SameSite=None cookie scoped to the tenant.
+fn verified_response(
+    tenant: &Tenant,
+    deployment: &Deployment,
+    caller: &Caller,
+    verified: &Verified,
+    env: &mut Env<'_>,
+    mut body: Value,
+) -> Result<ApiResponse, ApiError> {
+    let token = sign_token(
+        tenant,
+        deployment,
+        caller,
+        verified.method.as_str(),
+        amr(verified),
+        verified.auth_time,
+        env,
+    )?;
+    if let Some(map) = body.as_object_mut() {
+        map.insert("mfa_token".into(), json!(token));
+        map.insert("expires_in".into(), json!(MFA_TOKEN_LIFETIME));
+        if let Some(device) = &verified.device_token {
+            map.insert("device_token".into(), json!(device));
+        }
+    }
+    let response = ApiResponse::json(200, &body);
+    Ok(match (&verified.device_token, verified.device_expires_at) {
+        (Some(device), Some(expires_at)) => response.with_header(
+            "set-cookie",
+            format!(
+                "{}={device}; Path=/v1/{}; Max-Age={}; HttpOnly; Secure; SameSite=None",
+                device_cookie_name(tenant),
+                tenant.id,
+                expires_at.saturating_sub(env.now)
+            ),
+        ),
+        _ => response,
+    })
 }
 
 fn unexpected() -> ApiError {
@@ -306,11 +425,13 @@ fn amr(verified: &Verified) -> Vec<String> {
     values.iter().map(|v| v.to_string()).collect()
 }
 
-fn mfa_token(
+fn sign_token(
     tenant: &Tenant,
     deployment: &Deployment,
     caller: &Caller,
-    verified: &Verified,
+    mfa_method: &str,
+    amr: Vec<String>,
+    auth_time: u64,
     env: &mut Env<'_>,
 ) -> Result<String, ApiError> {
     let signer = tenant.signer(&deployment.master)?;
@@ -320,10 +441,10 @@ fn mfa_token(
         sub: caller.user.as_str().to_string(),
         iat: env.now,
         exp: env.now + MFA_TOKEN_LIFETIME,
-        auth_time: verified.auth_time,
+        auth_time,
         jti: edge_mfa_core::ids::random_id(env),
-        amr: amr(verified),
-        mfa_method: verified.method.as_str().to_string(),
+        amr,
+        mfa_method: mfa_method.to_string(),
     };
     Ok(signer.sign(&claims))
 }

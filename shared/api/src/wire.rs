@@ -52,6 +52,21 @@ pub struct VerifyBody {
     /// AuthenticationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
     #[serde(default)]
     pub credential: Option<AuthenticationResponseJson>,
+    #[serde(default)]
+    pub remember_device: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessBody {
+    #[serde(default)]
+    pub device_token: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BypassBody {
+    pub minutes: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +79,8 @@ pub struct RenameBody {
 #[serde(deny_unknown_fields)]
 pub struct RedeemBody {
     pub code: String,
+    #[serde(default)]
+    pub remember_device: bool,
 }
 
 /// Parses a JSON body into `T`, with a message that says what is wrong.
@@ -73,6 +90,15 @@ pub fn parse_body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> 
     }
     serde_json::from_slice(&req.body)
         .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))
+}
+
+/// Like [`parse_body`], but an empty body means the defaults.
+pub fn parse_optional_body<T: DeserializeOwned + Default>(req: &ApiRequest) -> Result<T, ApiError> {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        parse_body(req)
+    }
 }
 
 pub fn check_code(code: &str) -> Result<(), ApiError> {

@@ -18,6 +18,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/acme/factors"),
     ("DELETE", "/v1/acme/factors/x"),
     ("PATCH", "/v1/acme/factors/x"),
+    ("POST", "/v1/acme/assess"),
+    ("GET", "/v1/acme/devices"),
+    ("DELETE", "/v1/acme/devices/x"),
     ("POST", "/v1/tenants"),
 ];
 
@@ -106,6 +109,21 @@ proptest! {
         let (_, secret) = acme(&memory);
         let auth = format!("Bearer {}", ticket(&secret, "jane"));
         check(&memory.call("GET", "/v1/acme/factors", &[("authorization", &auth), (&name, &value)], b""));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn admin_routes_with_arbitrary_bodies(
+        route in prop::sample::select(vec![("PUT", "/v1/acme/admin/policy"), ("POST", "/v1/acme/admin/users/jane/bypass")]),
+        body in json_body(),
+    ) {
+        let memory = Memory::new();
+        let (admin, _) = acme(&memory);
+        let auth = format!("Bearer {admin}");
+        check(&memory.call(route.0, route.1, &[("authorization", &auth)], &body));
     }
 }
 

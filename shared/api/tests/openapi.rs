@@ -13,6 +13,7 @@ fn concrete(path: &str) -> String {
         .replace("{factor_id}", "f1")
         .replace("{enrollment_id}", "e1")
         .replace("{user}", "jane")
+        .replace("{device_id}", "d1")
 }
 
 #[test]

@@ -9,6 +9,8 @@ use edge_mfa_webauthn::json::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::assess::{Decision, Enrollment};
+use crate::devices::DeviceView;
 use crate::env::Env;
 use crate::error::CoreError;
 use crate::ids::UserId;
@@ -25,6 +27,20 @@ pub struct UserRequest {
     /// The caller presented a valid `mfa_token` of this user, at most 600 s old.
     #[serde(default)]
     pub step_up: bool,
+    /// What the edge knows of the request (country, remember-device wish).
+    #[serde(default)]
+    pub context: RequestContext,
+}
+
+/// The request around a command, as far as the core cares.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestContext {
+    /// ISO 3166-1 alpha-2 of the client, when the runtime knows it.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// On a successful verification, remember the device under this label.
+    #[serde(default)]
+    pub remember_device: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +87,22 @@ pub enum UserCommand {
         code: String,
     },
     RegenerateBackupCodes,
+    /// The policy decision for this user now.
+    Assess {
+        groups: Vec<String>,
+        ip: Option<String>,
+        device_token: Option<String>,
+    },
+    ListDevices,
+    RevokeDevice {
+        device_id: String,
+    },
+    /// Admin: forget every remembered device.
+    ClearDevices,
+    /// Admin: no MFA for this user for `minutes`.
+    Bypass {
+        minutes: u32,
+    },
     /// Admin: the user's MFA status.
     Status,
     /// Admin: forget every factor, code and pending operation.
@@ -123,6 +155,12 @@ pub struct Verified {
     /// a software-protected key rather than one bound to hardware.
     #[serde(default)]
     pub synced: bool,
+    /// The remember-device token, when one was asked for and the policy allows it.
+    #[serde(default)]
+    pub device_token: Option<String>,
+    /// Until when the device token is valid.
+    #[serde(default)]
+    pub device_expires_at: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +171,9 @@ pub struct UserStatus {
     pub first_seen: Option<u64>,
     pub last_mfa_at: Option<u64>,
     pub locked_until: Option<u64>,
+    pub enrollment: Enrollment,
+    pub trusted_devices: Vec<DeviceView>,
+    pub bypass_until: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +214,18 @@ pub enum Outcome {
     },
     Status(UserStatus),
     Reset,
+    Assessed {
+        decision: Decision,
+        factors: Vec<FactorView>,
+    },
+    Devices {
+        devices: Vec<DeviceView>,
+    },
+    DeviceRevoked,
+    DevicesCleared,
+    Bypassed {
+        bypass_until: u64,
+    },
 }
 
 /// Runs `request` on `record`. On a refusal the record is left exactly as it was,
@@ -192,6 +245,7 @@ pub fn execute(
         tenant,
         master,
         user,
+        context: &request.context.clone(),
     };
     let result = ops::run(record, &ctx, request, env);
     if let Err(error) = &result {

@@ -5,8 +5,11 @@
 //! Runtime adapters load the record, call [`apply`] atomically (inside a Durable
 //! Object, or a database transaction), persist what it returns and answer.
 
+pub mod assess;
 pub mod backup_codes;
+pub mod cidr;
 pub mod command;
+pub mod devices;
 pub mod env;
 mod error;
 pub mod ids;

@@ -128,6 +128,11 @@ impl Tenant {
         ))
     }
 
+    /// The same tenant under another policy (keys and identity unchanged).
+    pub fn with_policy(self, policy: Policy) -> Tenant {
+        Tenant { policy, ..self }
+    }
+
     /// Constant-time check of a presented admin key.
     pub fn admin_key_matches(&self, presented: &str) -> bool {
         let presented = sha256_b64(presented.as_bytes());

@@ -8,6 +8,7 @@ use edge_mfa_otp::{Algorithm, Digits, Totp};
 use serde::{Deserialize, Serialize};
 
 use crate::backup_codes::BackupCodeSet;
+use crate::devices::TrustedDevice;
 use crate::lockout::Failures;
 use crate::policy::Method;
 use crate::seal::Sealed;
@@ -22,6 +23,7 @@ pub const CHALLENGE_LIFETIME: u64 = 300;
 pub const MAX_FACTORS: usize = 20;
 pub const MAX_PENDING: usize = 5;
 pub const MAX_CHALLENGES: usize = 10;
+pub const MAX_KNOWN_COUNTRIES: usize = 50;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRecord {
@@ -42,6 +44,15 @@ pub struct UserRecord {
     /// enrollment and kept, so it is opaque and stable (WebAuthn §14.6.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn_user_handle: Option<String>,
+    /// Remembered devices ("remember this device"), tokens hashed.
+    #[serde(default)]
+    pub trusted_devices: Vec<TrustedDevice>,
+    /// An admin's temporary bypass: MFA is not asked until then.
+    #[serde(default)]
+    pub bypass_until: Option<u64>,
+    /// Countries of earlier successful verifications, for adaptive policies.
+    #[serde(default)]
+    pub known_countries: Vec<String>,
 }
 
 impl UserRecord {
@@ -57,6 +68,10 @@ impl UserRecord {
     pub fn prune(&mut self, now: u64) {
         self.pending.retain(|p| p.expires_at > now);
         self.challenges.retain(|c| c.expires_at > now);
+        self.trusted_devices.retain(|d| d.expires_at > now);
+        if self.bypass_until.is_some_and(|until| until <= now) {
+            self.bypass_until = None;
+        }
     }
 }
 

@@ -60,7 +60,11 @@ impl World {
             &self.tenant,
             &self.master,
             &self.user,
-            UserRequest { command, step_up },
+            UserRequest {
+                command,
+                step_up,
+                context: Default::default(),
+            },
             &mut env,
         )
     }
@@ -377,6 +381,7 @@ fn apply_stores_only_changes_and_refuses_corrupt_records() {
     let list = || UserRequest {
         command: UserCommand::ListFactors,
         step_up: false,
+        context: Default::default(),
     };
     let first = apply(None, &w.tenant, &w.master, &w.user, list(), &mut env);
     let stored = first.store.expect("first contact records first_seen");

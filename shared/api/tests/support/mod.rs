@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use edge_mfa_api::{ApiRequest, ApiResponse, Backend, BackendError, Deployment};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
 
@@ -56,6 +57,7 @@ impl Memory {
                 .map(|(n, v)| (n.to_string(), v.to_string()))
                 .collect(),
             body: body.to_vec(),
+            client: Default::default(),
         };
         let mut random = self.random.borrow().clone();
         let mut env = Env {
@@ -101,17 +103,32 @@ impl Backend for Memory {
         Ok(true)
     }
 
+    async fn set_policy(
+        &self,
+        id: &TenantId,
+        policy: &Policy,
+    ) -> Result<Option<Tenant>, BackendError> {
+        let mut tenants = self.tenants.borrow_mut();
+        let Some(tenant) = tenants.remove(id.as_str()) else {
+            return Ok(None);
+        };
+        let tenant = tenant.with_policy(policy.clone());
+        tenants.insert(id.to_string(), tenant.clone());
+        Ok(Some(tenant))
+    }
+
     async fn run_user(
         &self,
         tenant: &Tenant,
         user: &UserId,
         request: UserRequest,
+        now: u64,
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         let key = format!("{}/{}", tenant.id, user.as_str());
         let stored = self.users.borrow().get(&key).cloned();
-        let mut random = SeededRandom::new(NOW);
+        let mut random = SeededRandom::new(now);
         let mut env = Env {
-            now: NOW,
+            now,
             random: &mut random,
         };
         let applied = edge_mfa_core::apply(

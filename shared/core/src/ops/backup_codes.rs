@@ -55,8 +55,10 @@ pub(super) fn redeem(
         remaining,
         user_verified: false,
         synced: false,
+        device_token: None,
+        device_expires_at: None,
     };
-    Ok(succeeded(record, verified))
+    Ok(succeeded(record, ctx, verified, env))
 }
 
 pub(super) fn regenerate(

@@ -2,13 +2,16 @@
 //! [`crate::execute`] restores the record on any refusal, so a half-done change can
 //! never be stored.
 
+mod assess;
 mod backup_codes;
+mod devices;
 mod totp;
 mod webauthn;
 
 use crate::backup_codes::BackupCodeSet;
 use crate::command::{
-    ConfirmWith, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified,
+    ConfirmWith, FactorView, Outcome, RequestContext, UserCommand, UserRequest, UserStatus,
+    Verified,
 };
 use crate::env::Env;
 use crate::error::CoreError;
@@ -17,8 +20,8 @@ use crate::policy::Method;
 use crate::seal::MasterKey;
 use crate::tenant::Tenant;
 use crate::user::{
-    CHALLENGE_LIFETIME, Challenge, MAX_CHALLENGES, MAX_FACTORS, MAX_PENDING, PendingEnrollment,
-    UserRecord,
+    CHALLENGE_LIFETIME, Challenge, MAX_CHALLENGES, MAX_FACTORS, MAX_KNOWN_COUNTRIES, MAX_PENDING,
+    PendingEnrollment, UserRecord,
 };
 
 const MAX_NAME_CHARS: usize = 64;
@@ -27,6 +30,7 @@ pub(crate) struct Ctx<'a> {
     pub tenant: &'a Tenant,
     pub master: &'a MasterKey,
     pub user: &'a UserId,
+    pub context: &'a RequestContext,
 }
 
 pub(crate) fn run(
@@ -78,6 +82,31 @@ pub(crate) fn run(
             backup_codes::redeem(record, ctx, &code, env)
         }
         UserCommand::RegenerateBackupCodes => backup_codes::regenerate(record, ctx, step_up, env),
+        UserCommand::Assess {
+            groups,
+            ip,
+            device_token,
+        } => assess::assess(
+            record,
+            ctx,
+            &groups,
+            ip.as_deref(),
+            device_token.as_deref(),
+            env,
+        ),
+        UserCommand::Bypass { minutes } => assess::bypass(record, minutes, env.now),
+        UserCommand::ListDevices => {
+            require_step_up(record, step_up)?;
+            Ok(devices::list(record))
+        }
+        UserCommand::RevokeDevice { device_id } => {
+            require_step_up(record, step_up)?;
+            devices::revoke(record, &device_id)
+        }
+        UserCommand::ClearDevices => {
+            record.trusted_devices.clear();
+            Ok(Outcome::DevicesCleared)
+        }
         UserCommand::Status => Ok(Outcome::Status(status(record, ctx, env.now))),
         UserCommand::Reset => {
             *record = UserRecord {
@@ -323,14 +352,49 @@ fn find_challenge<'a>(
 }
 
 /// A second factor passed: clear the failures, note the time.
-fn succeeded(record: &mut UserRecord, verified: Verified) -> Outcome {
+/// A second factor passed: clear the failures, note the time and country, and
+/// remember the device if asked (and the policy allows).
+fn succeeded(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    mut verified: Verified,
+    env: &mut Env<'_>,
+) -> Outcome {
     record.failures.clear();
     record.last_mfa_at = Some(verified.auth_time);
+    if let Some(country) = &ctx.context.country
+        && !record.known_countries.contains(country)
+    {
+        if record.known_countries.len() >= MAX_KNOWN_COUNTRIES {
+            record.known_countries.remove(0);
+        }
+        record.known_countries.push(country.clone());
+    }
+    let remember = &ctx.tenant.policy.remember_device;
+    if let Some(label) = &ctx.context.remember_device
+        && remember.enabled
+    {
+        let token = crate::devices::remember(
+            &mut record.trusted_devices,
+            label.clone(),
+            remember.days,
+            env,
+        );
+        verified.device_token = Some(token);
+        verified.device_expires_at = Some(env.now + u64::from(remember.days) * 86_400);
+    }
     Outcome::Verified(verified)
 }
 
 fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
     UserStatus {
+        enrollment: assess::enrollment_of(record, ctx, now),
+        trusted_devices: record
+            .trusted_devices
+            .iter()
+            .map(crate::devices::DeviceView::from)
+            .collect(),
+        bypass_until: record.bypass_until,
         enrolled: record.has_factor(),
         factors: record.factors.iter().map(FactorView::from).collect(),
         backup_codes_remaining: backup_codes_remaining(record),

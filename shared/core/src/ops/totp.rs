@@ -170,6 +170,8 @@ pub(super) fn verify(
         remaining: None,
         user_verified: false,
         synced: false,
+        device_token: None,
+        device_expires_at: None,
     };
-    Ok(succeeded(record, verified))
+    Ok(succeeded(record, ctx, verified, env))
 }

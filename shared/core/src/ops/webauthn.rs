@@ -309,6 +309,8 @@ pub(super) fn verify(
         remaining: None,
         user_verified: assertion.user_verified,
         synced,
+        device_token: None,
+        device_expires_at: None,
     };
-    Ok(succeeded(record, verified))
+    Ok(succeeded(record, ctx, verified, env))
 }

@@ -1,0 +1,202 @@
+//! The storage port over Spin.
+//!
+//! - Tenants: the key-value store (`default`), read-mostly. Spin's key-value API has
+//!   no compare-and-swap, so *creating* a tenant is decided by a SQLite
+//!   `INSERT … ON CONFLICT DO NOTHING` first.
+//! - Each user's record: one SQLite row, read, changed by the core and written back
+//!   inside `BEGIN IMMEDIATE … COMMIT` on one connection. `BEGIN IMMEDIATE` takes
+//!   the database's write lock before the read, so two requests for the same user
+//!   (or any users) are serialised: no update is lost, nothing single-use is used
+//!   twice. See docs/SPIN.md for which backend gives which guarantee.
+
+use edge_mfa_api::{Backend, BackendError};
+use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::policy::Policy;
+use edge_mfa_core::seal::MasterKey;
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{CoreError, Outcome, UserRequest};
+use spin_sdk::key_value::Store;
+use spin_sdk::sqlite::{Connection, RowResult, Value};
+
+const SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS edge_mfa_users (key TEXT PRIMARY KEY, record TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_ids (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
+];
+
+#[derive(Debug)]
+pub struct SpinBackend<'a> {
+    /// Opens the sealed secrets the core needs inside the transaction.
+    pub master: &'a MasterKey,
+}
+
+fn err(context: &str) -> impl Fn(String) -> BackendError + '_ {
+    move |e| BackendError(format!("{context}: {e}"))
+}
+
+fn tenant_key(id: &TenantId) -> String {
+    format!("tenant:{id}")
+}
+
+async fn exec(db: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<RowResult>, String> {
+    let result = db
+        .execute(sql, params)
+        .await
+        .map_err(|e| format!("{e:?}"))?;
+    result.collect().await.map_err(|e| format!("{e:?}"))
+}
+
+async fn open() -> Result<Connection, BackendError> {
+    let db = Connection::open_default()
+        .await
+        .map_err(|e| BackendError(format!("sqlite open: {e:?}")))?;
+    for statement in SCHEMA {
+        exec(&db, statement, vec![])
+            .await
+            .map_err(err("sqlite schema"))?;
+    }
+    Ok(db)
+}
+
+impl Backend for SpinBackend<'_> {
+    async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+        let store = Store::open_default()
+            .await
+            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+        let Some(bytes) = store
+            .get(tenant_key(id))
+            .await
+            .map_err(|e| BackendError(format!("kv get: {e:?}")))?
+        else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| BackendError(format!("stored tenant: {e}")))
+    }
+
+    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+        let db = open().await?;
+        exec(
+            &db,
+            "INSERT INTO edge_mfa_tenant_ids (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+            vec![Value::Text(tenant.id.to_string()), Value::Integer(i64::try_from(tenant.created_at).unwrap_or(i64::MAX))],
+        )
+        .await
+        .map_err(err("sqlite insert tenant id"))?;
+        if db.changes().await != 1 {
+            return Ok(false);
+        }
+        let json = serde_json::to_vec(tenant).map_err(|e| BackendError(e.to_string()))?;
+        let store = Store::open_default()
+            .await
+            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+        store
+            .set(tenant_key(&tenant.id), json)
+            .await
+            .map_err(|e| BackendError(format!("kv set: {e:?}")))?;
+        Ok(true)
+    }
+
+    async fn set_policy(
+        &self,
+        id: &TenantId,
+        policy: &Policy,
+    ) -> Result<Option<Tenant>, BackendError> {
+        // The KV store cannot order two writers; SQLite's write lock does: the read
+        // and the write of the tenant happen while this connection holds it.
+        let db = open().await?;
+        exec(&db, "BEGIN IMMEDIATE", vec![])
+            .await
+            .map_err(err("sqlite begin"))?;
+        let result = async {
+            let Some(tenant) = self.tenant(id).await? else {
+                return Ok(None);
+            };
+            let tenant = tenant.with_policy(policy.clone());
+            let json = serde_json::to_vec(&tenant).map_err(|e| BackendError(e.to_string()))?;
+            let store = Store::open_default()
+                .await
+                .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+            store
+                .set(tenant_key(id), json)
+                .await
+                .map_err(|e| BackendError(format!("kv set: {e:?}")))?;
+            Ok(Some(tenant))
+        }
+        .await;
+        exec(
+            &db,
+            if result.is_ok() { "COMMIT" } else { "ROLLBACK" },
+            vec![],
+        )
+        .await
+        .map_err(err("sqlite end"))?;
+        result
+    }
+
+    async fn run_user(
+        &self,
+        tenant: &Tenant,
+        user: &UserId,
+        request: UserRequest,
+        now: u64,
+    ) -> Result<Result<Outcome, CoreError>, BackendError> {
+        let key = format!("{}/{}", tenant.id, user.as_str());
+        let db = open().await?;
+        exec(&db, "BEGIN IMMEDIATE", vec![])
+            .await
+            .map_err(err("sqlite begin"))?;
+        match transaction(&db, self.master, tenant, user, &key, request, now).await {
+            Ok(reply) => {
+                exec(&db, "COMMIT", vec![])
+                    .await
+                    .map_err(err("sqlite commit"))?;
+                Ok(reply)
+            }
+            Err(e) => {
+                // Dropping the connection would roll back too; say it explicitly.
+                let _ = exec(&db, "ROLLBACK", vec![]).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Load, apply, store: inside the caller's transaction.
+async fn transaction(
+    db: &Connection,
+    master: &MasterKey,
+    tenant: &Tenant,
+    user: &UserId,
+    key: &str,
+    request: UserRequest,
+    now: u64,
+) -> Result<Result<Outcome, CoreError>, BackendError> {
+    let rows = exec(
+        db,
+        "SELECT record FROM edge_mfa_users WHERE key = ?",
+        vec![Value::Text(key.to_string())],
+    )
+    .await
+    .map_err(err("sqlite select"))?;
+    let stored: Option<String> = rows
+        .first()
+        .and_then(|row| row.get::<&str>(0))
+        .map(str::to_string);
+    let mut random = edge_mfa_core::OsRandom;
+    let mut env = edge_mfa_core::Env {
+        now,
+        random: &mut random,
+    };
+    let applied = edge_mfa_core::apply(stored.as_deref(), tenant, master, user, request, &mut env);
+    if let Some(record) = applied.store {
+        exec(
+            db,
+            "INSERT INTO edge_mfa_users (key, record) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET record = excluded.record",
+            vec![Value::Text(key.to_string()), Value::Text(record)],
+        )
+        .await
+        .map_err(err("sqlite upsert"))?;
+    }
+    Ok(applied.reply)
+}

@@ -1,0 +1,125 @@
+//! edge-mfa on Fermyon Spin.
+//!
+//! Every component of `spin.toml` is a two-line crate that calls [`serve`]: the
+//! request becomes an [`ApiRequest`], the shared API does the work over
+//! [`SpinBackend`], and the answer goes back as an HTTP response. Spin gives each
+//! request its own instance (or interleaves requests on one), so nothing here keeps
+//! state between requests.
+
+mod backend;
+
+use bytes::Bytes;
+use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES};
+use spin_sdk::http::body::IncomingBodyExt as _;
+use spin_sdk::http::{FullBody, Request, Response};
+
+pub use backend::SpinBackend;
+
+/// Serves one request with the shared API.
+pub async fn serve(req: Request) -> Response<FullBody<Bytes>> {
+    let response = match api_request(req).await {
+        Ok(api_req) => handle(&api_req).await,
+        Err(e) => e.to_response(),
+    };
+    if let Some(log) = &response.log {
+        // Spin sends a component's stderr to its log.
+        eprintln!("edge-mfa: {log}");
+    }
+    to_response(response)
+}
+
+async fn handle(req: &ApiRequest) -> ApiResponse {
+    let deployment = match deployment().await {
+        Ok(d) => d,
+        Err(e) => return ApiError::Internal(e).to_response(),
+    };
+    let mut random = edge_mfa_core::OsRandom;
+    let mut env = edge_mfa_core::Env {
+        now: now(),
+        random: &mut random,
+    };
+    let backend = SpinBackend {
+        master: &deployment.master,
+    };
+    edge_mfa_api::handle(&backend, &deployment, req, &mut env).await
+}
+
+/// The deployment's secrets, from Spin variables (`master_key`, `operator_key`).
+async fn deployment() -> Result<Deployment, String> {
+    let master = spin_sdk::variables::get("master_key")
+        .await
+        .map_err(|e| format!("variable master_key: {e:?}"))?;
+    let operator = spin_sdk::variables::get("operator_key")
+        .await
+        .map_err(|e| format!("variable operator_key: {e:?}"))?;
+    let mut deployment = Deployment::new(&master, &operator)?;
+    // Only the test suite sets `test_hooks` (spin.toml defaults it to "disabled").
+    deployment.test_hooks = spin_sdk::variables::get("test_hooks")
+        .await
+        .is_ok_and(|v| v == "enabled");
+    Ok(deployment)
+}
+
+/// Unix seconds from `wasi:clocks`.
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(n, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (n.as_str().to_ascii_lowercase(), v.to_string()))
+        })
+        .collect();
+    let declared = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    // Spin tells the peer address (`ip:port`) in `spin-client-addr`; it has no geography.
+    let ip = headers
+        .iter()
+        .find(|(n, _)| n == "spin-client-addr")
+        .and_then(|(_, v)| v.parse::<std::net::SocketAddr>().ok())
+        .map(|addr| addr.ip().to_string());
+    let client = Client { ip, country: None };
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().unwrap_or_default().to_string();
+    let body = req
+        .into_body()
+        .bytes()
+        .await
+        .map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
+    Ok(ApiRequest {
+        method,
+        path,
+        query,
+        headers,
+        body: body.to_vec(),
+        client,
+    })
+}
+
+fn to_response(response: ApiResponse) -> Response<FullBody<Bytes>> {
+    let mut builder = Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+        .body(FullBody::new(Bytes::from(response.body)))
+        .unwrap_or_else(|_| {
+            // Only an invalid header could fail here; none of ours is.
+            let mut fallback = Response::new(FullBody::new(Bytes::new()));
+            *fallback.status_mut() = spin_sdk::http::StatusCode::INTERNAL_SERVER_ERROR;
+            fallback
+        })
+}

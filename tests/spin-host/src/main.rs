@@ -1,0 +1,195 @@
+//! A Spin-compatible **test host** for edge-mfa's components; not a product.
+//!
+//! It reads a Spin manifest (v2), compiles each component once, and serves HTTP on
+//! loopback. Like Spin it gives every request a fresh instance, routes by the
+//! manifest's triggers, and provides `spin:key-value`, `spin:variables` and
+//! `spin:sqlite` (over real SQLite files in the state directory) to the components
+//! that the manifest grants them to.
+//!
+//!   spin-test-host --manifest spin.toml --listen 127.0.0.1:0 --state-dir .spin
+//!   (application variables from SPIN_VARIABLE_<NAME>, as with `spin up`)
+//!
+//! It prints `listening on http://ADDR` once ready.
+
+mod manifest;
+mod router;
+mod spin_interfaces;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, anyhow};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p3::bindings::ServicePre;
+use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::p3::{Request as P3Request, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use manifest::Manifest;
+use router::Router;
+use spin_interfaces::{Shared, SpinState};
+
+/// The store data of one request.
+struct Ctx {
+    table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    spin: SpinState,
+}
+
+impl WasiView for Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl WasiHttpView for Ctx {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView { hooks: wasmtime_wasi_http::p3::default_hooks(), table: &mut self.table, ctx: &mut self.http }
+    }
+}
+
+/// A component, compiled and linked once, instantiated per request.
+struct Prepared {
+    pre: ServicePre<Ctx>,
+    key_value_stores: Vec<String>,
+    sqlite_databases: Vec<String>,
+    variables: HashMap<String, String>,
+}
+
+struct App {
+    engine: Engine,
+    router: Router,
+    components: HashMap<String, Prepared>,
+    shared: Arc<Shared>,
+}
+
+fn args() -> anyhow::Result<(PathBuf, SocketAddr, PathBuf)> {
+    let mut manifest = PathBuf::from("spin.toml");
+    let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
+    let mut state = PathBuf::from(".spin");
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--manifest" => manifest = value.into(),
+            "--listen" => listen = value.parse()?,
+            "--state-dir" => state = value.into(),
+            _ => anyhow::bail!("unknown flag {flag}"),
+        }
+    }
+    Ok((manifest, listen, state))
+}
+
+fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow::Result<App> {
+    let (manifest, dir) = Manifest::load(manifest_path)?;
+    let app_variables = manifest.resolve_variables()?;
+    let mut config = Config::new();
+    config.wasm_component_model_async(true);
+    let engine = Engine::new(&config)?;
+    let mut linker: Linker<Ctx> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi::p3::add_to_linker(&mut linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(&mut linker)?;
+    spin_interfaces::add_to_linker(&mut linker, |ctx: &mut Ctx| &mut ctx.spin)?;
+
+    let mut components = HashMap::new();
+    for (id, decl) in &manifest.component {
+        let path = dir.join(&decl.source);
+        let component = Component::from_file(&engine, &path).with_context(|| format!("component {id}: {}", path.display()))?;
+        let pre = ServicePre::new(linker.instantiate_pre(&component).with_context(|| format!("linking {id}"))?)?;
+        let variables = decl
+            .variables
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), manifest::expand(v, &app_variables)?)))
+            .collect::<anyhow::Result<_>>()?;
+        components.insert(
+            id.clone(),
+            Prepared { pre, key_value_stores: decl.key_value_stores.clone(), sqlite_databases: decl.sqlite_databases.clone(), variables },
+        );
+    }
+    let mut router = Router::default();
+    for trigger in &manifest.trigger.http {
+        router.add(&trigger.route, &trigger.component);
+    }
+    Ok(App { engine, router, components, shared: Arc::new(Shared::open(state_dir)?) })
+}
+
+fn text(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
+    let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
+
+async fn serve(app: Arc<App>, req: hyper::Request<hyper::body::Incoming>) -> anyhow::Result<hyper::Response<Full<Bytes>>> {
+    let Some(id) = app.router.find(req.uri().path()) else {
+        return Ok(text(404, "Not Found"));
+    };
+    let prepared = app.components.get(id).ok_or_else(|| anyhow!("no component {id}"))?;
+    // A fresh instance (and store) for every request, as Spin gives.
+    let mut store = Store::new(
+        &app.engine,
+        Ctx {
+            table: ResourceTable::new(),
+            wasi: WasiCtxBuilder::new().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            spin: SpinState {
+                table: ResourceTable::new(),
+                shared: app.shared.clone(),
+                key_value_stores: prepared.key_value_stores.clone(),
+                sqlite_databases: prepared.sqlite_databases.clone(),
+                variables: prepared.variables.clone(),
+            },
+        },
+    );
+    let service = prepared.pre.instantiate_async(&mut store).await?;
+    let req = req.map(|body| body.map_err(ErrorCode::from_hyper_request_error));
+    let (request, request_io) = P3Request::from_http(req);
+    let (parts, body) = store
+        .run_concurrent(async |accessor| {
+            let response = async {
+                let response = service.handle(accessor, request).await?.map_err(|e| anyhow!("component error: {e:?}"))?;
+                let response = accessor.with(|access| response.into_http(access, async { Ok(()) }))?;
+                let (parts, body) = response.into_parts();
+                let bytes = body.collect().await.map_err(|e| anyhow!("response body: {e:?}"))?.to_bytes();
+                anyhow::Ok((parts, bytes))
+            };
+            let (out, ()) = tokio::try_join!(response, async { request_io.await.map_err(|e| anyhow!("request body: {e:?}")) })?;
+            anyhow::Ok(out)
+        })
+        .await??;
+    Ok(hyper::Response::from_parts(parts, Full::new(body)))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let (manifest, listen, state) = args()?;
+    let app = Arc::new(load(&manifest, &state)?);
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let app = app.clone();
+                async move {
+                    // A trap or host failure is a 500, as in Spin; the host keeps serving.
+                    Ok::<_, std::convert::Infallible>(serve(app, req).await.unwrap_or_else(|e| {
+                        eprintln!("spin-test-host: {e:#}");
+                        text(500, "Internal Server Error")
+                    }))
+                }
+            });
+            let io = wasmtime_wasi_http::io::TokioIo::new(stream);
+            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+        });
+    }
+}
