@@ -35,8 +35,14 @@ test('malformed JSON, wrong types, unknown fields, huge bodies, unknown paths an
   ];
   for (const [method, path, opts, status, code] of cases) {
     const res = await api(method, path, { token: ticket, ...opts });
-    assert.ok(res.status < 500, `${method} ${path} ${JSON.stringify(opts).slice(0, 80)} → ${res.status}`);
-    assertProblem(res, status, code);
+    const what = `${method} ${path} ${JSON.stringify(opts).slice(0, 80)}`;
+    assert.ok(res.status < 500, `${what} → ${res.status}`);
+    try {
+      assertProblem(res, status, code);
+    } catch (e) {
+      e.message = `${what}: ${e.message}`;
+      throw e;
+    }
   }
   const after = await api('GET', `/v1/${t}/factors`, { token: ticket });
   assert.deepEqual(after.body, before.body, 'refusals changed nothing');

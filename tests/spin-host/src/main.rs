@@ -103,8 +103,9 @@ fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow:
     let mut components = HashMap::new();
     for (id, decl) in &manifest.component {
         let path = dir.join(&decl.source);
-        let component = Component::from_file(&engine, &path).with_context(|| format!("component {id}: {}", path.display()))?;
-        let pre = ServicePre::new(linker.instantiate_pre(&component).with_context(|| format!("linking {id}"))?)?;
+        let component =
+            Component::from_file(&engine, &path).map_err(|e| anyhow!("component {id}: {}: {e:?}", path.display()))?;
+        let pre = ServicePre::new(linker.instantiate_pre(&component).map_err(|e| anyhow!("linking {id}: {e:?}"))?)?;
         let variables = decl
             .variables
             .iter()

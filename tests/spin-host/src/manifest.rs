@@ -34,8 +34,6 @@ pub struct VariableDecl {
     pub default: Option<String>,
     #[serde(default)]
     pub required: bool,
-    #[serde(default)]
-    pub secret: bool,
 }
 
 #[derive(Debug, Deserialize)]
