@@ -52,6 +52,8 @@ export async function startWorker() {
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0',
     '--show-interactive-dev-session=false', '--persist-to', state, '--log-level', 'warn',
     '--var', `MASTER_KEY:${masterKey}`, '--var', `OPERATOR_KEY:${operatorKey}`,
+    // Tests only: the clock, client address and country from X-Edge-MFA-Test-* headers.
+    '--var', 'EDGE_MFA_TEST_HOOKS:enabled',
   ];
   let output = '';
   const child = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
@@ -86,7 +88,7 @@ export async function startSpin() {
   const state = mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
   let output = '';
   const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state], {
-    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey },
+    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: 'enabled' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.on('error', (e) => { output += `\n${e}`; });

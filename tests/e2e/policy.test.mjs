@@ -1,0 +1,233 @@
+// The policy engine against the real runtime: assess in every mode, trusted
+// devices, step-up, bypass, policy updates. The runtime runs with test hooks, so
+// X-Edge-MFA-Test-Now / -IP / -Country set the clock and the client.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, assertProblem, createTenant, enrollTotp, now, oathtool, ticketFor, verifyMfaToken } from './client.mjs';
+
+const DAY = 86_400;
+const at = (t) => ({ 'x-edge-mfa-test-now': String(t) });
+
+async function assess(tenant, ticket, { headers = {}, body } = {}) {
+  const r = await api('POST', `/v1/${tenant.id}/assess`, { token: ticket, headers, ...(body ? { body } : {}) });
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+}
+
+/// Assess at an injected time, with a ticket the tenant would mint then.
+async function assessAt(tenant, sub, t, { headers = {}, body } = {}) {
+  return assess(tenant, await ticketFor(tenant, sub, { now: t }), { headers: { ...headers, ...at(t) }, body });
+}
+
+async function putPolicy(tenant, policy) {
+  const r = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: policy });
+  assert.equal(r.status, 200, r.text);
+  return r.body;
+}
+
+/// Verifies the code of time `t`, with the server's clock at `t` (codes of later
+/// steps would otherwise fall outside the skew window).
+async function verifyTotp(tenant, user, t, extra = {}, headers = {}) {
+  return api('POST', `/v1/${tenant.id}/verify`, { token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, t), ...extra }, headers: { ...at(t), ...headers } });
+}
+
+test('assess per mode: off, optional, required, grace and its end, with tokens that say why', async () => {
+  const tenant = await createTenant({ mode: 'off' });
+  const ticket = await ticketFor(tenant, 'nia');
+  let d = await assess(tenant, ticket);
+  assert.equal(d.action, 'allow');
+  assert.deepEqual(d.reasons, ['mode_off']);
+  const claims = await verifyMfaToken(tenant, d.mfa_token);
+  assert.equal(claims.mfa_method, 'policy');
+  assert.deepEqual(claims.amr, []);
+
+  await putPolicy(tenant, { mode: 'optional' });
+  d = await assess(tenant, ticket);
+  assert.deepEqual([d.action, d.enrollment.state], ['allow', 'not_enrolled']);
+
+  await putPolicy(tenant, { mode: 'required' });
+  d = await assess(tenant, ticket);
+  assert.deepEqual([d.action, d.reasons, d.enrollment.state], ['enroll', ['not_enrolled'], 'not_enrolled']);
+  assert.equal(d.mfa_token, undefined, 'no token unless allowed');
+
+  await putPolicy(tenant, { mode: 'required', grace_period_days: 3 });
+  d = await assess(tenant, ticket);
+  assert.deepEqual([d.action, d.enrollment.state], ['allow', 'grace']);
+  assert.ok(d.reasons.includes('grace_period'));
+  const deadline = d.enrollment.deadline;
+  assert.ok(deadline > now() + 2 * DAY && deadline <= now() + 3 * DAY, `deadline ${deadline}`);
+  d = await assessAt(tenant, 'nia', deadline - 1);
+  assert.equal(d.enrollment.state, 'grace');
+  d = await assessAt(tenant, 'nia', deadline);
+  assert.deepEqual([d.action, d.enrollment.state, d.enrollment.deadline], ['enroll', 'expired', deadline]);
+
+  // With a factor: challenge, and the factors to choose from.
+  const user = await enrollTotp(tenant, 'nia');
+  d = await assess(tenant, user.ticket);
+  assert.deepEqual([d.action, d.enrollment.state], ['challenge', 'enrolled']);
+  assert.deepEqual(d.factors.map((f) => f.type), ['totp']);
+});
+
+test('groups: require forces MFA even when off, exempt skips it, require wins over exempt', async () => {
+  const tenant = await createTenant({ mode: 'off', groups: { require: ['admins'], exempt: ['kiosk'] } });
+  const required = await assess(tenant, await ticketFor(tenant, 'g1', { extra: { groups: ['admins'] } }));
+  assert.deepEqual([required.action, required.reasons], ['enroll', ['required_group', 'not_enrolled']]);
+  await putPolicy(tenant, { mode: 'required', groups: { require: ['admins'], exempt: ['kiosk'] } });
+  const exempt = await assess(tenant, await ticketFor(tenant, 'g2', { extra: { groups: ['kiosk'] } }));
+  assert.deepEqual([exempt.action, exempt.reasons], ['allow', ['exempt_group']]);
+  const both = await assess(tenant, await ticketFor(tenant, 'g3', { extra: { groups: ['kiosk', 'admins'] } }));
+  assert.equal(both.action, 'enroll');
+});
+
+test('adaptive: trusted network, new country, denied country', async () => {
+  const tenant = await createTenant({
+    mode: 'adaptive',
+    adaptive: { trusted_networks: ['198.51.100.0/24', '2001:db8::/32'], challenge_new_device: true, challenge_new_country: true, deny_countries: ['KP'] },
+  });
+  const user = await enrollTotp(tenant, 'ada');
+  const from = (ip, country) => ({ 'x-edge-mfa-test-ip': ip, 'x-edge-mfa-test-country': country });
+  // First verification from Germany: DE becomes known.
+  assert.equal((await verifyTotp(tenant, user, user.t + 30, {}, from('203.0.113.5', 'DE'))).status, 200);
+  let d = await assess(tenant, user.ticket, { headers: from('198.51.100.77', 'DE') });
+  assert.deepEqual([d.action, d.reasons], ['allow', ['trusted_network']]);
+  d = await assess(tenant, user.ticket, { headers: from('2001:db8::42', 'DE') });
+  assert.deepEqual([d.action, d.reasons], ['allow', ['trusted_network']]);
+  d = await assess(tenant, user.ticket, { headers: from('203.0.113.5', 'DE') });
+  assert.deepEqual([d.action, d.reasons], ['challenge', ['new_device']]);
+  d = await assess(tenant, user.ticket, { headers: from('198.51.100.77', 'FR') });
+  assert.deepEqual([d.action, d.reasons], ['challenge', ['new_country', 'new_device']]);
+  d = await assess(tenant, user.ticket, { headers: from('198.51.100.77', 'KP') });
+  assert.deepEqual([d.action, d.reasons], ['deny', ['denied_country']]);
+});
+
+test('trusted device: remembered, honoured by body and cookie, refused after revoke, expiry and clear-all', async () => {
+  const tenant = await createTenant({ remember_device: { enabled: true, days: 30 } });
+  const user = await enrollTotp(tenant, 'dev');
+  const v = await verifyTotp(tenant, user, user.t + 30, { remember_device: true }, { 'user-agent': 'Firefox on Linux' });
+  assert.equal(v.status, 200, v.text);
+  const token = v.body.device_token;
+  assert.equal(Buffer.from(token, 'base64url').length, 32, '256-bit token');
+  const cookie = v.headers.get('set-cookie');
+  assert.match(cookie, new RegExp(`^edge_mfa_device_${tenant.id.replaceAll('-', '_')}=${token};`));
+  for (const attr of ['HttpOnly', 'Secure', 'SameSite=None', `Path=/v1/${tenant.id}`, `Max-Age=${30 * DAY}`]) assert.ok(cookie.includes(attr), `${attr} in ${cookie}`);
+
+  let d = await assess(tenant, user.ticket, { body: { device_token: token } });
+  assert.deepEqual([d.action, d.reasons], ['allow', ['trusted_device']]);
+  const claims = await verifyMfaToken(tenant, d.mfa_token);
+  assert.equal(claims.mfa_method, 'trusted_device');
+  const cookieName = cookie.split('=')[0];
+  d = await assess(tenant, user.ticket, { headers: { cookie: `other=1; ${cookieName}=${token}` } });
+  assert.equal(d.action, 'allow', 'the cookie works too');
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: 'forged' } })).action, 'challenge');
+
+  // A trusted-device token is not step-up.
+  const stepUpWithDevice = await api('GET', `/v1/${tenant.id}/devices`, { token: user.ticket, headers: { 'x-mfa-token': d.mfa_token } });
+  assertProblem(stepUpWithDevice, 403, 'step_up_required');
+
+  // List and revoke need step-up.
+  assertProblem(await api('GET', `/v1/${tenant.id}/devices`, { token: user.ticket }), 403, 'step_up_required');
+  const fresh = await verifyTotp(tenant, user, user.t + 60);
+  const stepUp = { 'x-mfa-token': fresh.body.mfa_token };
+  const list = await api('GET', `/v1/${tenant.id}/devices`, { token: user.ticket, headers: stepUp });
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.body.devices.length, 1);
+  assert.equal(list.body.devices[0].label, 'Firefox on Linux');
+  assert.ok(!list.text.includes(token), 'the token is never shown again');
+  const id = list.body.devices[0].id;
+  assertProblem(await api('DELETE', `/v1/${tenant.id}/devices/${id}`, { token: user.ticket }), 403, 'step_up_required');
+  assert.equal((await api('DELETE', `/v1/${tenant.id}/devices/${id}`, { token: user.ticket, headers: stepUp })).status, 204);
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: token } })).action, 'challenge', 'revoked at once');
+
+  // Admin clear-all.
+  const again = await verifyTotp(tenant, user, user.t + 90, { remember_device: true });
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: again.body.device_token } })).action, 'allow');
+  const status = await api('GET', `/v1/${tenant.id}/admin/users/dev`, { token: tenant.admin_key });
+  assert.equal(status.body.trusted_devices.length, 1);
+  assert.equal((await api('DELETE', `/v1/${tenant.id}/admin/users/dev/devices`, { token: tenant.admin_key })).status, 204);
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: again.body.device_token } })).action, 'challenge');
+
+  // Expiry (clock injected; last, since the clock only moves forward).
+  const third = await verifyTotp(tenant, user, user.t + 120, { remember_device: true });
+  const expiresAt = user.t + 120 + 30 * DAY; // remembered at the verification's time
+  d = await assessAt(tenant, 'dev', expiresAt - 1, { body: { device_token: third.body.device_token } });
+  assert.equal(d.action, 'allow', 'still valid in its last second');
+  d = await assessAt(tenant, 'dev', expiresAt, { body: { device_token: third.body.device_token } });
+  assert.equal(d.action, 'challenge', 'refused from the second it expires');
+});
+
+test('remember_device disabled by policy: no token issued, existing tokens ignored', async () => {
+  const tenant = await createTenant();
+  const user = await enrollTotp(tenant, 'rd');
+  const v = await verifyTotp(tenant, user, user.t + 30, { remember_device: true });
+  assert.ok(v.body.device_token);
+  await putPolicy(tenant, { remember_device: { enabled: false, days: 30 } });
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: v.body.device_token } })).action, 'challenge');
+  const w = await verifyTotp(tenant, user, user.t + 60, { remember_device: true });
+  assert.equal(w.status, 200);
+  assert.equal(w.body.device_token, undefined);
+  assert.equal(w.headers.get('set-cookie'), null);
+});
+
+test('step-up: WebAuthn enrollment and code regeneration need a fresh mfa_token of the same user', async () => {
+  const tenant = await createTenant();
+  const user = await enrollTotp(tenant, 'su');
+  const other = await enrollTotp(tenant, 'su2');
+  assertProblem(await api('POST', `/v1/${tenant.id}/enroll`, { token: user.ticket, body: { type: 'webauthn' } }), 403, 'step_up_required');
+  assertProblem(await api('POST', `/v1/${tenant.id}/backup-codes`, { token: user.ticket }), 403, 'step_up_required');
+  const otherToken = (await verifyTotp(tenant, other, other.t + 30)).body.mfa_token;
+  assertProblem(await api('POST', `/v1/${tenant.id}/enroll`, { token: user.ticket, body: { type: 'webauthn' }, headers: { 'x-mfa-token': otherToken } }), 403, 'step_up_required');
+  const mine = (await verifyTotp(tenant, user, user.t + 30)).body.mfa_token;
+  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: user.ticket, body: { type: 'webauthn' }, headers: { 'x-mfa-token': mine } });
+  assert.equal(enroll.status, 201, enroll.text);
+  // An mfa_token older than 600 s no longer counts (clock injected).
+  const late = await api('POST', `/v1/${tenant.id}/backup-codes`, { token: await ticketFor(tenant, 'su', { now: now() + 601 }), headers: { 'x-mfa-token': mine, ...at(now() + 601) } });
+  assertProblem(late, 403, 'step_up_required');
+  assert.equal((await api('POST', `/v1/${tenant.id}/backup-codes`, { token: user.ticket, headers: { 'x-mfa-token': mine } })).status, 201);
+});
+
+test('bypass: allows, shows in the status, and stops when it ends', async () => {
+  const tenant = await createTenant();
+  const user = await enrollTotp(tenant, 'by');
+  assertProblem(await api('POST', `/v1/${tenant.id}/admin/users/by/bypass`, { token: tenant.admin_key, body: { minutes: 0 } }), 400, 'invalid_request');
+  assertProblem(await api('POST', `/v1/${tenant.id}/admin/users/by/bypass`, { token: tenant.admin_key, body: { minutes: 10081 } }), 400, 'invalid_request');
+  const b = await api('POST', `/v1/${tenant.id}/admin/users/by/bypass`, { token: tenant.admin_key, body: { minutes: 5 } });
+  assert.equal(b.status, 200, b.text);
+  const until = b.body.bypass_until;
+  assert.ok(Math.abs(until - (now() + 300)) < 30);
+  let d = await assess(tenant, user.ticket);
+  assert.deepEqual([d.action, d.reasons, d.enrollment.state], ['allow', ['bypass_active'], 'bypassed']);
+  assert.equal((await verifyMfaToken(tenant, d.mfa_token)).mfa_method, 'bypass');
+  const status = await api('GET', `/v1/${tenant.id}/admin/users/by`, { token: tenant.admin_key });
+  assert.equal(status.body.bypass_until, until);
+  assert.equal(status.body.enrollment.state, 'bypassed');
+  d = await assessAt(tenant, 'by', until);
+  assert.deepEqual([d.action, d.enrollment.state], ['challenge', 'enrolled']);
+});
+
+test('policy PUT: bad values are 400 and change nothing; good ones apply and keep user data', async () => {
+  const tenant = await createTenant();
+  const user = await enrollTotp(tenant, 'pp');
+  const before = (await api('GET', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key })).body;
+  for (const bad of [
+    { mode: 'sometimes' },
+    { grace_period_days: 366 },
+    { backup_codes: { enabled: true, count: 3 } },
+    { totp: { digits: 7 } },
+    { adaptive: { trusted_networks: ['10.0.0.0/33'] } },
+    { adaptive: { deny_countries: ['germany'] } },
+    { allowed_methods: ['carrier_pigeon'] },
+    { webauthn: { algorithms: [-257] } },
+    { mdoe: 'off' },
+    { remember_device: { enabled: true, days: 0 } },
+  ]) {
+    const r = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: bad });
+    assertProblem(r, 400, 'invalid_request');
+  }
+  assertProblem(await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, raw: '{"mode":' }), 400, 'invalid_request');
+  assert.deepEqual((await api('GET', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key })).body, before);
+  const after = await putPolicy(tenant, { mode: 'optional', totp: { digits: 8, algorithm: 'SHA256', period: 60, skew: 2 } });
+  assert.equal(after.mode, 'optional');
+  // The factor enrolled under the old policy still verifies with its own parameters.
+  assert.equal((await verifyTotp(tenant, user, user.t + 30)).status, 200);
+  assert.equal((await api('GET', `/v1/${tenant.id}/factors`, { token: user.ticket })).body.backup_codes_remaining, 10);
+});
