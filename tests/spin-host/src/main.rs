@@ -27,10 +27,10 @@ use hyper::service::service_fn;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi_http::WasiHttpCtx;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode;
 use wasmtime_wasi_http::p3::{Request as P3Request, WasiHttpCtxView, WasiHttpView};
-use wasmtime_wasi_http::WasiHttpCtx;
 
 use manifest::Manifest;
 use router::Router;
@@ -46,13 +46,20 @@ struct Ctx {
 
 impl WasiView for Ctx {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl WasiHttpView for Ctx {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
-        WasiHttpCtxView { hooks: wasmtime_wasi_http::p3::default_hooks(), table: &mut self.table, ctx: &mut self.http }
+        WasiHttpCtxView {
+            hooks: wasmtime_wasi_http::p3::default_hooks(),
+            table: &mut self.table,
+            ctx: &mut self.http,
+        }
     }
 }
 
@@ -103,9 +110,13 @@ fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow:
     let mut components = HashMap::new();
     for (id, decl) in &manifest.component {
         let path = dir.join(&decl.source);
-        let component =
-            Component::from_file(&engine, &path).map_err(|e| anyhow!("component {id}: {}: {e:?}", path.display()))?;
-        let pre = ServicePre::new(linker.instantiate_pre(&component).map_err(|e| anyhow!("linking {id}: {e:?}"))?)?;
+        let component = Component::from_file(&engine, &path)
+            .map_err(|e| anyhow!("component {id}: {}: {e:?}", path.display()))?;
+        let pre = ServicePre::new(
+            linker
+                .instantiate_pre(&component)
+                .map_err(|e| anyhow!("linking {id}: {e:?}"))?,
+        )?;
         let variables = decl
             .variables
             .iter()
@@ -113,27 +124,44 @@ fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow:
             .collect::<anyhow::Result<_>>()?;
         components.insert(
             id.clone(),
-            Prepared { pre, key_value_stores: decl.key_value_stores.clone(), sqlite_databases: decl.sqlite_databases.clone(), variables },
+            Prepared {
+                pre,
+                key_value_stores: decl.key_value_stores.clone(),
+                sqlite_databases: decl.sqlite_databases.clone(),
+                variables,
+            },
         );
     }
     let mut router = Router::default();
     for trigger in &manifest.trigger.http {
         router.add(&trigger.route, &trigger.component);
     }
-    Ok(App { engine, router, components, shared: Arc::new(Shared::open(state_dir)?) })
+    Ok(App {
+        engine,
+        router,
+        components,
+        shared: Arc::new(Shared::open(state_dir)?),
+    })
 }
 
 fn text(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
     let mut response = hyper::Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
     response
 }
 
-async fn serve(app: Arc<App>, req: hyper::Request<hyper::body::Incoming>) -> anyhow::Result<hyper::Response<Full<Bytes>>> {
+async fn serve(
+    app: Arc<App>,
+    req: hyper::Request<hyper::body::Incoming>,
+) -> anyhow::Result<hyper::Response<Full<Bytes>>> {
     let Some(id) = app.router.find(req.uri().path()) else {
         return Ok(text(404, "Not Found"));
     };
-    let prepared = app.components.get(id).ok_or_else(|| anyhow!("no component {id}"))?;
+    let prepared = app
+        .components
+        .get(id)
+        .ok_or_else(|| anyhow!("no component {id}"))?;
     // A fresh instance (and store) for every request, as Spin gives.
     let mut store = Store::new(
         &app.engine,
@@ -156,13 +184,23 @@ async fn serve(app: Arc<App>, req: hyper::Request<hyper::body::Incoming>) -> any
     let (parts, body) = store
         .run_concurrent(async |accessor| {
             let response = async {
-                let response = service.handle(accessor, request).await?.map_err(|e| anyhow!("component error: {e:?}"))?;
-                let response = accessor.with(|access| response.into_http(access, async { Ok(()) }))?;
+                let response = service
+                    .handle(accessor, request)
+                    .await?
+                    .map_err(|e| anyhow!("component error: {e:?}"))?;
+                let response =
+                    accessor.with(|access| response.into_http(access, async { Ok(()) }))?;
                 let (parts, body) = response.into_parts();
-                let bytes = body.collect().await.map_err(|e| anyhow!("response body: {e:?}"))?.to_bytes();
+                let bytes = body
+                    .collect()
+                    .await
+                    .map_err(|e| anyhow!("response body: {e:?}"))?
+                    .to_bytes();
                 anyhow::Ok((parts, bytes))
             };
-            let (out, ()) = tokio::try_join!(response, async { request_io.await.map_err(|e| anyhow!("request body: {e:?}")) })?;
+            let (out, ()) = tokio::try_join!(response, async {
+                request_io.await.map_err(|e| anyhow!("request body: {e:?}"))
+            })?;
             anyhow::Ok(out)
         })
         .await??;
@@ -190,7 +228,9 @@ async fn main() -> anyhow::Result<()> {
                 }
             });
             let io = wasmtime_wasi_http::io::TokioIo::new(stream);
-            let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(io, service)
+                .await;
         });
     }
 }

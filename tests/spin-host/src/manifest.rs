@@ -49,14 +49,20 @@ pub struct ComponentDecl {
 
 impl Manifest {
     pub fn load(path: &Path) -> anyhow::Result<(Manifest, PathBuf)> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let manifest: Manifest = toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let manifest: Manifest =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
         if manifest.spin_manifest_version != 2 {
             bail!("only spin_manifest_version = 2 is supported");
         }
         for trigger in &manifest.trigger.http {
             if !manifest.component.contains_key(&trigger.component) {
-                bail!("route {} names unknown component {}", trigger.route, trigger.component);
+                bail!(
+                    "route {} names unknown component {}",
+                    trigger.route,
+                    trigger.component
+                );
             }
         }
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -87,9 +93,15 @@ pub fn expand(template: &str, app: &HashMap<String, String>) -> anyhow::Result<S
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         out.push_str(&rest[..start]);
-        let end = rest[start..].find("}}").context("unclosed {{ in a variable template")? + start;
+        let end = rest[start..]
+            .find("}}")
+            .context("unclosed {{ in a variable template")?
+            + start;
         let name = rest[start + 2..end].trim();
-        out.push_str(app.get(name).with_context(|| format!("no application variable {name}"))?);
+        out.push_str(
+            app.get(name)
+                .with_context(|| format!("no application variable {name}"))?,
+        );
         rest = &rest[end + 2..];
     }
     out.push_str(rest);

@@ -24,23 +24,41 @@ impl Route {
         let segments = path
             .split('/')
             .filter(|s| !s.is_empty())
-            .map(|s| if s.starts_with(':') { Segment::Param } else { Segment::Literal(s.to_string()) })
+            .map(|s| {
+                if s.starts_with(':') {
+                    Segment::Param
+                } else {
+                    Segment::Literal(s.to_string())
+                }
+            })
             .collect();
-        Route { segments, wildcard, component: component.to_string() }
+        Route {
+            segments,
+            wildcard,
+            component: component.to_string(),
+        }
     }
 
     fn matches(&self, path: &[&str]) -> bool {
-        if path.len() < self.segments.len() || (!self.wildcard && path.len() != self.segments.len()) {
+        if path.len() < self.segments.len() || (!self.wildcard && path.len() != self.segments.len())
+        {
             return false;
         }
-        self.segments.iter().zip(path).all(|(segment, part)| match segment {
-            Segment::Literal(l) => l == part,
-            Segment::Param => !part.is_empty(),
-        })
+        self.segments
+            .iter()
+            .zip(path)
+            .all(|(segment, part)| match segment {
+                Segment::Literal(l) => l == part,
+                Segment::Param => !part.is_empty(),
+            })
     }
 
     fn specificity(&self) -> (bool, usize, usize) {
-        let literals = self.segments.iter().filter(|s| matches!(s, Segment::Literal(_))).count();
+        let literals = self
+            .segments
+            .iter()
+            .filter(|s| matches!(s, Segment::Literal(_)))
+            .count();
         (!self.wildcard, literals, self.segments.len())
     }
 }

@@ -48,7 +48,10 @@ impl Shared {
         )?;
         let sqlite_path = state_dir.join("sqlite_db.db");
         rusqlite::Connection::open(&sqlite_path)?.execute_batch("PRAGMA journal_mode = WAL;")?;
-        Ok(Shared { kv: Mutex::new(kv), sqlite_path })
+        Ok(Shared {
+            kv: Mutex::new(kv),
+            sqlite_path,
+        })
     }
 }
 
@@ -90,7 +93,10 @@ fn kv_other(e: impl std::fmt::Display) -> key_value::Error {
     key_value::Error::Other(e.to_string())
 }
 
-fn kv_label(accessor: &Accessor<impl Send, Spin>, store: &Resource<KvStore>) -> Result<(String, Arc<Shared>), key_value::Error> {
+fn kv_label(
+    accessor: &Accessor<impl Send, Spin>,
+    store: &Resource<KvStore>,
+) -> Result<(String, Arc<Shared>), key_value::Error> {
     accessor.with(|mut access| {
         let state = access.get();
         let label = state.table.get(store).map_err(kv_other)?.label.clone();
@@ -108,7 +114,10 @@ impl key_value::HostStore for &mut SpinState {
 }
 
 impl<T: Send> key_value::HostStoreWithStore<T> for Spin {
-    async fn open(accessor: &Accessor<T, Self>, label: String) -> Result<Resource<KvStore>, key_value::Error> {
+    async fn open(
+        accessor: &Accessor<T, Self>,
+        label: String,
+    ) -> Result<Resource<KvStore>, key_value::Error> {
         accessor.with(|mut access| {
             let state = access.get();
             if !state.key_value_stores.contains(&label) {
@@ -117,14 +126,23 @@ impl<T: Send> key_value::HostStoreWithStore<T> for Spin {
             if label != "default" {
                 return Err(key_value::Error::NoSuchStore);
             }
-            state.table.push(KvStore { label }).map_err(|_| key_value::Error::StoreTableFull)
+            state
+                .table
+                .push(KvStore { label })
+                .map_err(|_| key_value::Error::StoreTableFull)
         })
     }
 
-    async fn get(accessor: &Accessor<T, Self>, store: Resource<KvStore>, key: String) -> Result<Option<Vec<u8>>, key_value::Error> {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        store: Resource<KvStore>,
+        key: String,
+    ) -> Result<Option<Vec<u8>>, key_value::Error> {
         let (label, shared) = kv_label(accessor, &store)?;
         let db = shared.kv.lock().map_err(kv_other)?;
-        let mut statement = db.prepare_cached("SELECT value FROM spin_key_value WHERE store = ? AND key = ?").map_err(kv_other)?;
+        let mut statement = db
+            .prepare_cached("SELECT value FROM spin_key_value WHERE store = ? AND key = ?")
+            .map_err(kv_other)?;
         let mut rows = statement.query((label, key)).map_err(kv_other)?;
         match rows.next().map_err(kv_other)? {
             Some(row) => Ok(Some(row.get(0).map_err(kv_other)?)),
@@ -132,7 +150,12 @@ impl<T: Send> key_value::HostStoreWithStore<T> for Spin {
         }
     }
 
-    async fn set(accessor: &Accessor<T, Self>, store: Resource<KvStore>, key: String, value: Vec<u8>) -> Result<(), key_value::Error> {
+    async fn set(
+        accessor: &Accessor<T, Self>,
+        store: Resource<KvStore>,
+        key: String,
+        value: Vec<u8>,
+    ) -> Result<(), key_value::Error> {
         let (label, shared) = kv_label(accessor, &store)?;
         let db = shared.kv.lock().map_err(kv_other)?;
         db.execute(
@@ -143,26 +166,45 @@ impl<T: Send> key_value::HostStoreWithStore<T> for Spin {
         Ok(())
     }
 
-    async fn delete(accessor: &Accessor<T, Self>, store: Resource<KvStore>, key: String) -> Result<(), key_value::Error> {
+    async fn delete(
+        accessor: &Accessor<T, Self>,
+        store: Resource<KvStore>,
+        key: String,
+    ) -> Result<(), key_value::Error> {
         let (label, shared) = kv_label(accessor, &store)?;
         let db = shared.kv.lock().map_err(kv_other)?;
-        db.execute("DELETE FROM spin_key_value WHERE store = ? AND key = ?", (label, key)).map_err(kv_other)?;
+        db.execute(
+            "DELETE FROM spin_key_value WHERE store = ? AND key = ?",
+            (label, key),
+        )
+        .map_err(kv_other)?;
         Ok(())
     }
 
-    async fn exists(accessor: &Accessor<T, Self>, store: Resource<KvStore>, key: String) -> Result<bool, key_value::Error> {
+    async fn exists(
+        accessor: &Accessor<T, Self>,
+        store: Resource<KvStore>,
+        key: String,
+    ) -> Result<bool, key_value::Error> {
         Self::get(accessor, store, key).await.map(|v| v.is_some())
     }
 
     async fn get_keys(
         accessor: &Accessor<T, Self>,
         store: Resource<KvStore>,
-    ) -> (StreamReader<String>, FutureReader<Result<(), key_value::Error>>) {
+    ) -> (
+        StreamReader<String>,
+        FutureReader<Result<(), key_value::Error>>,
+    ) {
         let keys: Result<Vec<String>, key_value::Error> = (|| {
             let (label, shared) = kv_label(accessor, &store)?;
             let db = shared.kv.lock().map_err(kv_other)?;
-            let mut statement = db.prepare_cached("SELECT key FROM spin_key_value WHERE store = ?").map_err(kv_other)?;
-            let keys = statement.query_map([label], |row| row.get(0)).map_err(kv_other)?;
+            let mut statement = db
+                .prepare_cached("SELECT key FROM spin_key_value WHERE store = ?")
+                .map_err(kv_other)?;
+            let keys = statement
+                .query_map([label], |row| row.get(0))
+                .map_err(kv_other)?;
             keys.collect::<Result<Vec<String>, _>>().map_err(kv_other)
         })();
         accessor.with(|mut access| {
@@ -174,7 +216,8 @@ impl<T: Send> key_value::HostStoreWithStore<T> for Spin {
             #[allow(clippy::expect_used)]
             (
                 StreamReader::new(&mut access, keys).expect("stream"),
-                FutureReader::new(&mut access, async move { Ok::<_, wasmtime::Error>(done) }).expect("future"),
+                FutureReader::new(&mut access, async move { Ok::<_, wasmtime::Error>(done) })
+                    .expect("future"),
             )
         })
     }
@@ -184,11 +227,22 @@ impl variables::Host for &mut SpinState {}
 
 impl<T: Send> variables::HostWithStore<T> for Spin {
     async fn get(accessor: &Accessor<T, Self>, name: String) -> Result<String, variables::Error> {
-        if name.is_empty() || !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
             return Err(variables::Error::InvalidName(name));
         }
         accessor.with(|mut access| {
-            access.get().variables.get(&name).cloned().ok_or(variables::Error::Undefined(format!("no variable {name:?} for this component")))
+            access
+                .get()
+                .variables
+                .get(&name)
+                .cloned()
+                .ok_or(variables::Error::Undefined(format!(
+                    "no variable {name:?} for this component"
+                )))
         })
     }
 }
@@ -199,10 +253,18 @@ fn sql_io(e: impl std::fmt::Display) -> sqlite::Error {
 
 type Rows = (Vec<String>, Vec<sqlite::RowResult>);
 
-fn run_statement(db: &rusqlite::Connection, statement: &str, parameters: Vec<sqlite::Value>) -> Result<Rows, sqlite::Error> {
+fn run_statement(
+    db: &rusqlite::Connection,
+    statement: &str,
+    parameters: Vec<sqlite::Value>,
+) -> Result<Rows, sqlite::Error> {
     use rusqlite::types::{Value as V, ValueRef};
     let mut prepared = db.prepare(statement).map_err(sql_io)?;
-    let columns: Vec<String> = prepared.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = prepared
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let params = parameters.into_iter().map(|v| match v {
         sqlite::Value::Integer(i) => V::Integer(i),
         sqlite::Value::Real(r) => V::Real(r),
@@ -219,7 +281,9 @@ fn run_statement(db: &rusqlite::Connection, statement: &str, parameters: Vec<sql
                     ValueRef::Null => sqlite::Value::Null,
                     ValueRef::Integer(i) => sqlite::Value::Integer(i),
                     ValueRef::Real(r) => sqlite::Value::Real(r),
-                    ValueRef::Text(t) => sqlite::Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Text(t) => {
+                        sqlite::Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
                     ValueRef::Blob(b) => sqlite::Value::Blob(b.to_vec()),
                 });
             }
@@ -232,7 +296,10 @@ fn run_statement(db: &rusqlite::Connection, statement: &str, parameters: Vec<sql
 }
 
 impl SpinState {
-    fn open_database(&mut self, database: &str) -> Result<Resource<SqliteConnection>, sqlite::Error> {
+    fn open_database(
+        &mut self,
+        database: &str,
+    ) -> Result<Resource<SqliteConnection>, sqlite::Error> {
         if !self.sqlite_databases.iter().any(|d| d == database) {
             return Err(sqlite::Error::AccessDenied);
         }
@@ -241,16 +308,30 @@ impl SpinState {
         }
         let db = rusqlite::Connection::open(&self.shared.sqlite_path).map_err(sql_io)?;
         // As Spin: wait for a lock held by another connection instead of failing.
-        db.busy_timeout(std::time::Duration::from_secs(30)).map_err(sql_io)?;
-        self.table.push(SqliteConnection { db: Arc::new(Mutex::new(db)) }).map_err(sql_io)
+        db.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sql_io)?;
+        self.table
+            .push(SqliteConnection {
+                db: Arc::new(Mutex::new(db)),
+            })
+            .map_err(sql_io)
     }
 
-    fn connection(&self, conn: &Resource<SqliteConnection>) -> Result<Arc<Mutex<rusqlite::Connection>>, sqlite::Error> {
-        self.table.get(conn).map(|c| c.db.clone()).map_err(|_| sqlite::Error::InvalidConnection)
+    fn connection(
+        &self,
+        conn: &Resource<SqliteConnection>,
+    ) -> Result<Arc<Mutex<rusqlite::Connection>>, sqlite::Error> {
+        self.table
+            .get(conn)
+            .map(|c| c.db.clone())
+            .map_err(|_| sqlite::Error::InvalidConnection)
     }
 }
 
-fn with_db<R>(db: &Arc<Mutex<rusqlite::Connection>>, f: impl FnOnce(&rusqlite::Connection) -> R) -> Result<R, sqlite::Error> {
+fn with_db<R>(
+    db: &Arc<Mutex<rusqlite::Connection>>,
+    f: impl FnOnce(&rusqlite::Connection) -> R,
+) -> Result<R, sqlite::Error> {
     let guard = db.lock().map_err(sql_io)?;
     Ok(f(&guard))
 }
@@ -262,18 +343,27 @@ impl sqlite::HostConnection for &mut SpinState {
         self.open_database(&database)
     }
 
-    fn execute(&mut self, conn: Resource<SqliteConnection>, statement: String, parameters: Vec<sqlite::Value>) -> Result<sqlite::QueryResult, sqlite::Error> {
+    fn execute(
+        &mut self,
+        conn: Resource<SqliteConnection>,
+        statement: String,
+        parameters: Vec<sqlite::Value>,
+    ) -> Result<sqlite::QueryResult, sqlite::Error> {
         let db = self.connection(&conn)?;
         let (columns, rows) = with_db(&db, |db| run_statement(db, &statement, parameters))??;
         Ok(sqlite::QueryResult { columns, rows })
     }
 
     fn last_insert_rowid(&mut self, conn: Resource<SqliteConnection>) -> i64 {
-        self.connection(&conn).and_then(|db| with_db(&db, |db| db.last_insert_rowid())).unwrap_or(0)
+        self.connection(&conn)
+            .and_then(|db| with_db(&db, |db| db.last_insert_rowid()))
+            .unwrap_or(0)
     }
 
     fn changes(&mut self, conn: Resource<SqliteConnection>) -> u64 {
-        self.connection(&conn).and_then(|db| with_db(&db, |db| db.changes())).unwrap_or(0)
+        self.connection(&conn)
+            .and_then(|db| with_db(&db, |db| db.changes()))
+            .unwrap_or(0)
     }
 
     fn drop(&mut self, conn: Resource<SqliteConnection>) -> wasmtime::Result<()> {
@@ -284,7 +374,10 @@ impl sqlite::HostConnection for &mut SpinState {
 }
 
 impl<T: Send> sqlite::HostConnectionWithStore<T> for Spin {
-    async fn open_async(accessor: &Accessor<T, Self>, database: String) -> Result<Resource<SqliteConnection>, sqlite::Error> {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        database: String,
+    ) -> Result<Resource<SqliteConnection>, sqlite::Error> {
         accessor.with(|mut access| access.get().open_database(&database))
     }
 
@@ -293,21 +386,37 @@ impl<T: Send> sqlite::HostConnectionWithStore<T> for Spin {
         conn: Resource<SqliteConnection>,
         statement: String,
         parameters: Vec<sqlite::Value>,
-    ) -> Result<(Vec<String>, StreamReader<sqlite::RowResult>, FutureReader<Result<(), sqlite::Error>>), sqlite::Error> {
+    ) -> Result<
+        (
+            Vec<String>,
+            StreamReader<sqlite::RowResult>,
+            FutureReader<Result<(), sqlite::Error>>,
+        ),
+        sqlite::Error,
+    > {
         let db = accessor.with(|mut access| access.get().connection(&conn))?;
         // Off the async threads: a statement may wait for another connection's lock.
-        let (columns, rows) = tokio::task::spawn_blocking(move || with_db(&db, |db| run_statement(db, &statement, parameters)))
-            .await
-            .map_err(sql_io)???;
+        let (columns, rows) = tokio::task::spawn_blocking(move || {
+            with_db(&db, |db| run_statement(db, &statement, parameters))
+        })
+        .await
+        .map_err(sql_io)???;
         accessor.with(|mut access| {
             let rows = StreamReader::new(&mut access, rows).map_err(sql_io)?;
-            let done = FutureReader::new(&mut access, async { Ok::<_, wasmtime::Error>(Ok::<(), sqlite::Error>(())) }).map_err(sql_io)?;
+            let done = FutureReader::new(&mut access, async {
+                Ok::<_, wasmtime::Error>(Ok::<(), sqlite::Error>(()))
+            })
+            .map_err(sql_io)?;
             Ok((columns, rows, done))
         })
     }
 
-    async fn last_insert_rowid_async(accessor: &Accessor<T, Self>, conn: Resource<SqliteConnection>) -> i64 {
-        accessor.with(|mut access| sqlite::HostConnection::last_insert_rowid(&mut access.get(), conn))
+    async fn last_insert_rowid_async(
+        accessor: &Accessor<T, Self>,
+        conn: Resource<SqliteConnection>,
+    ) -> i64 {
+        accessor
+            .with(|mut access| sqlite::HostConnection::last_insert_rowid(&mut access.get(), conn))
     }
 
     async fn changes_async(accessor: &Accessor<T, Self>, conn: Resource<SqliteConnection>) -> u64 {
