@@ -9,7 +9,7 @@
 mod backend;
 
 use bytes::Bytes;
-use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES};
+use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, declares_too_large};
 use spin_sdk::http::body::IncomingBodyExt as _;
 use spin_sdk::http::{FullBody, Request, Response};
 
@@ -77,11 +77,7 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
                 .map(|v| (n.as_str().to_ascii_lowercase(), v.to_string()))
         })
         .collect();
-    let declared = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declares_too_large(&headers) {
         return Err(ApiError::PayloadTooLarge);
     }
     // Spin tells the peer address (`ip:port`) in `spin-client-addr`; it has no geography.

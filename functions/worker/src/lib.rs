@@ -9,7 +9,7 @@ mod backend;
 mod objects;
 mod platform;
 
-use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES};
+use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, declares_too_large};
 use worker::{Context, Env, Request, Response, console_error, event};
 
 pub use objects::{TenantState, UserState};
@@ -61,12 +61,7 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         .entries()
         .map(|(n, v)| (n.to_ascii_lowercase(), v))
         .collect();
-    // Refuse what announces itself as too large before reading a byte of it.
-    let declared = headers
-        .iter()
-        .find(|(n, _)| n == "content-length")
-        .and_then(|(_, v)| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declares_too_large(&headers) {
         return Err(ApiError::PayloadTooLarge);
     }
     let url = req

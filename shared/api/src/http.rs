@@ -101,6 +101,16 @@ impl ApiResponse {
     }
 }
 
+/// Whether the request announces (`Content-Length`) a body over [`MAX_BODY_BYTES`]:
+/// adapters refuse it with 413 before reading a byte. `headers` as in [`ApiRequest`].
+pub fn declares_too_large(headers: &[(String, String)]) -> bool {
+    headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+}
+
 /// RFC 3986 percent-decoding of one path segment; `None` if it is not valid UTF-8
 /// or a `%` is not followed by two hex digits.
 pub fn percent_decode(segment: &str) -> Option<String> {

@@ -16,7 +16,9 @@ mod wire;
 
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
 pub use backend::{Backend, BackendError};
-pub use http::{ApiRequest, ApiResponse, Client, MAX_BODY_BYTES, percent_decode};
+pub use http::{
+    ApiRequest, ApiResponse, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,
+};
 pub use problem::ApiError;
 pub use routes::handle;
 

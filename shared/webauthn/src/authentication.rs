@@ -76,25 +76,10 @@ pub fn verify_authentication(
         ceremony.origins,
     )?;
     let auth_data = AuthenticatorData::parse(&authenticator_data)?;
-    // Step 15: rpIdHash.
-    let rp_id_hash: [u8; 32] = Sha256::digest(ceremony.rp_id.as_bytes()).into();
-    if auth_data.rp_id_hash != rp_id_hash {
-        return Err(WebauthnError::RpIdHash);
-    }
-    // Step 16: user present.
-    if !auth_data.flags.contains(Flags::UP) {
-        return Err(WebauthnError::UserNotPresent);
-    }
-    // Step 17: user verified, if required.
-    if ceremony.user_verification_required && !auth_data.flags.contains(Flags::UV) {
-        return Err(WebauthnError::UserNotVerified);
-    }
-    // Step 18: BS implies BE.
+    // Steps 15–18: rpIdHash, UP, UV when required, BS only with BE.
+    auth_data.check(ceremony.rp_id, ceremony.user_verification_required)?;
     let be = auth_data.flags.contains(Flags::BE);
     let bs = auth_data.flags.contains(Flags::BS);
-    if bs && !be {
-        return Err(WebauthnError::BackupStateWithoutEligibility);
-    }
     // Step 19: BE never changes for a credential.
     if be != stored.backup_eligible {
         return Err(WebauthnError::BackupEligibilityChanged);

@@ -7,6 +7,7 @@
 //! ```
 
 use ciborium::Value;
+use sha2::{Digest, Sha256};
 
 use crate::cbor;
 use crate::cose::CoseKey;
@@ -47,6 +48,32 @@ fn take<const N: usize>(input: &mut &[u8], why: &'static str) -> Result<[u8; N],
         .ok_or_else(|| malformed(why))?;
     *input = rest;
     Ok(*head)
+}
+
+impl AuthenticatorData<'_> {
+    /// The checks both ceremonies make of authenticator data: §7.1 steps 13–16 and
+    /// §7.2 steps 15–18 — rpIdHash, user present, user verified when required, and
+    /// backup state only with backup eligibility.
+    pub fn check(
+        &self,
+        rp_id: &str,
+        user_verification_required: bool,
+    ) -> Result<(), WebauthnError> {
+        let rp_id_hash: [u8; 32] = Sha256::digest(rp_id.as_bytes()).into();
+        if self.rp_id_hash != rp_id_hash {
+            return Err(WebauthnError::RpIdHash);
+        }
+        if !self.flags.contains(Flags::UP) {
+            return Err(WebauthnError::UserNotPresent);
+        }
+        if user_verification_required && !self.flags.contains(Flags::UV) {
+            return Err(WebauthnError::UserNotVerified);
+        }
+        if self.flags.contains(Flags::BS) && !self.flags.contains(Flags::BE) {
+            return Err(WebauthnError::BackupStateWithoutEligibility);
+        }
+        Ok(())
+    }
 }
 
 impl<'a> AuthenticatorData<'a> {

@@ -62,23 +62,8 @@ pub fn verify_registration(
     // Step 12: decode the attestation object.
     let attestation = AttestationObject::parse(&attestation_object)?;
     let auth_data = AuthenticatorData::parse(&attestation.auth_data)?;
-    // Step 13: rpIdHash.
-    let rp_id_hash: [u8; 32] = Sha256::digest(ceremony.rp_id.as_bytes()).into();
-    if auth_data.rp_id_hash != rp_id_hash {
-        return Err(WebauthnError::RpIdHash);
-    }
-    // Step 14: user present.
-    if !auth_data.flags.contains(Flags::UP) {
-        return Err(WebauthnError::UserNotPresent);
-    }
-    // Step 15: user verified, if required.
-    if ceremony.user_verification_required && !auth_data.flags.contains(Flags::UV) {
-        return Err(WebauthnError::UserNotVerified);
-    }
-    // Step 16: BS implies BE.
-    if auth_data.flags.contains(Flags::BS) && !auth_data.flags.contains(Flags::BE) {
-        return Err(WebauthnError::BackupStateWithoutEligibility);
-    }
+    // Steps 13–16: rpIdHash, UP, UV when required, BS only with BE.
+    auth_data.check(ceremony.rp_id, ceremony.user_verification_required)?;
     let attested = auth_data
         .attested_credential_data
         .as_ref()
