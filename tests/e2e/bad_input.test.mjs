@@ -76,3 +76,32 @@ test('health and the OpenAPI document', async () => {
   assert.equal(openapi.status, 200);
   assert.equal(openapi.body.openapi, '3.1.0');
 });
+
+test('a chunked body over 64 KiB (no Content-Length) is 413, not read whole', async () => {
+  const { request } = await import('node:http');
+  const { BASE, ticketFor } = await import('./client.mjs');
+  const tenant = await createTenant();
+  const ticket = await ticketFor(tenant, 'chunky');
+  // node:http, not fetch: the server may answer and close before the client has
+  // finished sending, and the answer must still be read.
+  const res = await new Promise((resolve, reject) => {
+    const url = new URL(`${BASE}/v1/${tenant.id}/enroll`);
+    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${ticket}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+    let answered = false;
+    req.on('response', (r) => {
+      answered = true;
+      let text = '';
+      r.on('data', (d) => { text += d; });
+      r.on('end', () => resolve({ status: r.statusCode, headers: new Headers(r.headers), text, body: JSON.parse(text) }));
+    });
+    req.on('error', (e) => { if (!answered) reject(e); });
+    const chunk = ' '.repeat(16 * 1024);
+    (async () => {
+      for (let i = 0; i < 64 && !answered && !req.destroyed; i++) {
+        if (!req.write(chunk)) await new Promise((r) => req.once('drain', r).once('close', r));
+      }
+      req.end();
+    })();
+  });
+  assertProblem(res, 413, 'payload_too_large');
+});

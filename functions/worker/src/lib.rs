@@ -9,7 +9,10 @@ mod backend;
 mod objects;
 mod platform;
 
-use edge_mfa_api::{ApiError, ApiRequest, ApiResponse, Client, Deployment, declares_too_large};
+use edge_mfa_api::{
+    ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES, declares_too_large,
+};
+use futures_util::StreamExt;
 use worker::{Context, Env, Request, Response, console_error, event};
 
 pub use objects::{TenantState, UserState};
@@ -67,10 +70,7 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
     let url = req
         .url()
         .map_err(|e| ApiError::InvalidRequest(format!("bad URL: {e}")))?;
-    let body = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
+    let body = read_body(req).await?;
     // Cloudflare sets CF-Connecting-IP itself (a client cannot forge it through the
     // edge) and the country in `request.cf`.
     let client = Client {
@@ -88,6 +88,25 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         body,
         client,
     })
+}
+
+/// The body, read up to [`MAX_BODY_BYTES`]: a body without `Content-Length`
+/// (chunked) is cut off at the limit instead of being read whole.
+async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+    if req.inner().body().is_none() {
+        return Ok(Vec::new());
+    }
+    let unreadable = |_| ApiError::InvalidRequest("the body could not be read".into());
+    let mut stream = req.stream().map_err(unreadable)?;
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn to_worker_response(response: ApiResponse) -> worker::Result<Response> {

@@ -48,7 +48,11 @@ pub(crate) async fn handle<B: Backend>(
             "GET" => policy_response(&tenant.policy),
             "PUT" => {
                 // The whole policy object; omitted fields take their safe defaults.
-                let policy: Policy = parse_body(req)?;
+                let mut policy: Policy = parse_body(req)?;
+                // GET shows a set webhook secret as "(set)": sending that back keeps it.
+                if policy.delivery.webhook_secret.as_deref() == Some(WEBHOOK_SECRET_SHOWN) {
+                    policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
+                }
                 policy.validate().map_err(ApiError::InvalidRequest)?;
                 let updated = backend
                     .set_policy(&tenant.id, &policy)
@@ -128,13 +132,16 @@ pub(crate) async fn handle<B: Backend>(
     }
 }
 
+/// What a policy response shows for a webhook secret that is set.
+const WEBHOOK_SECRET_SHOWN: &str = "(set)";
+
 fn policy_response(policy: &Policy) -> Result<ApiResponse, ApiError> {
     let mut value = serde_json::to_value(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     // A secret goes in, never out: show only whether one is set.
     if let Some(secret) = value.pointer_mut("/delivery/webhook_secret")
         && !secret.is_null()
     {
-        *secret = serde_json::json!("(set)");
+        *secret = serde_json::json!(WEBHOOK_SECRET_SHOWN);
     }
     Ok(ApiResponse::json(200, &value))
 }

@@ -18,6 +18,9 @@ use crate::wire::{
     check_code, parse_body, parse_optional_body,
 };
 
+/// Longest account label put into an otpauth URI or WebAuthn `user.name`.
+const MAX_LABEL_CHARS: usize = 128;
+
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
     deployment: &Deployment,
@@ -71,12 +74,17 @@ pub(crate) async fn handle<B: Backend>(
         Resource::Enroll => {
             only(req, "POST")?;
             let body: EnrollBody = parse_body(req)?;
-            // The label the authenticator shows: the ticket's email, else its subject.
-            let label = caller
+            // The label the authenticator shows: the ticket's email, else its subject,
+            // bounded so the otpauth URI always fits a QR code.
+            let label: String = caller
                 .claims
                 .email
-                .clone()
-                .unwrap_or_else(|| caller.user.as_str().to_string());
+                .as_deref()
+                .filter(|email| email.chars().count() <= MAX_LABEL_CHARS)
+                .unwrap_or(caller.user.as_str())
+                .chars()
+                .take(MAX_LABEL_CHARS)
+                .collect();
             let command = match body.method {
                 Method::Totp => UserCommand::EnrollTotp {
                     name: body.name,

@@ -212,9 +212,10 @@ pub fn decide(policy: &Policy, subject: &Subject<'_>, signals: &Signals<'_>, now
             _ => decision(Action::Enroll, &reasons, enrollment, None),
         };
     }
-    // 6. A factor. In adaptive mode a new country challenges even a remembered
-    // device: a stolen device cookie should not travel.
-    let new_country = mode == Mode::Adaptive
+    // 6. A factor. In an adaptive tenant a new country challenges even a remembered
+    // device (a stolen device cookie should not travel), also for members of a
+    // require group, whose effective mode is `required`.
+    let new_country = policy.mode == Mode::Adaptive
         && adaptive.challenge_new_country
         && signals
             .country
@@ -654,6 +655,26 @@ mod tests {
             Challenge,
             &["required_group", "mfa_required"],
             None,
+        );
+        // A require group in an adaptive tenant: a remembered device from a new
+        // country is still challenged; from a known one it is remembered.
+        check(
+            Mode::Adaptive,
+            e,
+            Group::Require,
+            Signal::NewCountry,
+            Challenge,
+            &["required_group", "new_country"],
+            None,
+        );
+        check(
+            Mode::Adaptive,
+            e,
+            Group::Require,
+            Signal::KnownCountry,
+            Allow,
+            &["required_group", "trusted_device"],
+            Some(TrustedDevice),
         );
     }
 

@@ -117,6 +117,19 @@ pub enum ConfirmWith {
     Credential(Box<RegistrationResponseJson>),
 }
 
+impl UserCommand {
+    /// Commands of the tenant's admin, not of the user.
+    pub fn is_admin(&self) -> bool {
+        matches!(
+            self,
+            UserCommand::Status
+                | UserCommand::Reset
+                | UserCommand::ClearDevices
+                | UserCommand::Bypass { .. }
+        )
+    }
+}
+
 /// A factor as clients see it: never its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactorView {
@@ -240,7 +253,10 @@ pub fn execute(
 ) -> Result<Outcome, CoreError> {
     let before = record.clone();
     record.prune(env.now);
-    record.first_seen.get_or_insert(env.now);
+    if !request.command.is_admin() {
+        // The user's own first request starts the grace period, not an admin's lookup.
+        record.first_seen.get_or_insert(env.now);
+    }
     let ctx = ops::Ctx {
         tenant,
         master,

@@ -418,3 +418,113 @@ fn secrets_are_sealed_in_the_stored_record() {
     }
     assert!(!format!("{:?}", w.record).contains(&data_encoding::BASE32_NOPAD.encode(&secret)));
 }
+
+#[test]
+fn an_enrollment_started_before_the_first_factor_cannot_be_confirmed_after_it() {
+    // An attacker with the password starts an enrollment while the victim has no
+    // factor; the victim then enrolls. The attacker's pending enrollment is void.
+    let mut w = World::new(Policy::default());
+    let Outcome::TotpEnrollment {
+        enrollment_id: attackers,
+        secret,
+        ..
+    } = w
+        .run(
+            UserCommand::EnrollTotp {
+                name: None,
+                account: "j".into(),
+            },
+            false,
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    w.enroll(false);
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let code = Totp::default().code_at(&secret, w.now);
+    let late = w.run(
+        UserCommand::Confirm {
+            enrollment_id: attackers,
+            with: ConfirmWith::Code(code),
+        },
+        false,
+    );
+    assert!(matches!(late, Err(CoreError::Expired(_))), "{late:?}");
+    assert_eq!(w.record.factors.len(), 1);
+}
+
+#[test]
+fn an_admin_lookup_does_not_start_the_grace_period() {
+    let mut w = World::new(Policy::default());
+    assert!(matches!(
+        w.run(UserCommand::Status, false),
+        Ok(Outcome::Status(_))
+    ));
+    assert_eq!(w.record.first_seen, None);
+    w.run(UserCommand::ListFactors, false).unwrap();
+    assert_eq!(w.record.first_seen, Some(w.now));
+}
+
+#[test]
+fn several_authenticator_apps_need_a_challenge_naming_one() {
+    let mut w = World::new(Policy::default());
+    let (_, first, _) = w.enroll(false);
+    let (second_id, second, _) = w.enroll(true);
+    w.now += 30;
+    let code = Totp::default().code_at(&first, w.now);
+    assert!(matches!(
+        w.verify_totp(code),
+        Err(CoreError::InvalidRequest(_))
+    ));
+    let Ok(Outcome::Challenge { challenge_id, .. }) = w.run(
+        UserCommand::Challenge {
+            factor_id: Some(second_id),
+            method: None,
+        },
+        false,
+    ) else {
+        panic!()
+    };
+    let code = Totp::default().code_at(&second, w.now);
+    let verified = w.run(
+        UserCommand::VerifyCode {
+            challenge_id: Some(challenge_id),
+            method: None,
+            code,
+        },
+        false,
+    );
+    assert!(matches!(verified, Ok(Outcome::Verified(_))));
+}
+
+#[test]
+fn a_method_removed_from_the_policy_stops_working() {
+    let mut w = World::new(Policy::default());
+    let (_, secret, codes) = w.enroll(false);
+    w.tenant = w.tenant.clone().with_policy(Policy {
+        allowed_methods: vec![Method::Webauthn],
+        default_method: Method::Webauthn,
+        ..Policy::default()
+    });
+    w.now += 30;
+    let code = Totp::default().code_at(&secret, w.now);
+    assert!(matches!(
+        w.verify_totp(code),
+        Err(CoreError::InvalidRequest(_))
+    ));
+    let redeem = w.run(
+        UserCommand::RedeemBackupCode {
+            code: codes.unwrap()[0].clone(),
+        },
+        false,
+    );
+    assert!(matches!(redeem, Err(CoreError::InvalidRequest(_))));
+    assert_eq!(
+        w.record.failures.count(&w.tenant.policy.lockout, w.now),
+        0,
+        "a policy refusal is not a failure"
+    );
+}

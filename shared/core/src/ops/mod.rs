@@ -67,6 +67,7 @@ pub(crate) fn run(
             method,
             code,
         } => {
+            require_allowed(ctx, Method::Totp)?;
             require_unlocked(record, ctx, env.now)?;
             totp::verify(record, ctx, challenge_id.as_deref(), method, &code, env)
         }
@@ -74,10 +75,12 @@ pub(crate) fn run(
             challenge_id,
             credential,
         } => {
+            require_allowed(ctx, Method::Webauthn)?;
             require_unlocked(record, ctx, env.now)?;
             webauthn::verify(record, ctx, &challenge_id, &credential, env)
         }
         UserCommand::RedeemBackupCode { code } => {
+            require_allowed(ctx, Method::BackupCode)?;
             require_unlocked(record, ctx, env.now)?;
             backup_codes::redeem(record, ctx, &code, env)
         }
@@ -136,12 +139,7 @@ fn start_enrollment(
     method: Method,
     step_up: bool,
 ) -> Result<(), CoreError> {
-    if !ctx.tenant.policy.allowed_methods.contains(&method) {
-        return Err(invalid(format!(
-            "{} is not allowed by the tenant's policy",
-            method.as_str()
-        )));
-    }
+    require_allowed(ctx, method)?;
     require_step_up(record, step_up)?;
     if record.factors.len() >= MAX_FACTORS {
         return Err(CoreError::Conflict(format!(
@@ -152,6 +150,19 @@ fn start_enrollment(
         record.pending.remove(0);
     }
     Ok(())
+}
+
+/// Only methods the policy allows may be enrolled, challenged or verified: an
+/// admin who removes a method stops its use at once.
+fn require_allowed(ctx: &Ctx<'_>, method: Method) -> Result<(), CoreError> {
+    if ctx.tenant.policy.allowed_methods.contains(&method) {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{} is not allowed by the tenant's policy",
+            method.as_str()
+        )))
+    }
 }
 
 /// API.md: once a user has a factor, changing factors needs a recent second factor,
@@ -225,6 +236,11 @@ fn confirm(
     };
     let view = FactorView::from(&factor);
     let first_factor = !record.has_factor();
+    if first_factor {
+        // Other enrollments were started without step-up, which was right while the
+        // user had no factor; from now on adding a factor needs it, so they are void.
+        record.pending.clear();
+    }
     record.factors.push(factor);
     let backup_codes = if first_factor && ctx.tenant.policy.backup_codes.enabled {
         Some(backup_codes::generate(record, ctx, env)?)
@@ -304,6 +320,7 @@ fn challenge(
         }
         (None, None) => return Err(invalid("give factor_id or type")),
     };
+    require_allowed(ctx, method)?;
     let (webauthn, public_key) = match method {
         Method::Totp => (None, None),
         Method::Webauthn => {

@@ -124,7 +124,21 @@ pub(super) fn verify(
             }
             (Some(index), challenge.factor_id.clone())
         }
-        None if method == Some(Method::Totp) => (None, None),
+        None if method == Some(Method::Totp) => {
+            // One code tried against several secrets would multiply a guesser's
+            // chances per attempt: with more than one app, a challenge names the factor.
+            let apps = record
+                .factors
+                .iter()
+                .filter(|f| matches!(f.kind, FactorKind::Totp(_)))
+                .count();
+            if apps > 1 {
+                return Err(invalid(
+                    "this user has several authenticator apps: start a challenge with the factor_id",
+                ));
+            }
+            (None, None)
+        }
         None => return Err(invalid("give challenge_id, or type \"totp\" with the code")),
     };
     let skew = ctx.tenant.policy.totp.skew;
