@@ -27,10 +27,9 @@ use hyper::service::service_fn;
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::p3::Request as P3Request;
 use wasmtime_wasi_http::p3::bindings::ServicePre;
-use wasmtime_wasi_http::p3::bindings::http::types::ErrorCode;
-use wasmtime_wasi_http::p3::{Request as P3Request, WasiHttpCtxView, WasiHttpView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use manifest::Manifest;
 use router::Router;
@@ -56,7 +55,7 @@ impl WasiView for Ctx {
 impl WasiHttpView for Ctx {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView {
-            hooks: wasmtime_wasi_http::p3::default_hooks(),
+            hooks: wasmtime_wasi_http::default_hooks(),
             table: &mut self.table,
             ctx: &mut self.http,
         }
@@ -179,8 +178,7 @@ async fn serve(
         },
     );
     let service = prepared.pre.instantiate_async(&mut store).await?;
-    let req = req.map(|body| body.map_err(ErrorCode::from_hyper_request_error));
-    let (request, request_io) = P3Request::from_http(req);
+    let (request, request_io) = P3Request::from_http(wasmtime_wasi_http::default_hooks(), req);
     let (parts, body) = store
         .run_concurrent(async |accessor| {
             let response = async {
