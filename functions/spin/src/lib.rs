@@ -10,7 +10,7 @@ mod backend;
 
 use bytes::Bytes;
 use edge_mfa_api::{
-    ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES, declares_too_large,
+    ApiError, ApiRequest, ApiResponse, BodyReader, Client, Deployment, declares_too_large,
 };
 use http_body_util::BodyExt as _;
 use spin_sdk::http::{FullBody, Request, Response};
@@ -103,36 +103,22 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
     })
 }
 
-/// How much of an oversized body is read and dropped before answering 413: a client
-/// still sending when the connection closes would never see the answer.
-const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
-
-/// The body, kept up to [`MAX_BODY_BYTES`]. A body without `Content-Length`
-/// (chunked) that goes beyond is drained (not kept, up to [`DRAIN_LIMIT`]) and refused.
+/// The body, kept up to 64 KiB (`BodyReader`): a chunked body beyond
+/// it is refused without being kept.
 async fn read_body(
     mut body: impl http_body::Body<Data = Bytes> + Unpin,
 ) -> Result<Vec<u8>, ApiError> {
-    let mut kept = Vec::new();
-    let mut total = 0usize;
+    let mut reader = BodyReader::default();
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|_| ApiError::InvalidRequest("the body could not be read".into()))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        total += data.len();
-        if total > DRAIN_LIMIT {
+        if let Ok(data) = frame.into_data()
+            && !reader.push(&data)
+        {
             break;
         }
-        if total <= MAX_BODY_BYTES {
-            kept.extend_from_slice(&data);
-        }
     }
-    if total > MAX_BODY_BYTES {
-        Err(ApiError::PayloadTooLarge)
-    } else {
-        Ok(kept)
-    }
+    reader.finish()
 }
 
 fn to_response(response: ApiResponse) -> Response<FullBody<Bytes>> {

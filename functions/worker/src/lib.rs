@@ -10,7 +10,7 @@ mod objects;
 mod platform;
 
 use edge_mfa_api::{
-    ApiError, ApiRequest, ApiResponse, Client, Deployment, MAX_BODY_BYTES, declares_too_large,
+    ApiError, ApiRequest, ApiResponse, BodyReader, Client, Deployment, declares_too_large,
 };
 use futures_util::StreamExt;
 use worker::{Context, Env, Request, Response, console_error, event};
@@ -90,23 +90,21 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
     })
 }
 
-/// The body, read up to [`MAX_BODY_BYTES`]: a body without `Content-Length`
-/// (chunked) is cut off at the limit instead of being read whole.
+/// The body, kept up to 64 KiB (`BodyReader`): a chunked body beyond
+/// it is refused without being kept.
 async fn read_body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if req.inner().body().is_none() {
         return Ok(Vec::new());
     }
     let unreadable = |_| ApiError::InvalidRequest("the body could not be read".into());
     let mut stream = req.stream().map_err(unreadable)?;
-    let mut body = Vec::new();
+    let mut reader = BodyReader::default();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(unreadable)?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::PayloadTooLarge);
+        if !reader.push(&chunk.map_err(unreadable)?) {
+            break;
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    reader.finish()
 }
 
 fn to_worker_response(response: ApiResponse) -> worker::Result<Response> {

@@ -111,6 +111,38 @@ pub fn declares_too_large(headers: &[(String, String)]) -> bool {
         .is_some_and(|n| n > MAX_BODY_BYTES as u64)
 }
 
+/// Reads a request body chunk by chunk, keeping at most [`MAX_BODY_BYTES`]. A body
+/// that goes beyond (chunked, without `Content-Length`) is drained, not kept, up to
+/// a bound and then refused: a server that closes while the client is still
+/// sending makes the client lose the 413 (the kernel resets the connection).
+#[derive(Debug, Default)]
+pub struct BodyReader {
+    kept: Vec<u8>,
+    total: usize,
+}
+
+/// How much of an oversized body is read and dropped before answering 413.
+const DRAIN_LIMIT: usize = 4 * 1024 * 1024;
+
+impl BodyReader {
+    /// Takes the next chunk; `false` means stop reading.
+    pub fn push(&mut self, chunk: &[u8]) -> bool {
+        self.total = self.total.saturating_add(chunk.len());
+        if self.total <= MAX_BODY_BYTES {
+            self.kept.extend_from_slice(chunk);
+        }
+        self.total <= DRAIN_LIMIT
+    }
+
+    pub fn finish(self) -> Result<Vec<u8>, crate::ApiError> {
+        if self.total > MAX_BODY_BYTES {
+            Err(crate::ApiError::PayloadTooLarge)
+        } else {
+            Ok(self.kept)
+        }
+    }
+}
+
 /// RFC 3986 percent-decoding of one path segment; `None` if it is not valid UTF-8
 /// or a `%` is not followed by two hex digits.
 pub fn percent_decode(segment: &str) -> Option<String> {
@@ -145,6 +177,21 @@ mod tests {
         assert_eq!(percent_decode("%"), None);
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%C3"), None);
+    }
+
+    #[test]
+    fn body_reader_keeps_the_limit_and_drains_beyond() {
+        let mut r = BodyReader::default();
+        assert!(r.push(&vec![1; MAX_BODY_BYTES]));
+        assert_eq!(r.finish().map(|b| b.len()), Ok(MAX_BODY_BYTES));
+        let mut r = BodyReader::default();
+        assert!(r.push(&vec![1; MAX_BODY_BYTES]));
+        assert!(r.push(&[1]), "beyond the limit it drains");
+        assert!(
+            !r.push(&vec![1; DRAIN_LIMIT]),
+            "beyond the drain limit it stops"
+        );
+        assert_eq!(r.finish(), Err(crate::ApiError::PayloadTooLarge));
     }
 
     #[test]

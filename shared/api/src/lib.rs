@@ -17,7 +17,7 @@ mod wire;
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
 pub use backend::{Backend, BackendError};
 pub use http::{
-    ApiRequest, ApiResponse, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,
+    ApiRequest, ApiResponse, BodyReader, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,
 };
 pub use problem::ApiError;
 pub use routes::handle;
