@@ -1,7 +1,8 @@
 // Bad input is a 4xx problem+json, never a 5xx, and changes nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createTenant, enrollTotp, OPERATOR_KEY } from './client.mjs';
+import { request } from 'node:http';
+import { api, assertProblem, BASE, createTenant, enrollTotp, OPERATOR_KEY, ticketFor } from './client.mjs';
 
 test('malformed JSON, wrong types, unknown fields, huge bodies, unknown paths and methods', async () => {
   const tenant = await createTenant();
@@ -78,8 +79,6 @@ test('health and the OpenAPI document', async () => {
 });
 
 test('a chunked body over 64 KiB (no Content-Length) is 413, not read whole', async () => {
-  const { request } = await import('node:http');
-  const { BASE, ticketFor } = await import('./client.mjs');
   const tenant = await createTenant();
   const ticket = await ticketFor(tenant, 'chunky');
   // node:http, not fetch: the server may answer and close before the client has

@@ -178,10 +178,8 @@ pub struct Verified {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserStatus {
-    pub enrolled: bool,
     pub factors: Vec<FactorView>,
     pub backup_codes_remaining: usize,
-    pub first_seen: Option<u64>,
     pub last_mfa_at: Option<u64>,
     pub locked_until: Option<u64>,
     pub enrollment: Enrollment,
@@ -251,9 +249,14 @@ pub fn execute(
     request: UserRequest,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
+    let UserRequest {
+        command,
+        step_up,
+        context,
+    } = request;
     let before = record.clone();
     record.prune(env.now);
-    if !request.command.is_admin() {
+    if !command.is_admin() {
         // The user's own first request starts the grace period, not an admin's lookup.
         record.first_seen.get_or_insert(env.now);
     }
@@ -261,9 +264,9 @@ pub fn execute(
         tenant,
         master,
         user,
-        context: &request.context.clone(),
+        context: &context,
     };
-    let result = ops::run(record, &ctx, request, env);
+    let result = ops::run(record, &ctx, command, step_up, env);
     if let Err(error) = &result {
         *record = before;
         if error.counts_as_failure() {

@@ -10,8 +10,7 @@ mod webauthn;
 
 use crate::backup_codes::BackupCodeSet;
 use crate::command::{
-    ConfirmWith, FactorView, Outcome, RequestContext, UserCommand, UserRequest, UserStatus,
-    Verified,
+    ConfirmWith, FactorView, Outcome, RequestContext, UserCommand, UserStatus, Verified,
 };
 use crate::env::Env;
 use crate::error::CoreError;
@@ -36,11 +35,11 @@ pub(crate) struct Ctx<'a> {
 pub(crate) fn run(
     record: &mut UserRecord,
     ctx: &Ctx<'_>,
-    request: UserRequest,
+    command: UserCommand,
+    step_up: bool,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
-    let step_up = request.step_up;
-    match request.command {
+    match command {
         UserCommand::ListFactors => Ok(Outcome::Factors {
             factors: record.factors.iter().map(FactorView::from).collect(),
             backup_codes_remaining: backup_codes_remaining(record),
@@ -412,10 +411,8 @@ fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
             .map(crate::devices::DeviceView::from)
             .collect(),
         bypass_until: record.bypass_until,
-        enrolled: record.has_factor(),
         factors: record.factors.iter().map(FactorView::from).collect(),
         backup_codes_remaining: backup_codes_remaining(record),
-        first_seen: record.first_seen,
         last_mfa_at: record.last_mfa_at,
         locked_until: record
             .failures
