@@ -153,11 +153,9 @@ pub fn decide(policy: &Policy, subject: &Subject<'_>, signals: &Signals<'_>, now
     let adaptive = &policy.adaptive;
     let in_groups = |groups: &[String]| subject.groups.iter().any(|g| groups.contains(g));
 
-    // 1. A denied country is refused before anything else (adaptive mode).
-    if policy.mode == Mode::Adaptive
-        && let Some(country) = signals.country
-        && adaptive.deny_countries.iter().any(|c| c == country)
-    {
+    // 1. A denied country is refused before anything else (adaptive mode), by the
+    // same gate every command that issues proof goes through.
+    if policy.denies_country(signals.country) {
         return decision(Action::Deny, &["denied_country"], enrollment, None);
     }
     // 2. An admin bypass.

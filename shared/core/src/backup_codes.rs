@@ -110,7 +110,7 @@ pub fn normalise(input: &str) -> Option<String> {
     let mut out = String::with_capacity(SYMBOLS);
     for c in input.chars() {
         let c = match c.to_ascii_lowercase() {
-            ' ' | '-' | '\t' => continue,
+            c if crate::codes::is_separator(c) => continue,
             'o' => '0',
             'i' | 'l' => '1',
             c if c.is_ascii() && ALPHABET.contains(&(c as u8)) => c,

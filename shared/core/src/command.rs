@@ -118,6 +118,22 @@ pub enum ConfirmWith {
 }
 
 impl UserCommand {
+    /// Commands that issue proof (a token), start a challenge, or create a factor
+    /// or recovery codes: the policy's outright refusals apply to each of them.
+    pub fn issues_proof_or_binds_factor(&self) -> bool {
+        matches!(
+            self,
+            UserCommand::EnrollTotp { .. }
+                | UserCommand::EnrollWebauthn { .. }
+                | UserCommand::Confirm { .. }
+                | UserCommand::Challenge { .. }
+                | UserCommand::VerifyCode { .. }
+                | UserCommand::VerifyCredential { .. }
+                | UserCommand::RedeemBackupCode { .. }
+                | UserCommand::RegenerateBackupCodes
+        )
+    }
+
     /// Commands of the tenant's admin, not of the user.
     pub fn is_admin(&self) -> bool {
         matches!(
@@ -256,6 +272,12 @@ pub fn execute(
     } = request;
     let before = record.clone();
     record.prune(env.now);
+    crate::devices::apply_policy(
+        &mut record.trusted_devices,
+        &tenant.policy.remember_device,
+        tenant.devices_not_before,
+        env.now,
+    );
     if !command.is_admin() {
         // The user's own first request starts the grace period, not an admin's lookup.
         record.first_seen.get_or_insert(env.now);

@@ -8,6 +8,7 @@ use subtle::ConstantTimeEq;
 
 use crate::env::Env;
 use crate::ids::random_id;
+use crate::policy::RememberDevice;
 
 /// Bound on remembered devices per user; the oldest is forgotten first.
 pub const MAX_DEVICES: usize = 20;
@@ -88,6 +89,28 @@ pub fn remember(
     token
 }
 
+/// Holds the remembered devices to the tenant's current policy: none while
+/// remembering is off, none created at or before `not_before` (when it was last
+/// turned off), and none older than the current `days`, whatever expiry they were
+/// issued with. Run before every operation, so a policy change takes effect at the
+/// next request of each user.
+pub fn apply_policy(
+    devices: &mut Vec<TrustedDevice>,
+    policy: &RememberDevice,
+    not_before: Option<u64>,
+    now: u64,
+) {
+    if !policy.enabled {
+        devices.clear();
+        return;
+    }
+    let lifetime = u64::from(policy.days) * 86_400;
+    for d in devices.iter_mut() {
+        d.expires_at = d.expires_at.min(d.created_at.saturating_add(lifetime));
+    }
+    devices.retain(|d| d.expires_at > now && not_before.is_none_or(|nb| d.created_at > nb));
+}
+
 /// The unexpired device whose token this is, compared in constant time.
 pub fn find_mut<'a>(
     devices: &'a mut [TrustedDevice],
@@ -123,6 +146,53 @@ mod tests {
         assert!(find_mut(&mut devices, &token, 1000 + 30 * 86_400 - 1).is_some());
         assert!(find_mut(&mut devices, &token, 1000 + 30 * 86_400).is_none());
         assert!(find_mut(&mut devices, "not-the-token", 1000).is_none());
+    }
+
+    #[test]
+    fn the_current_policy_ends_tokens() {
+        let mut rng = SeededRandom::new(5);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        let mut devices = Vec::new();
+        remember(&mut devices, "a".into(), 30, &mut env);
+        let on = |days| RememberDevice {
+            enabled: true,
+            days,
+            token_in_body: false,
+        };
+        // Lowering days shortens what was issued; raising it again does not lengthen.
+        let mut d = devices.clone();
+        apply_policy(&mut d, &on(1), None, 1000 + 86_399);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].expires_at, 1000 + 86_400);
+        apply_policy(&mut d, &on(30), None, 1000 + 86_400);
+        assert!(d.is_empty());
+        // Off: all gone.
+        let mut d = devices.clone();
+        apply_policy(
+            &mut d,
+            &RememberDevice {
+                enabled: false,
+                ..on(30)
+            },
+            None,
+            1001,
+        );
+        assert!(d.is_empty());
+        // Back on: tokens from before it was turned off stay dead, later ones live.
+        let mut d = devices.clone();
+        apply_policy(&mut d, &on(30), Some(1000), 2000);
+        assert!(d.is_empty());
+        env.now = 1001;
+        let mut d = devices.clone();
+        remember(&mut d, "b".into(), 30, &mut env);
+        apply_policy(&mut d, &on(30), Some(1000), 2000);
+        assert_eq!(
+            d.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
     }
 
     #[test]

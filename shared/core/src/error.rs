@@ -15,8 +15,15 @@ pub enum CoreError {
     Conflict(String),
     /// The enrollment or challenge expired or was already used.
     Expired(String),
-    /// A wrong, malformed or replayed code. Counted as a failure.
+    /// A wrong, expired or replayed one-time code (TOTP, backup code): a guess at a
+    /// guessable secret, so it counts towards the lockout.
+    WrongCode(String),
+    /// A proof that failed verification but that nobody could have guessed (a
+    /// WebAuthn assertion or attestation). Not counted: counting it would let anyone
+    /// with the password lock the user out of their strongest factor.
     VerificationFailed(String),
+    /// The tenant's policy refuses this request outright (a denied country).
+    Forbidden(String),
     /// Too many failures: nothing is evaluated until `retry_after` seconds pass.
     RateLimited { retry_after: u64 },
     /// The operation needs a fresh `mfa_token` of this user (API.md "step-up").
@@ -27,10 +34,10 @@ pub enum CoreError {
 }
 
 impl CoreError {
-    /// Whether the refusal counts towards the lockout: wrong answers to a
-    /// verification do; everything else does not.
+    /// Whether the refusal counts towards the lockout: only wrong guesses at a
+    /// one-time code do (docs/SECURITY.md "Lockout").
     pub fn counts_as_failure(&self) -> bool {
-        matches!(self, CoreError::VerificationFailed(_))
+        matches!(self, CoreError::WrongCode(_))
     }
 }
 
@@ -41,7 +48,9 @@ impl std::fmt::Display for CoreError {
             | CoreError::NotFound(m)
             | CoreError::Conflict(m)
             | CoreError::Expired(m)
-            | CoreError::VerificationFailed(m) => f.write_str(m),
+            | CoreError::WrongCode(m)
+            | CoreError::VerificationFailed(m)
+            | CoreError::Forbidden(m) => f.write_str(m),
             CoreError::RateLimited { retry_after } => {
                 write!(f, "too many failed attempts; retry in {retry_after} s")
             }

@@ -8,6 +8,7 @@
 pub mod assess;
 pub mod backup_codes;
 pub mod cidr;
+pub mod codes;
 pub mod command;
 pub mod devices;
 pub mod env;

@@ -7,6 +7,8 @@
 use edge_mfa_otp::{Algorithm, Digits, Totp};
 use serde::{Deserialize, Serialize};
 
+use crate::lockout::MAX_FAILURES_PER_HOUR;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
@@ -79,8 +81,16 @@ impl Default for Policy {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RememberDevice {
+    /// Turning it off ends every token issued so far (they do not revive when it is
+    /// turned on again).
     pub enabled: bool,
+    /// How long a token is valid, counted from its creation: lowering it shortens
+    /// the tokens already issued.
     pub days: u32,
+    /// Also return the token in the JSON body of verify/redeem, for non-browser
+    /// clients. Off by default: in a browser the HttpOnly cookie keeps the token out
+    /// of reach of page scripts, and a copy in the body would undo that.
+    pub token_in_body: bool,
 }
 
 impl Default for RememberDevice {
@@ -88,6 +98,7 @@ impl Default for RememberDevice {
         RememberDevice {
             enabled: true,
             days: 30,
+            token_in_body: false,
         }
     }
 }
@@ -210,7 +221,24 @@ pub struct Delivery {
     pub webhook_secret: Option<String>,
 }
 
+/// Cloudflare's pseudo-countries that `request.cf.country` may carry besides ISO
+/// 3166-1 alpha-2: `T1` for Tor exit nodes, `XX` for unknown.
+const PSEUDO_COUNTRIES: &[&str] = &["T1", "XX"];
+
+fn is_country(code: &str) -> bool {
+    (code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()))
+        || PSEUDO_COUNTRIES.contains(&code)
+}
+
 impl Policy {
+    /// Whether this policy refuses every request from `country` (adaptive
+    /// `deny_countries`). The one country gate: `assess` and every command that
+    /// issues proof or binds a factor ask it.
+    pub fn denies_country(&self, country: Option<&str>) -> bool {
+        self.mode == Mode::Adaptive
+            && country.is_some_and(|c| self.adaptive.deny_countries.iter().any(|d| d == c))
+    }
+
     /// Range and consistency checks; the message names the offending field.
     pub fn validate(&self) -> Result<(), String> {
         if self.allowed_methods.is_empty() {
@@ -269,17 +297,30 @@ impl Policy {
             }
         }
         for country in &self.adaptive.deny_countries {
-            if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+            if !is_country(country) {
                 return Err(format!(
-                    "adaptive.deny_countries: {country:?} is not an ISO 3166-1 alpha-2 code"
+                    "adaptive.deny_countries: {country:?} is not an ISO 3166-1 alpha-2 code (or T1, XX)"
                 ));
             }
+        }
+        // Settings that would silently do nothing are refused, not stored.
+        if self.mode != Mode::Adaptive && self.adaptive != Adaptive::default() {
+            return Err(
+                "adaptive settings apply only in mode adaptive: set mode to adaptive or leave adaptive at its defaults"
+                    .into(),
+            );
         }
         if self.lockout.max_failures == 0 || self.lockout.max_failures > 100 {
             return Err("lockout.max_failures must be 1-100".into());
         }
         if !(60..=86_400).contains(&self.lockout.window_seconds) {
             return Err("lockout.window_seconds must be 60-86400".into());
+        }
+        let per_hour = self.lockout.failures_per_hour();
+        if per_hour > u64::from(MAX_FAILURES_PER_HOUR) {
+            return Err(format!(
+                "lockout allows {per_hour} failed attempts per hour; at most {MAX_FAILURES_PER_HOUR} (OWASP ASVS V2.2.1): lower lockout.max_failures or raise lockout.window_seconds"
+            ));
         }
         if let Some(url) = &self.delivery.webhook_url
             && !url.starts_with("https://")
@@ -345,29 +386,49 @@ mod tests {
             (r#"{"totp":{"skew":3}}"#, "totp.skew"),
             (r#"{"remember_device":{"days":0}}"#, "remember_device.days"),
             (
-                r#"{"adaptive":{"trusted_networks":["10.0.0.0/33"]}}"#,
+                r#"{"mode":"adaptive","adaptive":{"trusted_networks":["10.0.0.0/33"]}}"#,
                 "trusted_networks",
             ),
             (
-                r#"{"adaptive":{"trusted_networks":["::1/129"]}}"#,
+                r#"{"mode":"adaptive","adaptive":{"trusted_networks":["::1/129"]}}"#,
                 "trusted_networks",
             ),
             (
-                r#"{"adaptive":{"deny_countries":["usa"]}}"#,
+                r#"{"mode":"adaptive","adaptive":{"deny_countries":["usa"]}}"#,
                 "deny_countries",
             ),
             (r#"{"default_method":"sms"}"#, "default_method"),
             (r#"{"lockout":{"max_failures":0}}"#, "lockout.max_failures"),
+            (
+                r#"{"lockout":{"max_failures":100,"window_seconds":60}}"#,
+                "6000 failed attempts per hour",
+            ),
+            (
+                r#"{"lockout":{"max_failures":26,"window_seconds":900}}"#,
+                "104 failed attempts per hour",
+            ),
+            (
+                r#"{"mode":"required","adaptive":{"deny_countries":["KP"]}}"#,
+                "only in mode adaptive",
+            ),
+            (
+                r#"{"mode":"adaptive","adaptive":{"deny_countries":["T2"]}}"#,
+                "deny_countries",
+            ),
         ];
         for (json, field) in cases {
             let p: Policy = serde_json::from_str(json).unwrap();
             let err = p.validate().unwrap_err();
             assert!(err.contains(field), "{json}: {err}");
         }
-        let ok: Policy = serde_json::from_str(
-            r#"{"adaptive":{"trusted_networks":["10.0.0.0/8","2001:db8::/32"]}}"#,
-        )
-        .unwrap();
-        assert!(ok.validate().is_ok());
+        for ok in [
+            r#"{"mode":"adaptive","adaptive":{"trusted_networks":["10.0.0.0/8","2001:db8::/32"]}}"#,
+            r#"{"mode":"adaptive","adaptive":{"deny_countries":["KP","T1","XX"]}}"#,
+            r#"{"lockout":{"max_failures":100,"window_seconds":3600}}"#,
+            r#"{"lockout":{"max_failures":25,"window_seconds":900}}"#,
+        ] {
+            let p: Policy = serde_json::from_str(ok).unwrap();
+            assert_eq!(p.validate(), Ok(()), "{ok}");
+        }
     }
 }

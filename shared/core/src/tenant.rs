@@ -69,6 +69,16 @@ pub struct Tenant {
     /// The first key signs; all are published, so a rotated-out key keeps
     /// verifying tokens it signed until they expire.
     signing_keys: Vec<SigningKey>,
+    /// Counts the changes to this tenant (1 at creation). Its ordering point (the
+    /// tenant's Durable Object, SQLite's write lock) assigns it, and the copy that
+    /// requests read is only ever replaced by a higher one; shown as the policy's
+    /// `ETag`.
+    #[serde(default)]
+    pub version: u64,
+    /// When remembering devices was last turned off: tokens created at or before
+    /// it stay ended when it is turned on again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices_not_before: Option<u64>,
 }
 
 impl Tenant {
@@ -117,6 +127,8 @@ impl Tenant {
             origins: new.origins,
             policy,
             created_at: env.now,
+            version: 1,
+            devices_not_before: None,
         };
         Ok((
             tenant,
@@ -128,9 +140,21 @@ impl Tenant {
         ))
     }
 
-    /// The same tenant under another policy (keys and identity unchanged).
-    pub fn with_policy(self, policy: Policy) -> Tenant {
-        Tenant { policy, ..self }
+    /// The same tenant under another policy at `now` (keys and identity unchanged),
+    /// one version later. Turning remembered devices off ends every token so far.
+    pub fn with_policy(self, policy: Policy, now: u64) -> Tenant {
+        let devices_not_before =
+            if self.policy.remember_device.enabled && !policy.remember_device.enabled {
+                Some(now)
+            } else {
+                self.devices_not_before
+            };
+        Tenant {
+            policy,
+            version: self.version.saturating_add(1),
+            devices_not_before,
+            ..self
+        }
     }
 
     /// Constant-time check of a presented admin key.

@@ -163,6 +163,16 @@ pub enum PendingKind {
     Webauthn(WebauthnCeremony),
 }
 
+impl PendingKind {
+    /// The kind of factor this enrollment makes.
+    pub fn method(&self) -> Method {
+        match self {
+            PendingKind::Totp(_) => Method::Totp,
+            PendingKind::Webauthn(_) => Method::Webauthn,
+        }
+    }
+}
+
 /// The server side of a WebAuthn ceremony: the challenge (base64url of 32 random
 /// bytes), bound to this user by where it is stored and to its ceremony by its kind.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -2,12 +2,13 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-use edge_mfa_core::command::ConfirmWith;
+use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::{Method, Policy};
+use edge_mfa_core::policy::{Adaptive, Method, Mode, Policy, RememberDevice};
 use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
+use edge_mfa_core::user::{MAX_FACTORS, MAX_PENDING};
 use edge_mfa_core::{
     CoreError, Env, Outcome, UserCommand, UserRequest, apply, execute, user::UserRecord,
 };
@@ -135,26 +136,17 @@ fn totp_enroll_confirm_verify_and_replay() {
     );
     // The confirming code's step is used: the same code cannot verify.
     let same = Totp::default().code_at(&secret, w.now);
-    assert!(matches!(
-        w.verify_totp(same),
-        Err(CoreError::VerificationFailed(_))
-    ));
+    assert!(matches!(w.verify_totp(same), Err(CoreError::WrongCode(_))));
     w.now += 30;
     let next = Totp::default().code_at(&secret, w.now);
     assert!(matches!(
         w.verify_totp(next.clone()),
         Ok(Outcome::Verified(_))
     ));
-    assert!(matches!(
-        w.verify_totp(next),
-        Err(CoreError::VerificationFailed(_))
-    ));
+    assert!(matches!(w.verify_totp(next), Err(CoreError::WrongCode(_))));
     // A code of an older step after a newer one is refused, though within skew.
     let older = Totp::default().code_at(&secret, w.now - 30);
-    assert!(matches!(
-        w.verify_totp(older),
-        Err(CoreError::VerificationFailed(_))
-    ));
+    assert!(matches!(w.verify_totp(older), Err(CoreError::WrongCode(_))));
 }
 
 #[test]
@@ -247,7 +239,7 @@ fn backup_codes_redeem_once_and_regeneration_invalidates() {
     assert_eq!((v.method, v.remaining), (Method::BackupCode, Some(9)));
     assert!(matches!(
         redeem(&mut w, &codes[0]),
-        Err(CoreError::VerificationFailed(_))
+        Err(CoreError::WrongCode(_))
     ));
     let Ok(Outcome::BackupCodes { codes: fresh }) = w.run(UserCommand::RegenerateBackupCodes, true)
     else {
@@ -255,7 +247,7 @@ fn backup_codes_redeem_once_and_regeneration_invalidates() {
     };
     assert!(matches!(
         redeem(&mut w, &codes[1]),
-        Err(CoreError::VerificationFailed(_))
+        Err(CoreError::WrongCode(_))
     ));
     let Ok(Outcome::Verified(v)) = redeem(&mut w, &fresh[3]) else {
         panic!()
@@ -271,7 +263,7 @@ fn lockout_refuses_even_the_right_code_and_counts_only_failures() {
     for _ in 0..5 {
         assert!(matches!(
             w.verify_totp("000000".into()),
-            Err(CoreError::VerificationFailed(_))
+            Err(CoreError::WrongCode(_))
         ));
     }
     let right = Totp::default().code_at(&secret, w.now);
@@ -298,7 +290,7 @@ fn lockout_refuses_even_the_right_code_and_counts_only_failures() {
 #[test]
 fn refusals_change_nothing_but_the_failure_count() {
     let mut w = World::new(Policy::default());
-    w.enroll(false);
+    let (_, secret, _) = w.enroll(false);
     let before = w.record.clone();
     for command in [
         UserCommand::Confirm {
@@ -325,7 +317,22 @@ fn refusals_change_nothing_but_the_failure_count() {
         assert!(w.run(command.clone(), true).is_err(), "{command:?}");
         assert_eq!(w.record, before, "{command:?}");
     }
-    assert!(w.verify_totp("12345".into()).is_err());
+    // A malformed code is not a guess: refused, not counted.
+    assert!(matches!(
+        w.verify_totp("12345".into()),
+        Err(CoreError::InvalidRequest(_))
+    ));
+    assert_eq!(w.record, before);
+    // A wrong one is, and only the counter changes.
+    let wrong = if Totp::default().code_at(&secret, w.now) == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    assert!(matches!(
+        w.verify_totp(wrong.into()),
+        Err(CoreError::WrongCode(_))
+    ));
     assert_eq!(w.record.failures.count(&w.tenant.policy.lockout, w.now), 1);
     let mut after = w.record.clone();
     after.failures = before.failures.clone();
@@ -359,7 +366,7 @@ fn challenges_are_consumed_by_success() {
     };
     assert!(matches!(
         verify(&mut w, "000000".into()),
-        Err(CoreError::VerificationFailed(_))
+        Err(CoreError::WrongCode(_))
     ));
     assert!(matches!(
         verify(&mut w, code.clone()),
@@ -504,11 +511,14 @@ fn several_authenticator_apps_need_a_challenge_naming_one() {
 fn a_method_removed_from_the_policy_stops_working() {
     let mut w = World::new(Policy::default());
     let (_, secret, codes) = w.enroll(false);
-    w.tenant = w.tenant.clone().with_policy(Policy {
-        allowed_methods: vec![Method::Webauthn],
-        default_method: Method::Webauthn,
-        ..Policy::default()
-    });
+    w.tenant = w.tenant.clone().with_policy(
+        Policy {
+            allowed_methods: vec![Method::Webauthn],
+            default_method: Method::Webauthn,
+            ..Policy::default()
+        },
+        w.now,
+    );
     w.now += 30;
     let code = Totp::default().code_at(&secret, w.now);
     assert!(matches!(
@@ -527,4 +537,374 @@ fn a_method_removed_from_the_policy_stops_working() {
         0,
         "a policy refusal is not a failure"
     );
+}
+
+impl World {
+    fn run_from(
+        &mut self,
+        command: UserCommand,
+        step_up: bool,
+        context: RequestContext,
+    ) -> Result<Outcome, CoreError> {
+        let mut env = Env {
+            now: self.now,
+            random: &mut self.rng,
+        };
+        execute(
+            &mut self.record,
+            &self.tenant,
+            &self.master,
+            &self.user,
+            UserRequest {
+                command,
+                step_up,
+                context,
+            },
+            &mut env,
+        )
+    }
+
+    fn set_policy(&mut self, policy: Policy) {
+        policy.validate().unwrap();
+        self.tenant = self.tenant.clone().with_policy(policy, self.now);
+    }
+}
+
+fn from(country: &str) -> RequestContext {
+    RequestContext {
+        country: Some(country.into()),
+        remember_device: None,
+    }
+}
+
+fn adaptive_denying(country: &str) -> Policy {
+    Policy {
+        mode: Mode::Adaptive,
+        adaptive: Adaptive {
+            deny_countries: vec![country.into()],
+            ..Adaptive::default()
+        },
+        ..Policy::default()
+    }
+}
+
+#[test]
+fn a_denied_country_is_refused_on_every_path_that_issues_proof_and_records_nothing() {
+    let mut w = World::new(Policy::default());
+    let (factor_id, secret, codes) = w.enroll(false);
+    w.set_policy(adaptive_denying("KP"));
+    w.now += 30;
+    let code = Totp::default().code_at(&secret, w.now);
+    let before = w.record.clone();
+    let commands = vec![
+        UserCommand::VerifyCode {
+            challenge_id: None,
+            method: Some(Method::Totp),
+            code: code.clone(),
+        },
+        UserCommand::RedeemBackupCode {
+            code: codes.as_ref().unwrap()[0].clone(),
+        },
+        UserCommand::Challenge {
+            factor_id: Some(factor_id.clone()),
+            method: None,
+        },
+        UserCommand::EnrollTotp {
+            name: None,
+            account: "jane".into(),
+        },
+        UserCommand::EnrollWebauthn {
+            name: None,
+            user_name: "jane".into(),
+        },
+        UserCommand::RegenerateBackupCodes,
+        UserCommand::Confirm {
+            enrollment_id: "whatever".into(),
+            with: ConfirmWith::Code("123456".into()),
+        },
+    ];
+    for command in commands {
+        let label = format!("{command:?}");
+        assert!(
+            matches!(
+                w.run_from(command, true, from("KP")),
+                Err(CoreError::Forbidden(_))
+            ),
+            "{label}"
+        );
+        assert_eq!(w.record, before, "{label}: nothing recorded");
+    }
+    // The same code still works from an allowed country, which becomes known.
+    assert!(matches!(
+        w.run_from(
+            UserCommand::VerifyCode {
+                challenge_id: None,
+                method: Some(Method::Totp),
+                code
+            },
+            false,
+            from("DE")
+        ),
+        Ok(Outcome::Verified(_))
+    ));
+    assert_eq!(w.record.known_countries, ["DE"]);
+}
+
+#[test]
+fn confirm_rechecks_the_method_and_the_factor_cap() {
+    let mut w = World::new(Policy::default());
+    let Outcome::TotpEnrollment {
+        enrollment_id,
+        secret,
+        ..
+    } = w
+        .run(
+            UserCommand::EnrollTotp {
+                name: None,
+                account: "jane".into(),
+            },
+            false,
+        )
+        .unwrap()
+    else {
+        panic!()
+    };
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    w.set_policy(Policy {
+        allowed_methods: vec![Method::Webauthn],
+        default_method: Method::Webauthn,
+        ..Policy::default()
+    });
+    let code = Totp::default().code_at(&secret, w.now);
+    let confirm = |w: &mut World, code: &str| {
+        w.run(
+            UserCommand::Confirm {
+                enrollment_id: enrollment_id.clone(),
+                with: ConfirmWith::Code(code.into()),
+            },
+            false,
+        )
+    };
+    assert!(matches!(
+        confirm(&mut w, &code),
+        Err(CoreError::InvalidRequest(_))
+    ));
+    assert!(w.record.factors.is_empty(), "nothing created");
+    // Allowed again: the enrollment was not consumed by the refusal.
+    w.set_policy(Policy::default());
+    assert!(matches!(
+        confirm(&mut w, &code),
+        Ok(Outcome::Confirmed { .. })
+    ));
+}
+
+#[test]
+fn pending_enrollments_cannot_exceed_the_factor_cap() {
+    let mut w = World::new(Policy::default());
+    w.enroll(false);
+    let mut pending = Vec::new();
+    for _ in 0..MAX_PENDING {
+        let Ok(Outcome::TotpEnrollment {
+            enrollment_id,
+            secret,
+            ..
+        }) = w.run(
+            UserCommand::EnrollTotp {
+                name: None,
+                account: "jane".into(),
+            },
+            true,
+        )
+        else {
+            panic!()
+        };
+        pending.push((enrollment_id, secret));
+    }
+    // Fill the factors up to the cap while those enrollments wait.
+    while w.record.factors.len() < MAX_FACTORS {
+        w.now += 30;
+        w.enroll(true);
+    }
+    let (enrollment_id, secret) = pending.pop().unwrap();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(secret.as_bytes())
+        .unwrap();
+    let refused = w.run(
+        UserCommand::Confirm {
+            enrollment_id,
+            with: ConfirmWith::Code(Totp::default().code_at(&secret, w.now)),
+        },
+        false,
+    );
+    assert!(
+        matches!(refused, Err(CoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert_eq!(w.record.factors.len(), MAX_FACTORS);
+}
+
+#[test]
+fn codes_as_people_type_them_and_malformed_codes_count_for_nothing() {
+    let mut w = World::new(Policy::default());
+    let (_, secret, codes) = w.enroll(false);
+    for malformed in ["12345", "1234567", "12a456", "one two", "123_456"] {
+        assert!(
+            matches!(
+                w.verify_totp(malformed.into()),
+                Err(CoreError::InvalidRequest(_))
+            ),
+            "{malformed}"
+        );
+    }
+    assert!(matches!(
+        w.run(
+            UserCommand::RedeemBackupCode {
+                code: "not-a-code".into()
+            },
+            false
+        ),
+        Err(CoreError::InvalidRequest(_))
+    ));
+    assert_eq!(w.record.failures.count(&w.tenant.policy.lockout, w.now), 0);
+    for (i, layout) in ["{} {}", "{}-{}", " {}\u{a0}{} "].iter().enumerate() {
+        w.now += 30;
+        let code = Totp::default().code_at(&secret, w.now);
+        let typed = layout
+            .replacen("{}", &code[..3], 1)
+            .replacen("{}", &code[3..], 1);
+        assert!(
+            matches!(w.verify_totp(typed.clone()), Ok(Outcome::Verified(_))),
+            "{i}: {typed:?}"
+        );
+    }
+    let spaced = codes.unwrap()[0].replace('-', " ");
+    assert!(matches!(
+        w.run(UserCommand::RedeemBackupCode { code: spaced }, false),
+        Ok(Outcome::Verified(_))
+    ));
+}
+
+#[test]
+fn a_type_challenge_for_several_authenticator_apps_is_refused() {
+    let mut w = World::new(Policy::default());
+    let (first, _, _) = w.enroll(false);
+    let totp = |w: &mut World| {
+        w.run(
+            UserCommand::Challenge {
+                factor_id: None,
+                method: Some(Method::Totp),
+            },
+            false,
+        )
+    };
+    // One app: the challenge names it.
+    let Ok(Outcome::Challenge { challenge_id, .. }) = totp(&mut w) else {
+        panic!()
+    };
+    let challenge = w.record.challenges.iter().find(|c| c.id == challenge_id);
+    assert_eq!(
+        challenge.unwrap().factor_id.as_deref(),
+        Some(first.as_str())
+    );
+    w.now += 30;
+    w.enroll(true);
+    assert!(matches!(totp(&mut w), Err(CoreError::InvalidRequest(_))));
+}
+
+#[test]
+fn remembered_devices_end_with_the_policy_and_with_the_factors() {
+    let mut w = World::new(Policy::default());
+    let (factor_id, secret, _) = w.enroll(false);
+    let remember = |w: &mut World| {
+        w.now += 30;
+        let code = Totp::default().code_at(&secret, w.now);
+        let Ok(Outcome::Verified(v)) = w.run_from(
+            UserCommand::VerifyCode {
+                challenge_id: None,
+                method: Some(Method::Totp),
+                code,
+            },
+            false,
+            RequestContext {
+                country: None,
+                remember_device: Some("Firefox".into()),
+            },
+        ) else {
+            panic!()
+        };
+        v.device_token.unwrap()
+    };
+    let trusted = |w: &mut World, token: &str| {
+        let Ok(Outcome::Assessed { decision, .. }) = w.run(
+            UserCommand::Assess {
+                groups: vec![],
+                ip: None,
+                device_token: Some(token.into()),
+            },
+            false,
+        ) else {
+            panic!()
+        };
+        decision.reasons.contains(&"trusted_device".to_string())
+    };
+    let with_remember = |enabled, days| Policy {
+        remember_device: RememberDevice {
+            enabled,
+            days,
+            token_in_body: false,
+        },
+        ..Policy::default()
+    };
+
+    // Off, then on again: the old token stays dead; a new one works.
+    let token = remember(&mut w);
+    assert!(trusted(&mut w, &token));
+    w.set_policy(with_remember(false, 30));
+    w.set_policy(with_remember(true, 30));
+    assert!(!trusted(&mut w, &token));
+    let token = remember(&mut w);
+    assert!(trusted(&mut w, &token));
+
+    // Lower days: valid only while created_at + the current days lies ahead.
+    w.set_policy(with_remember(true, 1));
+    w.now += 86_400;
+    assert!(!trusted(&mut w, &token));
+    w.set_policy(with_remember(true, 30));
+    assert!(!trusted(&mut w, &token), "raising days does not revive it");
+
+    // Regenerating backup codes ends devices.
+    let token = remember(&mut w);
+    assert!(matches!(
+        w.run(UserCommand::RegenerateBackupCodes, true),
+        Ok(Outcome::BackupCodes { .. })
+    ));
+    assert!(!trusted(&mut w, &token));
+
+    // Deleting a factor ends devices.
+    let token = remember(&mut w);
+    w.enroll(true);
+    assert!(matches!(
+        w.run(UserCommand::DeleteFactor { factor_id }, true),
+        Ok(Outcome::Deleted)
+    ));
+    assert!(!trusted(&mut w, &token));
+}
+
+#[test]
+fn renaming_a_factor_needs_step_up() {
+    let mut w = World::new(Policy::default());
+    let (factor_id, _, _) = w.enroll(false);
+    let rename = |w: &mut World, step_up| {
+        w.run(
+            UserCommand::RenameFactor {
+                factor_id: factor_id.clone(),
+                name: "Thief's phone".into(),
+            },
+            step_up,
+        )
+    };
+    assert_eq!(rename(&mut w, false), Err(CoreError::StepUpRequired));
+    assert!(matches!(rename(&mut w, true), Ok(Outcome::Renamed { .. })));
 }

@@ -1,7 +1,7 @@
 //! Backup codes: issued with the first factor, redeemed once, regenerated with step-up.
 
 use super::{Ctx, invalid, require_step_up, succeeded};
-use crate::backup_codes::BackupCodeSet;
+use crate::backup_codes::{BackupCodeSet, normalise};
 use crate::command::{Outcome, Verified};
 use crate::env::Env;
 use crate::error::CoreError;
@@ -36,6 +36,12 @@ pub(super) fn redeem(
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
     require_enabled(ctx)?;
+    if normalise(code).is_none() {
+        // Not a guess at any code: refused, and not counted.
+        return Err(invalid(
+            "a backup code is 12 letters and digits, as printed: xxxx-xxxx-xxxx",
+        ));
+    }
     let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
     let user = ctx.user.as_str();
     let redeemed = record
@@ -43,7 +49,7 @@ pub(super) fn redeem(
         .as_mut()
         .is_some_and(|set| set.redeem(&pepper, user, code, env.now));
     if !redeemed {
-        return Err(CoreError::VerificationFailed(
+        return Err(CoreError::WrongCode(
             "the backup code is wrong or already used".into(),
         ));
     }
@@ -74,7 +80,8 @@ pub(super) fn regenerate(
         ));
     }
     require_step_up(record, step_up)?;
-    Ok(Outcome::BackupCodes {
-        codes: generate(record, ctx, env)?,
-    })
+    let codes = generate(record, ctx, env)?;
+    // "I may be compromised": remembered devices end with the old codes.
+    record.trusted_devices.clear();
+    Ok(Outcome::BackupCodes { codes })
 }

@@ -39,6 +39,9 @@ pub(crate) fn run(
     step_up: bool,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
+    if command.issues_proof_or_binds_factor() {
+        policy_gate(ctx)?;
+    }
     match command {
         UserCommand::ListFactors => Ok(Outcome::Factors {
             factors: record.factors.iter().map(FactorView::from).collect(),
@@ -56,7 +59,11 @@ pub(crate) fn run(
             enrollment_id,
             with,
         } => confirm(record, ctx, &enrollment_id, with, env),
-        UserCommand::RenameFactor { factor_id, name } => rename_factor(record, &factor_id, name),
+        UserCommand::RenameFactor { factor_id, name } => {
+            // Relabelling someone's authenticators is changing factors: step-up.
+            require_step_up(record, step_up)?;
+            rename_factor(record, &factor_id, name)
+        }
         UserCommand::DeleteFactor { factor_id } => delete_factor(record, &factor_id, step_up),
         UserCommand::Challenge { factor_id, method } => {
             challenge(record, ctx, factor_id, method, env)
@@ -74,8 +81,10 @@ pub(crate) fn run(
             challenge_id,
             credential,
         } => {
+            // No lockout here: an assertion cannot be guessed, and a lockout shared
+            // with the codes would let anyone with the password shut the user out
+            // of their passkey (docs/SECURITY.md "Lockout").
             require_allowed(ctx, Method::Webauthn)?;
-            require_unlocked(record, ctx, env.now)?;
             webauthn::verify(record, ctx, &challenge_id, &credential, env)
         }
         UserCommand::RedeemBackupCode { code } => {
@@ -124,6 +133,23 @@ pub(crate) fn invalid(message: impl Into<String>) -> CoreError {
     CoreError::InvalidRequest(message.into())
 }
 
+/// Complete mediation: the policy's outright refusals (a denied country) hold for
+/// every command that issues proof or binds a factor, not only for `assess`, so a
+/// client cannot skip the decision and go straight to `verify`. Runs before
+/// anything is read or changed: a refused request records nothing.
+fn policy_gate(ctx: &Ctx<'_>) -> Result<(), CoreError> {
+    if ctx
+        .tenant
+        .policy
+        .denies_country(ctx.context.country.as_deref())
+    {
+        return Err(CoreError::Forbidden(
+            "the tenant's policy refuses requests from this country".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn backup_codes_remaining(record: &UserRecord) -> usize {
     record
         .backup_codes
@@ -140,13 +166,18 @@ fn start_enrollment(
 ) -> Result<(), CoreError> {
     require_allowed(ctx, method)?;
     require_step_up(record, step_up)?;
+    require_room_for_factor(record)?;
+    if record.pending.len() >= MAX_PENDING {
+        record.pending.remove(0);
+    }
+    Ok(())
+}
+
+fn require_room_for_factor(record: &UserRecord) -> Result<(), CoreError> {
     if record.factors.len() >= MAX_FACTORS {
         return Err(CoreError::Conflict(format!(
             "a user may have at most {MAX_FACTORS} factors"
         )));
-    }
-    if record.pending.len() >= MAX_PENDING {
-        record.pending.remove(0);
     }
     Ok(())
 }
@@ -174,7 +205,12 @@ fn require_step_up(record: &UserRecord, step_up: bool) -> Result<(), CoreError> 
     }
 }
 
-fn require_unlocked(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> Result<(), CoreError> {
+/// Before a guessable code is evaluated: while locked, nothing is.
+pub(crate) fn require_unlocked(
+    record: &UserRecord,
+    ctx: &Ctx<'_>,
+    now: u64,
+) -> Result<(), CoreError> {
     match record.failures.locked_for(&ctx.tenant.policy.lockout, now) {
         Some(retry_after) => Err(CoreError::RateLimited { retry_after }),
         None => Ok(()),
@@ -215,10 +251,14 @@ fn confirm(
     with: ConfirmWith,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
-    require_unlocked(record, ctx, env.now)?;
     let pending = take_pending(record, enrollment_id)?;
+    // What `enroll` checked may have changed since: the admin may have removed the
+    // method, and other enrollments may have filled the user's factors.
+    require_allowed(ctx, pending.kind.method())?;
+    require_room_for_factor(record)?;
     let factor = match (pending.kind.clone(), with) {
         (crate::user::PendingKind::Totp(totp), ConfirmWith::Code(code)) => {
+            require_unlocked(record, ctx, env.now)?;
             totp::confirm(ctx, &pending, totp, &code, env)?
         }
         (crate::user::PendingKind::Webauthn(ceremony), ConfirmWith::Credential(credential)) => {
@@ -287,6 +327,8 @@ fn delete_factor(
     record
         .challenges
         .retain(|c| c.factor_id.as_deref() != Some(factor_id));
+    // A removed factor may be a lost or stolen one: devices it let in are ended.
+    record.trusted_devices.clear();
     if !record.has_factor() {
         // Backup codes recover a factor; with none left they would be a factor of
         // their own that nobody chose.
@@ -302,20 +344,32 @@ fn challenge(
     method: Option<Method>,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
-    let method = match (&factor_id, method) {
-        (Some(id), _) => record
-            .factor(id)
-            .ok_or_else(|| CoreError::NotFound("no such factor".into()))?
-            .kind
-            .method(),
+    let (factor_id, method) = match (factor_id, method) {
+        (Some(id), _) => {
+            let method = record
+                .factor(&id)
+                .ok_or_else(|| CoreError::NotFound("no such factor".into()))?
+                .kind
+                .method();
+            (Some(id), method)
+        }
         (None, Some(method)) => {
-            if !record.factors.iter().any(|f| f.kind.method() == method) {
-                return Err(CoreError::NotFound(format!(
-                    "the user has no {} factor",
-                    method.as_str()
-                )));
+            let mut of_type = record.factors.iter().filter(|f| f.kind.method() == method);
+            let first = of_type.next().ok_or_else(|| {
+                CoreError::NotFound(format!("the user has no {} factor", method.as_str()))
+            })?;
+            match method {
+                // A code tested against several secrets would multiply a guesser's
+                // chances per attempt, so a code challenge names one factor.
+                Method::Totp if of_type.next().is_some() => {
+                    return Err(invalid(
+                        "this user has several authenticator apps: challenge one with its factor_id",
+                    ));
+                }
+                Method::Totp => (Some(first.id.clone()), method),
+                // An assertion names its credential: any of the user's may answer.
+                _ => (None, method),
             }
-            method
         }
         (None, None) => return Err(invalid("give factor_id or type")),
     };

@@ -4,6 +4,7 @@
 use edge_mfa_otp::{KeyUri, TotpError};
 
 use super::{Ctx, factor_name, find_challenge, invalid, succeeded};
+use crate::codes::strip_separators;
 use crate::command::{Outcome, Verified};
 use crate::env::Env;
 use crate::error::CoreError;
@@ -27,16 +28,15 @@ fn open_secret(ctx: &Ctx<'_>, owner_id: &str, totp: &TotpFactor) -> Result<Vec<u
         .map_err(|_| CoreError::Internal("TOTP secret does not open".into()))
 }
 
-fn wrong_code(error: TotpError) -> CoreError {
-    CoreError::VerificationFailed(
-        match error {
-            TotpError::Malformed => "the code must be the digits the authenticator app shows",
-            TotpError::Mismatch | TotpError::Replayed => {
-                "the code is wrong, expired or already used"
-            }
+/// A code that is not one (after [`strip_separators`]) is a malformed request and
+/// counts for nothing; a well-formed wrong one is a guess and counts.
+fn refusal(error: TotpError) -> CoreError {
+    match error {
+        TotpError::Malformed => invalid("the code must be the digits the authenticator app shows"),
+        TotpError::Mismatch | TotpError::Replayed => {
+            CoreError::WrongCode("the code is wrong, expired or already used".into())
         }
-        .into(),
-    )
+    }
 }
 
 pub(super) fn enroll(
@@ -91,8 +91,8 @@ pub(super) fn confirm(
     let skew = ctx.tenant.policy.totp.skew;
     let step = totp
         .totp(skew)
-        .verify(&secret, code.trim(), env.now, None)
-        .map_err(wrong_code)?;
+        .verify(&secret, &strip_separators(code), env.now, None)
+        .map_err(refusal)?;
     // The factor gets an id of its own, and its secret a seal bound to that id.
     let id = random_id(env);
     totp.secret = ctx.master.seal(&context(ctx, &id), &secret, env);
@@ -142,6 +142,7 @@ pub(super) fn verify(
         None => return Err(invalid("give challenge_id, or type \"totp\" with the code")),
     };
     let skew = ctx.tenant.policy.totp.skew;
+    let code = strip_separators(code);
     let mut error = TotpError::Mismatch;
     let mut matched = None;
     for (i, factor) in record.factors.iter().enumerate() {
@@ -154,7 +155,7 @@ pub(super) fn verify(
         let secret = open_secret(ctx, &factor.id, totp)?;
         match totp
             .totp(skew)
-            .verify(&secret, code.trim(), env.now, totp.last_step)
+            .verify(&secret, &code, env.now, totp.last_step)
         {
             Ok(step) => {
                 matched = Some((i, step));
@@ -164,7 +165,7 @@ pub(super) fn verify(
             Err(_) => {}
         }
     }
-    let (index, step) = matched.ok_or_else(|| wrong_code(error))?;
+    let (index, step) = matched.ok_or_else(|| refusal(error))?;
     let factor = record
         .factors
         .get_mut(index)
