@@ -136,6 +136,7 @@ impl Workloads {
             jti: "jti".into(),
             amr: vec!["otp".into()],
             mfa_method: "totp".into(),
+            acr: "mfa".into(),
         };
         let token = signer.sign(&claims);
         let ticket_claims = format!(

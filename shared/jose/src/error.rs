@@ -16,6 +16,8 @@ pub enum JoseError {
     Expired,
     /// `iat` lies in the future beyond the allowed clock skew.
     IssuedInFuture,
+    /// `nbf` lies in the future beyond the allowed clock skew (RFC 7519 §4.1.5).
+    NotYetValid,
     /// `exp - iat` is longer than this token type may live.
     LifetimeTooLong,
     WrongIssuer,
@@ -34,6 +36,7 @@ impl fmt::Display for JoseError {
             JoseError::BadSignature => "token signature is invalid",
             JoseError::Expired => "token has expired",
             JoseError::IssuedInFuture => "token is issued in the future",
+            JoseError::NotYetValid => "token is not valid yet (nbf)",
             JoseError::LifetimeTooLong => "token lifetime is too long",
             JoseError::WrongIssuer => "token issuer is wrong",
             JoseError::WrongAudience => "token audience is wrong",

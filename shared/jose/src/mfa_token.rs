@@ -19,10 +19,22 @@ pub struct MfaTokenClaims {
     pub exp: u64,
     pub auth_time: u64,
     pub jti: String,
-    /// RFC 8176 Authentication Method Reference values.
+    /// RFC 8176 Authentication Method Reference values; empty when no factor was
+    /// presented.
     pub amr: Vec<String>,
     pub mfa_method: String,
+    /// Authentication Context Class Reference (OpenID Connect Core §2): [`ACR_MFA`]
+    /// when the user presented a second factor in this sign-in, [`ACR_NONE`] when
+    /// the policy, a bypass or a remembered device let them through. A backend that
+    /// requires MFA checks `acr == "mfa"`.
+    pub acr: String,
 }
+
+/// `acr` of a token that proves a second factor presented now.
+pub const ACR_MFA: &str = "mfa";
+/// `acr` of a token issued without a second factor: OpenID Connect's level `0`,
+/// the one it names for a long-lived browser cookie.
+pub const ACR_NONE: &str = "0";
 
 impl MfaTokenClaims {
     pub fn issuer_for(tenant: &str) -> String {
@@ -136,6 +148,7 @@ mod tests {
             jti: "j".into(),
             amr: vec!["otp".into()],
             mfa_method: "totp".into(),
+            acr: ACR_MFA.into(),
         }
     }
 

@@ -24,6 +24,9 @@ pub struct TicketClaims {
     pub aud: Vec<String>,
     pub iat: u64,
     pub exp: u64,
+    /// RFC 7519 §4.1.5: not to be accepted before this time.
+    #[serde(default)]
+    pub nbf: Option<u64>,
     #[serde(default)]
     pub email: Option<String>,
     #[serde(default)]
@@ -49,7 +52,7 @@ fn audience<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
 }
 
 /// Verifies a ticket for `tenant` at time `now`: HS256 only, signature first, then
-/// `iss`, `aud`, `sub`, `iat`, `exp` and the 15-minute lifetime cap.
+/// `iss`, `aud`, `sub`, `iat`, `nbf`, `exp` and the 15-minute lifetime cap.
 pub fn verify_ticket(
     token: &str,
     secret: &[u8],
@@ -79,6 +82,12 @@ pub fn verify_ticket(
     }
     if claims.iat > now.saturating_add(TICKET_CLOCK_SKEW) {
         return Err(JoseError::IssuedInFuture);
+    }
+    if claims
+        .nbf
+        .is_some_and(|nbf| nbf > now.saturating_add(TICKET_CLOCK_SKEW))
+    {
+        return Err(JoseError::NotYetValid);
     }
     if claims.exp <= now {
         return Err(JoseError::Expired);
@@ -211,6 +220,30 @@ mod tests {
         assert_eq!(
             verify_ticket(&beyond, SECRET, "acme", NOW),
             Err(JoseError::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn refuses_a_ticket_not_valid_yet() {
+        let with_nbf = |nbf: u64| {
+            sign_ticket(
+                &format!(
+                    r#"{{"iss":"acme","sub":"u","aud":"edge-mfa","iat":{},"exp":{},"nbf":{nbf}}}"#,
+                    NOW - 10,
+                    NOW + 600
+                ),
+                SECRET,
+            )
+        };
+        assert!(verify_ticket(&with_nbf(NOW), SECRET, "acme", NOW).is_ok());
+        assert!(verify_ticket(&with_nbf(NOW + 60), SECRET, "acme", NOW).is_ok());
+        assert_eq!(
+            verify_ticket(&with_nbf(NOW + 61), SECRET, "acme", NOW),
+            Err(JoseError::NotYetValid)
+        );
+        assert_eq!(
+            verify_ticket(&with_nbf(NOW + 300), SECRET, "acme", NOW),
+            Err(JoseError::NotYetValid)
         );
     }
 
