@@ -45,7 +45,7 @@ pub(crate) async fn handle<B: Backend>(
     let now = env.now;
     match resource {
         Resource::AdminPolicy => match req.method.as_str() {
-            "GET" => policy_response(&tenant.policy),
+            "GET" => policy_response(tenant),
             "PUT" => {
                 // The whole policy object; omitted fields take their safe defaults.
                 let mut policy: Policy = parse_body(req)?;
@@ -55,11 +55,11 @@ pub(crate) async fn handle<B: Backend>(
                 }
                 policy.validate().map_err(ApiError::InvalidRequest)?;
                 let updated = backend
-                    .set_policy(&tenant.id, &policy)
+                    .set_policy(&tenant.id, &policy, now)
                     .await
                     .map_err(|e| ApiError::Internal(e.0))?
                     .ok_or_else(|| ApiError::NotFound("no such tenant".into()))?;
-                policy_response(&updated.policy)
+                policy_response(&updated)
             }
             _ => Err(ApiError::MethodNotAllowed),
         },
@@ -135,15 +135,18 @@ pub(crate) async fn handle<B: Backend>(
 /// What a policy response shows for a webhook secret that is set.
 const WEBHOOK_SECRET_SHOWN: &str = "(set)";
 
-fn policy_response(policy: &Policy) -> Result<ApiResponse, ApiError> {
-    let mut value = serde_json::to_value(policy).map_err(|e| ApiError::Internal(e.to_string()))?;
+/// The policy, with the tenant's version as its `ETag` (RFC 9110 §8.8.3): of two
+/// answers, the higher version is the later change.
+fn policy_response(tenant: &Tenant) -> Result<ApiResponse, ApiError> {
+    let mut value =
+        serde_json::to_value(&tenant.policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     // A secret goes in, never out: show only whether one is set.
     if let Some(secret) = value.pointer_mut("/delivery/webhook_secret")
         && !secret.is_null()
     {
         *secret = serde_json::json!(WEBHOOK_SECRET_SHOWN);
     }
-    Ok(ApiResponse::json(200, &value))
+    Ok(ApiResponse::json(200, &value).with_header("etag", format!("\"{}\"", tenant.version)))
 }
 
 fn user_id(segment: &str) -> Result<UserId, ApiError> {

@@ -3,7 +3,7 @@
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::Tenant;
-use edge_mfa_jose::{JoseError, TicketClaims, verify_ticket};
+use edge_mfa_jose::{TicketClaims, verify_ticket};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -12,7 +12,11 @@ use crate::problem::ApiError;
 
 /// How old an `mfa_token` may be and still count as step-up (API.md).
 pub const STEP_UP_MAX_AGE: u64 = 600;
-const MIN_OPERATOR_KEY_LEN: usize = 16;
+/// An operator key holds at least this many random bytes (API.md "Deployment
+/// settings"): 256 bits, like every other key of edge-mfa.
+const MIN_OPERATOR_KEY_BYTES: usize = 32;
+/// Fewer distinct characters than this is a placeholder, not a random key.
+const MIN_OPERATOR_KEY_SYMBOLS: usize = 10;
 /// The `mfa_method`s that mean the user presented a second factor.
 const STEP_UP_METHODS: &[&str] = &["totp", "webauthn", "email", "sms", "backup_code"];
 
@@ -27,15 +31,14 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// `master_key`: 32 bytes, base64url or base64. `operator_key`: at least 16 characters.
+    /// `master_key`: 32 bytes, base64url or base64. `operator_key`: at least 32
+    /// random bytes in base64, base64url or hex. The message of an error says which
+    /// setting is wrong and how to make a good one; the adapters refuse to serve
+    /// without a valid deployment.
     pub fn new(master_key: &str, operator_key: &str) -> Result<Deployment, String> {
         let master = MasterKey::from_config(master_key)
             .map_err(|_| "MASTER_KEY must be 32 bytes in base64".to_string())?;
-        if operator_key.trim().len() < MIN_OPERATOR_KEY_LEN {
-            return Err(format!(
-                "OPERATOR_KEY must be at least {MIN_OPERATOR_KEY_LEN} characters"
-            ));
-        }
+        check_operator_key(operator_key.trim())?;
         Ok(Deployment {
             master,
             operator_key_sha256: Sha256::digest(operator_key.trim().as_bytes()).into(),
@@ -54,6 +57,26 @@ impl Deployment {
             Err(ApiError::Unauthorized("the operator key is wrong".into()))
         }
     }
+}
+
+fn check_operator_key(key: &str) -> Result<(), String> {
+    let decoded = edge_mfa_jose::b64url_decode(key.trim_end_matches('='))
+        .or_else(|| data_encoding::BASE64.decode(key.as_bytes()).ok())
+        .or_else(|| {
+            data_encoding::HEXLOWER_PERMISSIVE
+                .decode(key.as_bytes())
+                .ok()
+        })
+        .map_or(0, |bytes| bytes.len());
+    let mut symbols: Vec<char> = key.chars().collect();
+    symbols.sort_unstable();
+    symbols.dedup();
+    if decoded < MIN_OPERATOR_KEY_BYTES || symbols.len() < MIN_OPERATOR_KEY_SYMBOLS {
+        return Err(format!(
+            "OPERATOR_KEY must hold at least {MIN_OPERATOR_KEY_BYTES} random bytes, in base64, base64url or hex (for example: openssl rand -base64 32)"
+        ));
+    }
+    Ok(())
 }
 
 pub fn require_admin(req: &ApiRequest, tenant: &Tenant) -> Result<(), ApiError> {
@@ -84,13 +107,12 @@ pub fn require_ticket(
         ApiError::Unauthorized("a ticket (Authorization: Bearer) is required".into())
     })?;
     let secret = tenant.ticket_secret(master)?;
-    let claims = verify_ticket(token, &secret, tenant.id.as_str(), now).map_err(|e| match e {
-        // A valid ticket of this tenant, for a user id we cannot hold.
-        JoseError::InvalidSubject => ApiError::Forbidden(format!("ticket refused: {e}")),
-        _ => ApiError::Unauthorized(format!("ticket refused: {e}")),
-    })?;
+    // Every refusal of a ticket, for its signature or its claims, is a 401: the
+    // caller needs a new ticket, whatever was wrong with this one.
+    let claims = verify_ticket(token, &secret, tenant.id.as_str(), now)
+        .map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
     let user = UserId::try_from(claims.sub.clone())
-        .map_err(|e| ApiError::Forbidden(format!("ticket refused: {e}")))?;
+        .map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
     Ok(Caller { user, claims })
 }
 
@@ -115,6 +137,42 @@ pub fn has_step_up(
         .is_ok_and(|claims| {
             claims.sub == user.as_str()
                 && now.saturating_sub(claims.iat) <= STEP_UP_MAX_AGE
+                && claims.acr == edge_mfa_jose::ACR_MFA
                 && STEP_UP_METHODS.contains(&claims.mfa_method.as_str())
         }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MASTER: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    #[test]
+    fn operator_keys_hold_32_random_bytes() {
+        for good in [
+            "q6Xh1d0oEaK2Wv9mRZpT8sYc3uBnLfGjHk4e7iNwxA0",
+            "q6Xh1d0oEaK2Wv9mRZpT8sYc3uBnLfGjHk4e7iNwxA0=",
+            "ab0c9f1e2d3b4a5968778695a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f",
+        ] {
+            assert!(Deployment::new(MASTER, good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "op_short-but-random-Zx81",
+            // 31 bytes.
+            "q6Xh1d0oEaK2Wv9mRZpT8sYc3uBnLfGjHk4e7iNwxA",
+            // Long enough, but a placeholder.
+            "changemechangemechangemechangemechangemechangeme",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            // Not base64 or hex.
+            "this is a long passphrase, but not a key: 1234567890!",
+        ] {
+            let err = Deployment::new(MASTER, bad).unwrap_err();
+            assert!(
+                err.contains("OPERATOR_KEY must hold at least 32 random bytes"),
+                "{bad}: {err}"
+            );
+        }
+    }
 }

@@ -22,15 +22,21 @@ impl std::error::Error for BackendError {}
 pub trait Backend {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError>;
 
-    /// Stores `tenant` unless a tenant with its id exists, atomically; `false` if one did.
+    /// Stores and publishes `tenant` unless a tenant with its id exists, atomically;
+    /// `false` if one did. A creation whose publication failed leaves the id free,
+    /// so retrying it converges.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
 
-    /// Replaces the tenant's policy atomically with respect to other updates;
-    /// `None` if the tenant does not exist.
+    /// Replaces the tenant's policy at `now` ([`Tenant::with_policy`]) at the
+    /// tenant's ordering point, and publishes the result from there, so the copy
+    /// requests read is never older than the last update that answered; `None` if
+    /// the tenant does not exist. A failed publication is an error, and a retry
+    /// converges (it publishes the newest version).
     async fn set_policy(
         &self,
         id: &TenantId,
         policy: &Policy,
+        now: u64,
     ) -> Result<Option<Tenant>, BackendError>;
 
     /// Runs `request` on the user's record atomically with respect to every other

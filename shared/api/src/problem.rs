@@ -139,7 +139,10 @@ impl From<CoreError> for ApiError {
             CoreError::NotFound(_) => ApiError::NotFound(message),
             CoreError::Conflict(_) => ApiError::Conflict(message),
             CoreError::Expired(_) => ApiError::Expired(message),
-            CoreError::VerificationFailed(_) => ApiError::VerificationFailed(message),
+            CoreError::WrongCode(_) | CoreError::VerificationFailed(_) => {
+                ApiError::VerificationFailed(message)
+            }
+            CoreError::Forbidden(_) => ApiError::Forbidden(message),
             CoreError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
             CoreError::StepUpRequired => ApiError::StepUpRequired(message),
             CoreError::Internal(detail) => ApiError::Internal(detail),

@@ -5,7 +5,7 @@ use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, Verified};
-use edge_mfa_jose::{MFA_TOKEN_LIFETIME, MfaTokenClaims};
+use edge_mfa_jose::{ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims};
 use serde_json::{Value, json};
 
 use crate::auth::{Caller, Deployment, has_step_up};
@@ -60,7 +60,7 @@ pub(crate) async fn handle<B: Backend>(
                                 factor_id,
                                 name: body.name,
                             },
-                            false,
+                            step_up()?,
                         )
                         .await?
                     else {
@@ -358,8 +358,10 @@ pub(crate) fn device_cookie_name(tenant: &Tenant) -> String {
     format!("edge_mfa_device_{}", tenant.id.as_str().replace('-', "_"))
 }
 
-/// The answer to a successful verification: the token, and the device token in
-/// the body and as an HttpOnly, Secure, SameSite=None cookie scoped to the tenant.
+/// The answer to a successful verification: the token, and the device token as an
+/// HttpOnly, Secure, SameSite=None, Partitioned cookie scoped to the tenant — in
+/// the body too only where the tenant opted in (`remember_device.token_in_body`),
+/// since a copy in the body is readable by every script on the page.
 fn verified_response(
     tenant: &Tenant,
     deployment: &Deployment,
@@ -380,7 +382,9 @@ fn verified_response(
     if let Some(map) = body.as_object_mut() {
         map.insert("mfa_token".into(), json!(token));
         map.insert("expires_in".into(), json!(MFA_TOKEN_LIFETIME));
-        if let Some(device) = &verified.device_token {
+        if let Some(device) = &verified.device_token
+            && tenant.policy.remember_device.token_in_body
+        {
             map.insert("device_token".into(), json!(device));
         }
     }
@@ -389,7 +393,9 @@ fn verified_response(
         (Some(device), Some(expires_at)) => response.with_header(
             "set-cookie",
             format!(
-                "{}={device}; Path=/v1/{}; Max-Age={}; HttpOnly; Secure; SameSite=None",
+                // Partitioned (CHIPS): an SPA on another site still gets it where
+                // browsers block third-party cookies; see README "Remembered devices".
+                "{}={device}; Path=/v1/{}; Max-Age={}; HttpOnly; Secure; SameSite=None; Partitioned",
                 device_cookie_name(tenant),
                 tenant.id,
                 expires_at.saturating_sub(env.now)
@@ -451,6 +457,7 @@ fn sign_token(
         exp: env.now + MFA_TOKEN_LIFETIME,
         auth_time,
         jti: edge_mfa_core::ids::random_id(env),
+        acr: if amr.is_empty() { ACR_NONE } else { ACR_MFA }.to_string(),
         amr,
         mfa_method: mfa_method.to_string(),
     };

@@ -20,7 +20,8 @@ use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
 
 pub const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
-pub const OPERATOR_KEY: &str = "operator-key-for-tests";
+// 32 random bytes, base64url, as the deployment requires.
+pub const OPERATOR_KEY: &str = "Xq3vT9b2LkR8mZp1cWfN6yH0sJd4gUe7aVo5iBtKxQA";
 pub const NOW: u64 = 1_800_000_000;
 
 #[derive(Debug)]
@@ -107,12 +108,13 @@ impl Backend for Memory {
         &self,
         id: &TenantId,
         policy: &Policy,
+        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
         let mut tenants = self.tenants.borrow_mut();
         let Some(tenant) = tenants.remove(id.as_str()) else {
             return Ok(None);
         };
-        let tenant = tenant.with_policy(policy.clone());
+        let tenant = tenant.with_policy(policy.clone(), now);
         tenants.insert(id.to_string(), tenant.clone());
         Ok(Some(tenant))
     }
