@@ -75,63 +75,45 @@ impl Backend for SpinBackend<'_> {
     }
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+        // The id is claimed and the tenant published inside one transaction: if the
+        // key-value write fails, the claim rolls back and a retry can succeed.
         let db = open().await?;
-        exec(
-            &db,
-            "INSERT INTO edge_mfa_tenant_ids (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
-            vec![Value::Text(tenant.id.to_string()), Value::Integer(i64::try_from(tenant.created_at).unwrap_or(i64::MAX))],
-        )
+        in_transaction(&db, async {
+            exec(
+                &db,
+                "INSERT INTO edge_mfa_tenant_ids (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING",
+                vec![Value::Text(tenant.id.to_string()), Value::Integer(i64::try_from(tenant.created_at).unwrap_or(i64::MAX))],
+            )
+            .await
+            .map_err(err("sqlite insert tenant id"))?;
+            if db.changes().await != 1 {
+                return Ok(false);
+            }
+            publish(tenant).await?;
+            Ok(true)
+        })
         .await
-        .map_err(err("sqlite insert tenant id"))?;
-        if db.changes().await != 1 {
-            return Ok(false);
-        }
-        let json = serde_json::to_vec(tenant).map_err(|e| BackendError(e.to_string()))?;
-        let store = Store::open_default()
-            .await
-            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
-        store
-            .set(tenant_key(&tenant.id), json)
-            .await
-            .map_err(|e| BackendError(format!("kv set: {e:?}")))?;
-        Ok(true)
     }
 
     async fn set_policy(
         &self,
         id: &TenantId,
         policy: &Policy,
+        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
-        // The KV store cannot order two writers; SQLite's write lock does: the read
-        // and the write of the tenant happen while this connection holds it.
+        // The key-value store cannot order two writers; SQLite's write lock does: the
+        // read and the write of the tenant happen while this connection holds it, so
+        // the published copy is always the last committed update.
         let db = open().await?;
-        exec(&db, "BEGIN IMMEDIATE", vec![])
-            .await
-            .map_err(err("sqlite begin"))?;
-        let result = async {
+        in_transaction(&db, async {
             let Some(tenant) = self.tenant(id).await? else {
                 return Ok(None);
             };
-            let tenant = tenant.with_policy(policy.clone());
-            let json = serde_json::to_vec(&tenant).map_err(|e| BackendError(e.to_string()))?;
-            let store = Store::open_default()
-                .await
-                .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
-            store
-                .set(tenant_key(id), json)
-                .await
-                .map_err(|e| BackendError(format!("kv set: {e:?}")))?;
+            let tenant = tenant.with_policy(policy.clone(), now);
+            publish(&tenant).await?;
             Ok(Some(tenant))
-        }
-        .await;
-        exec(
-            &db,
-            if result.is_ok() { "COMMIT" } else { "ROLLBACK" },
-            vec![],
-        )
+        })
         .await
-        .map_err(err("sqlite end"))?;
-        result
     }
 
     async fn run_user(
@@ -143,23 +125,48 @@ impl Backend for SpinBackend<'_> {
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         let key = format!("{}/{}", tenant.id, user.as_str());
         let db = open().await?;
-        exec(&db, "BEGIN IMMEDIATE", vec![])
-            .await
-            .map_err(err("sqlite begin"))?;
-        match transaction(&db, self.master, tenant, user, &key, request, now).await {
-            Ok(reply) => {
-                exec(&db, "COMMIT", vec![])
-                    .await
-                    .map_err(err("sqlite commit"))?;
-                Ok(reply)
-            }
-            Err(e) => {
-                // Dropping the connection would roll back too; say it explicitly.
-                let _ = exec(&db, "ROLLBACK", vec![]).await;
-                Err(e)
-            }
+        in_transaction(
+            &db,
+            transaction(&db, self.master, tenant, user, &key, request, now),
+        )
+        .await
+    }
+}
+
+/// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on `db`: the write lock is taken
+/// before the first read. An error rolls back and is returned.
+async fn in_transaction<T>(
+    db: &Connection,
+    work: impl std::future::Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    exec(db, "BEGIN IMMEDIATE", vec![])
+        .await
+        .map_err(err("sqlite begin"))?;
+    match work.await {
+        Ok(value) => {
+            exec(db, "COMMIT", vec![])
+                .await
+                .map_err(err("sqlite commit"))?;
+            Ok(value)
+        }
+        Err(e) => {
+            // Dropping the connection would roll back too; say it explicitly.
+            let _ = exec(db, "ROLLBACK", vec![]).await;
+            Err(e)
         }
     }
+}
+
+/// Writes the tenant where every request reads it.
+async fn publish(tenant: &Tenant) -> Result<(), BackendError> {
+    let json = serde_json::to_vec(tenant).map_err(|e| BackendError(e.to_string()))?;
+    let store = Store::open_default()
+        .await
+        .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+    store
+        .set(tenant_key(&tenant.id), json)
+        .await
+        .map_err(|e| BackendError(format!("kv set: {e:?}")))
 }
 
 /// Load, apply, store: inside the caller's transaction.

@@ -82,13 +82,11 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
     if declares_too_large(&headers) {
         return Err(ApiError::PayloadTooLarge);
     }
-    // Spin tells the peer address (`ip:port`) in `spin-client-addr`; it has no geography.
-    let ip = headers
-        .iter()
-        .find(|(n, _)| n == "spin-client-addr")
-        .and_then(|(_, v)| v.parse::<std::net::SocketAddr>().ok())
-        .map(|addr| addr.ip().to_string());
-    let client = Client { ip, country: None };
+    let client = Client {
+        ip: client_ip(&headers),
+        // Spin tells no geography.
+        country: None,
+    };
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -101,6 +99,19 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
         body,
         client,
     })
+}
+
+/// The peer address Spin itself saw. Spin's HTTP trigger copies the client's
+/// headers first and then *appends* its own `spin-client-addr` (`ip:port`), so a
+/// client can send a `spin-client-addr` of its choosing, but only the last one is
+/// Spin's. Anything else there (no value, or not an address) means no address.
+fn client_ip(headers: &[(String, String)]) -> Option<String> {
+    headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "spin-client-addr")
+        .and_then(|(_, v)| v.trim().parse::<std::net::SocketAddr>().ok())
+        .map(|addr| addr.ip().to_string())
 }
 
 /// The body, kept up to 64 KiB (`BodyReader`): a chunked body beyond

@@ -1,7 +1,7 @@
 //! The storage port over Cloudflare: tenants in KV (read-mostly, eventually
 //! consistent), written only by a Durable Object per tenant id, which decides
-//! creation and serialises policy updates; each user's record in a Durable Object
-//! per `(tenant, user)`.
+//! creation, orders policy updates and publishes them (tenant_object.rs); each
+//! user's record in a Durable Object per `(tenant, user)` (user_object.rs).
 
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
@@ -10,7 +10,8 @@ use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit};
 
-use crate::objects::{TenantCall, UserCall};
+use crate::tenant_object::TenantCall;
+use crate::user_object::UserCall;
 
 pub const TENANTS_KV: &str = "TENANTS";
 pub const USERS_DO: &str = "USERS";
@@ -58,19 +59,6 @@ async fn call_object<T: serde::de::DeserializeOwned>(
     response.json().await.map_err(err("durable object answer"))
 }
 
-impl CloudflareBackend<'_> {
-    /// Publishes the tenant to KV, where every request reads it.
-    async fn publish(&self, tenant: &Tenant) -> Result<(), BackendError> {
-        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
-        let json = serde_json::to_string(tenant).map_err(|e| BackendError(e.to_string()))?;
-        kv.put(&tenant_key(&tenant.id), json)
-            .map_err(|e| BackendError(format!("kv put: {e}")))?
-            .execute()
-            .await
-            .map_err(|e| BackendError(format!("kv put: {e}")))
-    }
-}
-
 impl Backend for CloudflareBackend<'_> {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
         let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
@@ -81,30 +69,26 @@ impl Backend for CloudflareBackend<'_> {
     }
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+        // The tenant's object decides and publishes (tenant_object.rs).
         let call = TenantCall::Create {
             tenant: tenant.clone(),
         };
         let created: Option<Tenant> =
             call_object(self.env, TENANTS_DO, tenant.id.as_str(), &call).await?;
-        match created {
-            Some(tenant) => self.publish(&tenant).await.map(|()| true),
-            None => Ok(false),
-        }
+        Ok(created.is_some())
     }
 
     async fn set_policy(
         &self,
         id: &TenantId,
         policy: &Policy,
+        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
         let call = TenantCall::SetPolicy {
             policy: policy.clone(),
+            now,
         };
-        let updated: Option<Tenant> = call_object(self.env, TENANTS_DO, id.as_str(), &call).await?;
-        if let Some(tenant) = &updated {
-            self.publish(tenant).await?;
-        }
-        Ok(updated)
+        call_object(self.env, TENANTS_DO, id.as_str(), &call).await
     }
 
     async fn run_user(

@@ -3,11 +3,12 @@
 //! The Worker only translates: a `worker::Request` becomes an [`ApiRequest`], the
 //! shared API does the work over [`backend::CloudflareBackend`], and the answer goes
 //! back as a `worker::Response`. Each user's record lives in its own Durable Object
-//! ([`objects::UserState`]), which runs every operation on it one at a time.
+//! ([`user_object::UserState`]), which runs every operation on it one at a time.
 
 mod backend;
-mod objects;
 mod platform;
+mod tenant_object;
+mod user_object;
 
 use edge_mfa_api::{
     ApiError, ApiRequest, ApiResponse, BodyReader, Client, Deployment, declares_too_large,
@@ -15,7 +16,8 @@ use edge_mfa_api::{
 use futures_util::StreamExt;
 use worker::{Context, Env, Request, Response, console_error, event};
 
-pub use objects::{TenantState, UserState};
+pub use tenant_object::TenantState;
+pub use user_object::UserState;
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Response> {

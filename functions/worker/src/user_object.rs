@@ -1,10 +1,10 @@
-//! The Durable Objects. Each runs its read-modify-write inside
-//! `blockConcurrencyWhile`, so no other request to the same object can interleave:
-//! this is what makes a backup code, a TOTP step, a challenge or a failure count
-//! single-use under any number of parallel requests.
+//! The Durable Object of one `(tenant, user)`: it owns the user's record and runs
+//! every operation on it inside `blockConcurrencyWhile`, so no other request for
+//! the user can interleave between load and store. This is what makes a backup
+//! code, a TOTP step, a challenge or a failure count single-use under any number of
+//! parallel requests.
 
 use edge_mfa_core::ids::UserId;
-use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use serde::{Deserialize, Serialize};
@@ -20,20 +20,7 @@ pub struct UserCall {
     pub now: u64,
 }
 
-/// A request from the Worker to a tenant id's object; answers the stored tenant
-/// after the change, or `None` (create: it already existed; set: it does not exist).
-#[derive(Serialize, Deserialize)]
-pub enum TenantCall {
-    Create { tenant: Tenant },
-    SetPolicy { policy: Policy },
-}
-
 const RECORD_KEY: &str = "record";
-const TENANT_KEY: &str = "tenant";
-
-fn rust_error(e: impl std::fmt::Display) -> worker::Error {
-    worker::Error::RustError(e.to_string())
-}
 
 #[durable_object]
 pub struct UserState {
@@ -80,54 +67,5 @@ impl DurableObject for UserState {
             })
             .await?;
         Response::from_json(&reply)
-    }
-}
-
-/// The authority on a tenant id: KV cannot refuse a second creation or order two
-/// policy updates, this object can.
-#[durable_object]
-pub struct TenantState {
-    state: State,
-}
-
-impl std::fmt::Debug for TenantState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TenantState").finish_non_exhaustive()
-    }
-}
-
-impl DurableObject for TenantState {
-    fn new(state: State, _env: Env) -> Self {
-        TenantState { state }
-    }
-
-    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let call: TenantCall = req.json().await?;
-        let storage = self.state.storage();
-        let answer: Option<Tenant> = self
-            .state
-            .block_concurrency_while(async move {
-                let stored: Option<String> = storage.get(TENANT_KEY).await?;
-                let stored: Option<Tenant> = stored
-                    .map(|s| serde_json::from_str(&s))
-                    .transpose()
-                    .map_err(rust_error)?;
-                let next = match (call, stored) {
-                    (TenantCall::Create { tenant }, None) => tenant,
-                    (TenantCall::SetPolicy { policy }, Some(tenant)) => tenant.with_policy(policy),
-                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::SetPolicy { .. }, None) => {
-                        return Ok(None);
-                    }
-                };
-                storage
-                    .put(
-                        TENANT_KEY,
-                        serde_json::to_string(&next).map_err(rust_error)?,
-                    )
-                    .await?;
-                Ok(Some(next))
-            })
-            .await?;
-        Response::from_json(&answer)
     }
 }
