@@ -156,10 +156,12 @@ test('creation options: rp, stable opaque user.id, algorithms, excludeCredential
     assert.equal(second.body.public_key.user.id, first.options.user.id, 'user.id is stable');
     assert.deepEqual(second.body.public_key.excludeCredentials.map((c) => c.id), [first.credential.rawId]);
 
-    // Rename, then delete with step-up.
+    // Rename and delete, each with step-up.
     const factors = await api('GET', `/v1/${tenant.id}/factors`, { token: d.ticket });
     const id = factors.body.factors[0].id;
-    const renamed = await api('PATCH', `/v1/${tenant.id}/factors/${id}`, { token: d.ticket, body: { name: 'Work key' } });
+    const bareRename = await api('PATCH', `/v1/${tenant.id}/factors/${id}`, { token: d.ticket, body: { name: 'Work key' } });
+    assert.equal(bareRename.status, 403, bareRename.text);
+    const renamed = await api('PATCH', `/v1/${tenant.id}/factors/${id}`, { token: d.ticket, body: { name: 'Work key' }, headers: { 'x-mfa-token': signed.body.mfa_token } });
     assert.equal(renamed.status, 200, renamed.text);
     assert.equal(renamed.body.factor.name, 'Work key');
     const noStepUp = await api('DELETE', `/v1/${tenant.id}/factors/${id}`, { token: d.ticket });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { mintTicket } from '../../scripts/lib/ticket.mjs';
+import { SoftAuthenticator } from './soft_authenticator.mjs';
 
 export const BASE = process.env.EDGE_MFA_BASE_URL;
 export const OPERATOR_KEY = process.env.EDGE_MFA_OPERATOR_KEY;
@@ -20,7 +21,8 @@ export const ORIGIN = 'http://localhost:5173';
 export const now = () => Math.floor(Date.now() / 1000);
 
 /// One HTTP call; returns { status, headers, body (parsed JSON or null), text }.
-export async function api(method, path, { token, body, headers = {}, raw } = {}) {
+/// `base` selects another runtime than the suite's (client_address.test.mjs).
+export async function api(method, path, { token, body, headers = {}, raw, base = BASE } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
   let payload;
@@ -29,7 +31,7 @@ export async function api(method, path, { token, body, headers = {}, raw } = {})
     payload = JSON.stringify(body);
     h['content-type'] = 'application/json';
   }
-  const r = await fetch(`${BASE}${path}`, { method, headers: h, body: payload });
+  const r = await fetch(`${base}${path}`, { method, headers: h, body: payload });
   const text = await r.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
@@ -51,10 +53,11 @@ export function uniqueId(prefix) {
 }
 
 /// A fresh tenant: { id, admin_key, ticket_secret }.
-export async function createTenant(policy, extraOrigins = []) {
+export async function createTenant(policy, extraOrigins = [], { base = BASE, operatorKey = OPERATOR_KEY } = {}) {
   const id = uniqueId('t');
   const res = await api('POST', '/v1/tenants', {
-    token: OPERATOR_KEY,
+    base,
+    token: operatorKey,
     body: { id, name: `Tenant ${id}`, rp_id: 'localhost', origins: [ORIGIN, ...extraOrigins], ...(policy ? { policy } : {}) },
   });
   assert.equal(res.status, 201, res.text);
@@ -92,8 +95,8 @@ export function decodeQr(svg) {
 }
 
 /// Verifies an mfa_token with `jose` against the tenant's published JWKS.
-export async function verifyMfaToken(tenant, token) {
-  const jwks = await api('GET', `/v1/${tenant.id}/jwks.json`);
+export async function verifyMfaToken(tenant, token, { base = BASE } = {}) {
+  const jwks = await api('GET', `/v1/${tenant.id}/jwks.json`, { base });
   assert.equal(jwks.status, 200);
   const { payload, protectedHeader } = await jwtVerify(token, createLocalJWKSet(jwks.body), {
     issuer: `edge-mfa:${tenant.id}`,
@@ -107,16 +110,45 @@ export async function verifyMfaToken(tenant, token) {
 
 /// Enrolls and confirms TOTP for `sub`; returns { ticket, secret, factor, backupCodes, t }
 /// where `t` is the time whose code confirmed it.
-export async function enrollTotp(tenant, sub, { stepUp } = {}) {
+export async function enrollTotp(tenant, sub, { stepUp, base = BASE } = {}) {
   const ticket = await ticketFor(tenant, sub);
   const headers = stepUp ? { 'x-mfa-token': stepUp } : {};
-  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'totp' }, headers });
+  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { base, token: ticket, body: { type: 'totp' }, headers });
   assert.equal(enroll.status, 201, enroll.text);
   const t = now();
   const confirm = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, {
+    base,
     token: ticket,
     body: { code: oathtool(enroll.body.secret, t) },
   });
   assert.equal(confirm.status, 201, confirm.text);
   return { ticket, secret: enroll.body.secret, enrollment: enroll.body, factor: confirm.body.factor, backupCodes: confirm.body.backup_codes, t };
+}
+
+/// A wrong TOTP code: one that no step near `t` produces.
+export function wrongCode(secret, t) {
+  const right = new Set([-2, -1, 0, 1, 2, 3].map((k) => oathtool(secret, t + 30 * k)));
+  for (let n = 0; ; n++) {
+    const code = String(n).padStart(6, '0');
+    if (!right.has(code)) return code;
+  }
+}
+
+/// Test hooks: the server's clock at `t`.
+export const at = (t) => ({ 'x-edge-mfa-test-now': String(t) });
+
+/// Registers a software passkey (soft_authenticator.mjs) for the ticket's user;
+/// `stepUp` is an mfa_token when the user has a factor already. Returns the factor
+/// ({id, type, name}) and the authenticator, for assertions.
+export async function enrollPasskey(tenant, ticket, stepUp, { fmt } = {}) {
+  const headers = stepUp ? { 'x-mfa-token': stepUp } : {};
+  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'webauthn' }, headers });
+  assert.equal(enroll.status, 201, enroll.text);
+  const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+  const confirm = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, {
+    token: ticket,
+    body: { credential: authenticator.register(enroll.body.public_key, { fmt }) },
+  });
+  assert.equal(confirm.status, 201, confirm.text);
+  return { ...confirm.body.factor, authenticator };
 }

@@ -3,10 +3,9 @@
 // X-Edge-MFA-Test-Now / -IP / -Country set the clock and the client.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createTenant, enrollTotp, now, oathtool, ticketFor, verifyMfaToken } from './client.mjs';
+import { api, assertProblem, at, createTenant, enrollPasskey, enrollTotp, now, oathtool, ticketFor, verifyMfaToken } from './client.mjs';
 
 const DAY = 86_400;
-const at = (t) => ({ 'x-edge-mfa-test-now': String(t) });
 
 async function assess(tenant, ticket, { headers = {}, body } = {}) {
   const r = await api('POST', `/v1/${tenant.id}/assess`, { token: ticket, headers, ...(body ? { body } : {}) });
@@ -23,6 +22,14 @@ async function putPolicy(tenant, policy) {
   const r = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: policy });
   assert.equal(r.status, 200, r.text);
   return r.body;
+}
+
+/// The remember-device token of a verification answer: from its cookie, the only
+/// place it is given unless the tenant opts in to the body.
+function cookieToken(res) {
+  const cookie = res.headers.get('set-cookie');
+  assert.ok(cookie, `no Set-Cookie in ${res.status} ${res.text}`);
+  return cookie.split(';')[0].split('=')[1];
 }
 
 /// Verifies the code of time `t`, with the server's clock at `t` (codes of later
@@ -105,11 +112,12 @@ test('trusted device: remembered, honoured by body and cookie, refused after rev
   const user = await enrollTotp(tenant, 'dev');
   const v = await verifyTotp(tenant, user, user.t + 30, { remember_device: true }, { 'user-agent': 'Firefox on Linux' });
   assert.equal(v.status, 200, v.text);
-  const token = v.body.device_token;
+  assert.equal(v.body.device_token, undefined, 'by default the token is in the HttpOnly cookie only');
+  const token = cookieToken(v);
   assert.equal(Buffer.from(token, 'base64url').length, 32, '256-bit token');
   const cookie = v.headers.get('set-cookie');
   assert.match(cookie, new RegExp(`^edge_mfa_device_${tenant.id.replaceAll('-', '_')}=${token};`));
-  for (const attr of ['HttpOnly', 'Secure', 'SameSite=None', `Path=/v1/${tenant.id}`, `Max-Age=${30 * DAY}`]) assert.ok(cookie.includes(attr), `${attr} in ${cookie}`);
+  for (const attr of ['HttpOnly', 'Secure', 'SameSite=None', 'Partitioned', `Path=/v1/${tenant.id}`, `Max-Age=${30 * DAY}`]) assert.ok(cookie.includes(attr), `${attr} in ${cookie}`);
 
   let d = await assess(tenant, user.ticket, { body: { device_token: token } });
   assert.deepEqual([d.action, d.reasons], ['allow', ['trusted_device']]);
@@ -140,18 +148,18 @@ test('trusted device: remembered, honoured by body and cookie, refused after rev
 
   // Admin clear-all.
   const again = await verifyTotp(tenant, user, user.t + 90, { remember_device: true });
-  assert.equal((await assess(tenant, user.ticket, { body: { device_token: again.body.device_token } })).action, 'allow');
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: cookieToken(again) } })).action, 'allow');
   const status = await api('GET', `/v1/${tenant.id}/admin/users/dev`, { token: tenant.admin_key });
   assert.equal(status.body.trusted_devices.length, 1);
   assert.equal((await api('DELETE', `/v1/${tenant.id}/admin/users/dev/devices`, { token: tenant.admin_key })).status, 204);
-  assert.equal((await assess(tenant, user.ticket, { body: { device_token: again.body.device_token } })).action, 'challenge');
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: cookieToken(again) } })).action, 'challenge');
 
   // Expiry (clock injected; last, since the clock only moves forward).
   const third = await verifyTotp(tenant, user, user.t + 120, { remember_device: true });
   const expiresAt = user.t + 120 + 30 * DAY; // remembered at the verification's time
-  d = await assessAt(tenant, 'dev', expiresAt - 1, { body: { device_token: third.body.device_token } });
+  d = await assessAt(tenant, 'dev', expiresAt - 1, { body: { device_token: cookieToken(third) } });
   assert.equal(d.action, 'allow', 'still valid in its last second');
-  d = await assessAt(tenant, 'dev', expiresAt, { body: { device_token: third.body.device_token } });
+  d = await assessAt(tenant, 'dev', expiresAt, { body: { device_token: cookieToken(third) } });
   assert.equal(d.action, 'challenge', 'refused from the second it expires');
 });
 
@@ -159,13 +167,70 @@ test('remember_device disabled by policy: no token issued, existing tokens ignor
   const tenant = await createTenant();
   const user = await enrollTotp(tenant, 'rd');
   const v = await verifyTotp(tenant, user, user.t + 30, { remember_device: true });
-  assert.ok(v.body.device_token);
+  const token = cookieToken(v);
   await putPolicy(tenant, { remember_device: { enabled: false, days: 30 } });
-  assert.equal((await assess(tenant, user.ticket, { body: { device_token: v.body.device_token } })).action, 'challenge');
+  assert.equal((await assess(tenant, user.ticket, { body: { device_token: token } })).action, 'challenge');
   const w = await verifyTotp(tenant, user, user.t + 60, { remember_device: true });
   assert.equal(w.status, 200);
   assert.equal(w.body.device_token, undefined);
   assert.equal(w.headers.get('set-cookie'), null);
+});
+
+test('remembered devices end with the policy and the factors: off then on, fewer days, factor deleted, codes regenerated', async () => {
+  const tenant = await createTenant({ remember_device: { enabled: true, days: 30 } });
+  const user = await enrollTotp(tenant, 'life');
+  let t = user.t + 30;
+  // A second factor (a passkey) to delete later.
+  const first = await verifyTotp(tenant, user, t);
+  const passkey = await enrollPasskey(tenant, user.ticket, first.body.mfa_token);
+  const remember = async () => {
+    t += 30;
+    const v = await verifyTotp(tenant, user, t, { remember_device: true });
+    assert.equal(v.status, 200, v.text);
+    return { token: cookieToken(v), mfaToken: v.body.mfa_token };
+  };
+  const trusted = async (token, when = t) => (await assessAt(tenant, 'life', when, { body: { device_token: token } })).reasons.includes('trusted_device');
+  const withStepUp = async (method, path, mfaToken) => api(method, `/v1/${tenant.id}${path}`, { token: await ticketFor(tenant, 'life', { now: t }), headers: { 'x-mfa-token': mfaToken, ...at(t) } });
+
+  const putPolicyNow = async (policy) => {
+    const r = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: policy, headers: at(t) });
+    assert.equal(r.status, 200, r.text);
+  };
+
+  // Off, then on again (at the server's time t): the token does not come back to life.
+  let { token, mfaToken } = await remember();
+  assert.ok(await trusted(token));
+  await putPolicyNow({ remember_device: { enabled: false, days: 30 } });
+  await putPolicyNow({ remember_device: { enabled: true, days: 30 } });
+  assert.equal(await trusted(token), false, 'disabling ended it');
+
+  // Fewer days: valid only while created_at + the current days lies ahead.
+  ({ token } = await remember());
+  assert.ok(await trusted(token));
+  await putPolicyNow({ remember_device: { enabled: true, days: 1 } });
+  assert.ok(await trusted(token, t + DAY - 1));
+  assert.equal(await trusted(token, t + DAY), false, 'ended a day after it was made');
+  await putPolicyNow({ remember_device: { enabled: true, days: 30 } });
+
+  // Regenerating backup codes ends devices.
+  ({ token, mfaToken } = await remember());
+  assert.ok(await trusted(token));
+  assert.equal((await withStepUp('POST', '/backup-codes', mfaToken)).status, 201);
+  assert.equal(await trusted(token), false, 'new backup codes ended it');
+
+  // Deleting a factor ends devices.
+  ({ token, mfaToken } = await remember());
+  assert.ok(await trusted(token));
+  assert.equal((await withStepUp('DELETE', `/factors/${passkey.id}`, mfaToken)).status, 204);
+  assert.equal(await trusted(token), false, 'deleting a factor ended it');
+});
+
+test('the device token is in the body only where the tenant opts in', async () => {
+  const tenant = await createTenant({ remember_device: { enabled: true, days: 30, token_in_body: true } });
+  const user = await enrollTotp(tenant, 'opt');
+  const v = await verifyTotp(tenant, user, user.t + 30, { remember_device: true });
+  assert.equal(v.status, 200, v.text);
+  assert.equal(v.body.device_token, cookieToken(v));
 });
 
 test('step-up: WebAuthn enrollment and code regeneration need a fresh mfa_token of the same user', async () => {
@@ -219,6 +284,8 @@ test('policy PUT: bad values are 400 and change nothing; good ones apply and kee
     { webauthn: { algorithms: [-257] } },
     { mdoe: 'off' },
     { remember_device: { enabled: true, days: 0 } },
+    { lockout: { max_failures: 100, window_seconds: 60 } },
+    { mode: 'required', adaptive: { deny_countries: ['KP'] } },
   ]) {
     const r = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: bad });
     assertProblem(r, 400, 'invalid_request');

@@ -38,13 +38,15 @@ async function waitForHealth(baseUrl, child, log, seconds = 60) {
 function secrets() {
   return {
     masterKey: randomBytes(32).toString('base64'),
-    operatorKey: `op_${randomBytes(24).toString('base64url')}`,
+    // At least 32 random bytes, as the deployment requires.
+    operatorKey: randomBytes(32).toString('base64url'),
   };
 }
 
 /// workerd through `wrangler dev --local`, with a fresh state directory and fresh
-/// secrets. The Worker must have been built (scripts/build-worker).
-export async function startWorker() {
+/// secrets. The Worker must have been built (scripts/build-worker). `testHooks:
+/// false` runs it as production does, with X-Edge-MFA-Test-* headers ignored.
+export async function startWorker({ testHooks = true } = {}) {
   const port = await freePort();
   const { masterKey, operatorKey } = secrets();
   const state = mkdtempSync(join(tmpdir(), 'edge-mfa-worker-'));
@@ -53,7 +55,7 @@ export async function startWorker() {
     '--show-interactive-dev-session=false', '--persist-to', state, '--log-level', 'warn',
     '--var', `MASTER_KEY:${masterKey}`, '--var', `OPERATOR_KEY:${operatorKey}`,
     // Tests only: the clock, client address and country from X-Edge-MFA-Test-* headers.
-    '--var', 'EDGE_MFA_TEST_HOOKS:enabled',
+    ...(testHooks ? ['--var', 'EDGE_MFA_TEST_HOOKS:enabled'] : []),
   ];
   let output = '';
   const child = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
@@ -80,15 +82,16 @@ export async function startWorker() {
 }
 
 /// The Spin components (build/spin/*.wasm) under the Spin-compatible test host
-/// (tests/spin-host), with fresh secrets and a fresh state directory.
-export async function startSpin() {
+/// (tests/spin-host), with fresh secrets and a fresh state directory; `testHooks`
+/// as for the Worker.
+export async function startSpin({ testHooks = true } = {}) {
   const host = process.env.EDGE_MFA_SPIN_HOST
     ?? join(process.env.HOME, '.cache/edge-mfa/spin-host-target/release/spin-test-host');
   const { masterKey, operatorKey } = secrets();
   const state = mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
   let output = '';
   const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state], {
-    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: 'enabled' },
+    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.on('error', (e) => { output += `\n${e}`; });
