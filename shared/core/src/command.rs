@@ -275,10 +275,13 @@ pub fn execute(
     crate::devices::apply_policy(
         &mut record.trusted_devices,
         &tenant.policy.remember_device,
-        tenant.devices_not_before,
+        tenant.devices_epoch,
         env.now,
     );
-    if !command.is_admin() {
+    // A request the policy refuses outright (a denied country) starts nothing, not
+    // even the grace period.
+    let refused = tenant.policy.denies_country(context.country.as_deref());
+    if !command.is_admin() && !refused {
         // The user's own first request starts the grace period, not an admin's lookup.
         record.first_seen.get_or_insert(env.now);
     }

@@ -22,7 +22,22 @@ pub struct TrustedDevice {
     pub label: String,
     pub created_at: u64,
     pub last_used_at: u64,
+    /// The expiry it was issued with; [`TrustedDevice::expires_under`] applies the
+    /// current policy.
     pub expires_at: u64,
+    /// The tenant's `devices_epoch` when it was made.
+    #[serde(default)]
+    pub epoch: u64,
+}
+
+impl TrustedDevice {
+    /// The end of its validity under `policy`: its own expiry, or `days` after its
+    /// creation if that comes first (lowering `days` shortens issued tokens).
+    pub fn expires_under(&self, policy: &RememberDevice) -> u64 {
+        let lifetime = u64::from(policy.days) * 86_400;
+        self.expires_at
+            .min(self.created_at.saturating_add(lifetime))
+    }
 }
 
 /// A device view for the user and the admin: never the token or its hash.
@@ -66,11 +81,13 @@ pub fn label(user_agent: Option<&str>) -> String {
     }
 }
 
-/// Remembers a new device for `days`; returns the token to give the browser once.
+/// Remembers a new device for `days` in the tenant's devices `epoch`; returns the
+/// token to give the browser once.
 pub fn remember(
     devices: &mut Vec<TrustedDevice>,
     label: String,
     days: u32,
+    epoch: u64,
     env: &mut Env<'_>,
 ) -> String {
     let token = edge_mfa_jose::b64url_encode(&env.bytes::<32>());
@@ -85,30 +102,27 @@ pub fn remember(
         created_at: env.now,
         last_used_at: env.now,
         expires_at: env.now + u64::from(days) * 86_400,
+        epoch,
     });
     token
 }
 
 /// Holds the remembered devices to the tenant's current policy: none while
-/// remembering is off, none created at or before `not_before` (when it was last
-/// turned off), and none older than the current `days`, whatever expiry they were
-/// issued with. Run before every operation, so a policy change takes effect at the
-/// next request of each user.
+/// remembering is off, none of an earlier `epoch` (remembering was turned off since
+/// they were made), and none past [`TrustedDevice::expires_under`] the current
+/// `days`. Run before every operation, so a policy change takes effect at each
+/// user's next request; what it drops is gone for good.
 pub fn apply_policy(
     devices: &mut Vec<TrustedDevice>,
     policy: &RememberDevice,
-    not_before: Option<u64>,
+    epoch: u64,
     now: u64,
 ) {
     if !policy.enabled {
         devices.clear();
         return;
     }
-    let lifetime = u64::from(policy.days) * 86_400;
-    for d in devices.iter_mut() {
-        d.expires_at = d.expires_at.min(d.created_at.saturating_add(lifetime));
-    }
-    devices.retain(|d| d.expires_at > now && not_before.is_none_or(|nb| d.created_at > nb));
+    devices.retain(|d| d.epoch == epoch && d.expires_under(policy) > now);
 }
 
 /// The unexpired device whose token this is, compared in constant time.
@@ -140,7 +154,7 @@ mod tests {
             random: &mut rng,
         };
         let mut devices = Vec::new();
-        let token = remember(&mut devices, "Firefox".into(), 30, &mut env);
+        let token = remember(&mut devices, "Firefox".into(), 30, 0, &mut env);
         assert_eq!(edge_mfa_jose::b64url_decode(&token).unwrap().len(), 32);
         assert!(!serde_json::to_string(&devices).unwrap().contains(&token));
         assert!(find_mut(&mut devices, &token, 1000 + 30 * 86_400 - 1).is_some());
@@ -156,18 +170,19 @@ mod tests {
             random: &mut rng,
         };
         let mut devices = Vec::new();
-        remember(&mut devices, "a".into(), 30, &mut env);
+        remember(&mut devices, "a".into(), 30, 0, &mut env);
         let on = |days| RememberDevice {
             enabled: true,
             days,
             token_in_body: false,
         };
-        // Lowering days shortens what was issued; raising it again does not lengthen.
+        // Lowering days shortens what was issued; raising it does not lengthen.
+        assert_eq!(devices[0].expires_under(&on(1)), 1000 + 86_400);
+        assert_eq!(devices[0].expires_under(&on(60)), 1000 + 30 * 86_400);
         let mut d = devices.clone();
-        apply_policy(&mut d, &on(1), None, 1000 + 86_399);
+        apply_policy(&mut d, &on(1), 0, 1000 + 86_399);
         assert_eq!(d.len(), 1);
-        assert_eq!(d[0].expires_at, 1000 + 86_400);
-        apply_policy(&mut d, &on(30), None, 1000 + 86_400);
+        apply_policy(&mut d, &on(1), 0, 1000 + 86_400);
         assert!(d.is_empty());
         // Off: all gone.
         let mut d = devices.clone();
@@ -177,18 +192,14 @@ mod tests {
                 enabled: false,
                 ..on(30)
             },
-            None,
+            0,
             1001,
         );
         assert!(d.is_empty());
-        // Back on: tokens from before it was turned off stay dead, later ones live.
+        // Back on, in a new epoch: tokens of the old one stay dead, new ones live.
         let mut d = devices.clone();
-        apply_policy(&mut d, &on(30), Some(1000), 2000);
-        assert!(d.is_empty());
-        env.now = 1001;
-        let mut d = devices.clone();
-        remember(&mut d, "b".into(), 30, &mut env);
-        apply_policy(&mut d, &on(30), Some(1000), 2000);
+        remember(&mut d, "b".into(), 30, 1, &mut env);
+        apply_policy(&mut d, &on(30), 1, 2000);
         assert_eq!(
             d.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
             ["b"]
@@ -203,9 +214,9 @@ mod tests {
             random: &mut rng,
         };
         let mut devices = Vec::new();
-        let first = remember(&mut devices, "first".into(), 1, &mut env);
+        let first = remember(&mut devices, "first".into(), 1, 0, &mut env);
         for _ in 0..MAX_DEVICES {
-            remember(&mut devices, "x".into(), 1, &mut env);
+            remember(&mut devices, "x".into(), 1, 0, &mut env);
         }
         assert_eq!(devices.len(), MAX_DEVICES);
         assert!(

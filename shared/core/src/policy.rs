@@ -233,10 +233,11 @@ fn is_country(code: &str) -> bool {
 impl Policy {
     /// Whether this policy refuses every request from `country` (adaptive
     /// `deny_countries`). The one country gate: `assess` and every command that
-    /// issues proof or binds a factor ask it.
+    /// issues proof or binds a factor ask it. A request whose country the platform
+    /// does not tell counts as `XX` (unknown), so denying `XX` fails closed.
     pub fn denies_country(&self, country: Option<&str>) -> bool {
-        self.mode == Mode::Adaptive
-            && country.is_some_and(|c| self.adaptive.deny_countries.iter().any(|d| d == c))
+        let country = country.unwrap_or("XX");
+        self.mode == Mode::Adaptive && self.adaptive.deny_countries.iter().any(|d| d == country)
     }
 
     /// Range and consistency checks; the message names the offending field.

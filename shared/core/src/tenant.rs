@@ -75,10 +75,12 @@ pub struct Tenant {
     /// `ETag`.
     #[serde(default)]
     pub version: u64,
-    /// When remembering devices was last turned off: tokens created at or before
-    /// it stay ended when it is turned on again.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub devices_not_before: Option<u64>,
+    /// Remembered devices carry the epoch they were made in, and only those of the
+    /// current one count. Turning remembering off starts a new epoch, so tokens made
+    /// before stay ended when it is turned on again — even one made by a request
+    /// that still read an older copy of the tenant.
+    #[serde(default)]
+    pub devices_epoch: u64,
 }
 
 impl Tenant {
@@ -128,7 +130,7 @@ impl Tenant {
             policy,
             created_at: env.now,
             version: 1,
-            devices_not_before: None,
+            devices_epoch: 0,
         };
         Ok((
             tenant,
@@ -140,19 +142,14 @@ impl Tenant {
         ))
     }
 
-    /// The same tenant under another policy at `now` (keys and identity unchanged),
-    /// one version later. Turning remembered devices off ends every token so far.
-    pub fn with_policy(self, policy: Policy, now: u64) -> Tenant {
-        let devices_not_before =
-            if self.policy.remember_device.enabled && !policy.remember_device.enabled {
-                Some(now)
-            } else {
-                self.devices_not_before
-            };
+    /// The same tenant under another policy (keys and identity unchanged), one
+    /// version later. Turning remembered devices off ends every token so far.
+    pub fn with_policy(self, policy: Policy) -> Tenant {
+        let turned_off = self.policy.remember_device.enabled && !policy.remember_device.enabled;
         Tenant {
             policy,
             version: self.version.saturating_add(1),
-            devices_not_before,
+            devices_epoch: self.devices_epoch + u64::from(turned_off),
             ..self
         }
     }

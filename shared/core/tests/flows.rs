@@ -511,14 +511,11 @@ fn several_authenticator_apps_need_a_challenge_naming_one() {
 fn a_method_removed_from_the_policy_stops_working() {
     let mut w = World::new(Policy::default());
     let (_, secret, codes) = w.enroll(false);
-    w.tenant = w.tenant.clone().with_policy(
-        Policy {
-            allowed_methods: vec![Method::Webauthn],
-            default_method: Method::Webauthn,
-            ..Policy::default()
-        },
-        w.now,
-    );
+    w.tenant = w.tenant.clone().with_policy(Policy {
+        allowed_methods: vec![Method::Webauthn],
+        default_method: Method::Webauthn,
+        ..Policy::default()
+    });
     w.now += 30;
     let code = Totp::default().code_at(&secret, w.now);
     assert!(matches!(
@@ -566,7 +563,7 @@ impl World {
 
     fn set_policy(&mut self, policy: Policy) {
         policy.validate().unwrap();
-        self.tenant = self.tenant.clone().with_policy(policy, self.now);
+        self.tenant = self.tenant.clone().with_policy(policy);
     }
 }
 
@@ -648,6 +645,34 @@ fn a_denied_country_is_refused_on_every_path_that_issues_proof_and_records_nothi
         Ok(Outcome::Verified(_))
     ));
     assert_eq!(w.record.known_countries, ["DE"]);
+}
+
+#[test]
+fn a_denied_assess_starts_nothing() {
+    let mut w = World::new(adaptive_denying("KP"));
+    let assess = UserCommand::Assess {
+        groups: vec![],
+        ip: None,
+        device_token: None,
+    };
+    let Ok(Outcome::Assessed { decision, .. }) = w.run_from(assess, false, from("KP")) else {
+        panic!()
+    };
+    assert_eq!(decision.reasons, ["denied_country"]);
+    assert_eq!(w.record.first_seen, None, "no grace period started");
+    // A request whose country the platform does not tell counts as XX.
+    w.set_policy(adaptive_denying("XX"));
+    let Ok(Outcome::Assessed { decision, .. }) = w.run(
+        UserCommand::Assess {
+            groups: vec![],
+            ip: None,
+            device_token: None,
+        },
+        false,
+    ) else {
+        panic!()
+    };
+    assert_eq!(decision.reasons, ["denied_country"]);
 }
 
 #[test]

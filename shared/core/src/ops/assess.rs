@@ -38,8 +38,14 @@ pub(super) fn assess(
                 .map_err(|_| invalid("the client address is not an IP address"))
         })
         .transpose()?;
-    // A remembered device counts only if the policy allows remembering at all.
-    let trusted_device = ctx.tenant.policy.remember_device.enabled
+    // A remembered device counts only if the policy allows remembering at all, and
+    // is not even looked at (its last use not noted) when the answer is `deny`.
+    let denied = ctx
+        .tenant
+        .policy
+        .denies_country(ctx.context.country.as_deref());
+    let trusted_device = !denied
+        && ctx.tenant.policy.remember_device.enabled
         && device_token
             .and_then(|token| crate::devices::find_mut(&mut record.trusted_devices, token, env.now))
             .map(|device| device.last_used_at = env.now)

@@ -448,6 +448,7 @@ fn succeeded(
             &mut record.trusted_devices,
             label.clone(),
             remember.days,
+            ctx.tenant.devices_epoch,
             env,
         );
         verified.device_token = Some(token);
