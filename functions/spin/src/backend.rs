@@ -99,7 +99,6 @@ impl Backend for SpinBackend<'_> {
         &self,
         id: &TenantId,
         policy: &Policy,
-        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
         // The key-value store cannot order two writers; SQLite's write lock does: the
         // read and the write of the tenant happen while this connection holds it, so
@@ -109,7 +108,7 @@ impl Backend for SpinBackend<'_> {
             let Some(tenant) = self.tenant(id).await? else {
                 return Ok(None);
             };
-            let tenant = tenant.with_policy(policy.clone(), now);
+            let tenant = tenant.with_policy(policy.clone());
             publish(&tenant).await?;
             Ok(Some(tenant))
         })

@@ -82,11 +82,9 @@ impl Backend for CloudflareBackend<'_> {
         &self,
         id: &TenantId,
         policy: &Policy,
-        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
         let call = TenantCall::SetPolicy {
             policy: policy.clone(),
-            now,
         };
         call_object(self.env, TENANTS_DO, id.as_str(), &call).await
     }

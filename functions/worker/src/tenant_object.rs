@@ -1,17 +1,20 @@
 //! The Durable Object of one tenant id: the ordering point for the tenant's
 //! configuration. KV cannot refuse a second creation or order two updates; this
 //! object can, and it publishes to KV itself, inside the same critical section, so
-//! the copy every request reads is only ever replaced by a newer version.
+//! KV receives the versions in order and a newer copy is never overwritten by an
+//! older one.
 //!
-//! It stores the tenant and the version last published. A creation whose
-//! publication failed is not a tenant yet (its credentials were never returned),
-//! so a retry replaces it; an update whose publication failed is published by the
-//! next call, whichever it is.
+//! Each change is published first and stored after. A creation whose KV write
+//! failed stored nothing (its credentials were never returned), so a retry with the
+//! same id starts afresh; an update whose KV write failed stored nothing either. If
+//! the storage write fails after KV took the change, KV holds a version the object
+//! does not: the next change is computed from the object's copy and overwrites it,
+//! so retries converge either way.
 
 use edge_mfa_core::policy::Policy;
 use edge_mfa_core::tenant::Tenant;
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Request, Response, State, Storage, durable_object};
+use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::backend::{TENANTS_KV, tenant_key};
 
@@ -20,12 +23,10 @@ use crate::backend::{TENANTS_KV, tenant_key};
 #[derive(Serialize, Deserialize)]
 pub enum TenantCall {
     Create { tenant: Tenant },
-    SetPolicy { policy: Policy, now: u64 },
+    SetPolicy { policy: Policy },
 }
 
 const TENANT_KEY: &str = "tenant";
-/// The `version` of the tenant last written to KV.
-const PUBLISHED_KEY: &str = "published";
 
 fn rust_error(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
@@ -60,55 +61,24 @@ impl DurableObject for TenantState {
                     .map(|s| serde_json::from_str(&s))
                     .transpose()
                     .map_err(rust_error)?;
-                let published: u64 = storage.get(PUBLISHED_KEY).await?.unwrap_or(0);
-                // A tenant exists once its creation was published.
-                let existing = stored.filter(|_| published > 0);
-                let next = match (call, existing) {
+                let next = match (call, stored) {
                     (TenantCall::Create { tenant }, None) => tenant,
-                    (TenantCall::SetPolicy { policy, now }, Some(tenant)) => {
-                        tenant.with_policy(policy, now)
-                    }
-                    (TenantCall::Create { .. }, Some(tenant)) => {
-                        catch_up(&env, &storage, &tenant, published).await?;
+                    (TenantCall::SetPolicy { policy }, Some(tenant)) => tenant.with_policy(policy),
+                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::SetPolicy { .. }, None) => {
                         return Ok(None);
                     }
-                    (TenantCall::SetPolicy { .. }, None) => return Ok(None),
                 };
-                storage
-                    .put(
-                        TENANT_KEY,
-                        serde_json::to_string(&next).map_err(rust_error)?,
-                    )
-                    .await?;
-                publish(&env, &storage, &next).await?;
+                let json = serde_json::to_string(&next).map_err(rust_error)?;
+                env.kv(TENANTS_KV)?
+                    .put(&tenant_key(&next.id), json.clone())
+                    .map_err(rust_error)?
+                    .execute()
+                    .await
+                    .map_err(rust_error)?;
+                storage.put(TENANT_KEY, json).await?;
                 Ok(Some(next))
             })
             .await?;
         Response::from_json(&answer)
     }
-}
-
-/// Publishes `tenant` if KV holds an older version.
-async fn catch_up(
-    env: &Env,
-    storage: &Storage,
-    tenant: &Tenant,
-    published: u64,
-) -> worker::Result<()> {
-    if published < tenant.version {
-        publish(env, storage, tenant).await?;
-    }
-    Ok(())
-}
-
-/// Writes `tenant` to KV, then records its version as published.
-async fn publish(env: &Env, storage: &Storage, tenant: &Tenant) -> worker::Result<()> {
-    let json = serde_json::to_string(tenant).map_err(rust_error)?;
-    env.kv(TENANTS_KV)?
-        .put(&tenant_key(&tenant.id), json)
-        .map_err(rust_error)?
-        .execute()
-        .await
-        .map_err(rust_error)?;
-    storage.put(PUBLISHED_KEY, tenant.version).await
 }

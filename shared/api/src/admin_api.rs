@@ -55,7 +55,7 @@ pub(crate) async fn handle<B: Backend>(
                 }
                 policy.validate().map_err(ApiError::InvalidRequest)?;
                 let updated = backend
-                    .set_policy(&tenant.id, &policy, now)
+                    .set_policy(&tenant.id, &policy)
                     .await
                     .map_err(|e| ApiError::Internal(e.0))?
                     .ok_or_else(|| ApiError::NotFound("no such tenant".into()))?;

@@ -60,14 +60,17 @@ impl Deployment {
 }
 
 fn check_operator_key(key: &str) -> Result<(), String> {
-    let decoded = edge_mfa_jose::b64url_decode(key.trim_end_matches('='))
-        .or_else(|| data_encoding::BASE64.decode(key.as_bytes()).ok())
-        .or_else(|| {
-            data_encoding::HEXLOWER_PERMISSIVE
-                .decode(key.as_bytes())
-                .ok()
-        })
-        .map_or(0, |bytes| bytes.len());
+    // Hex is also valid base64: a key of hex digits is read as hex, so its length
+    // counts 4 bits per character, not 6.
+    let decoded = if key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        data_encoding::HEXLOWER_PERMISSIVE
+            .decode(key.as_bytes())
+            .ok()
+    } else {
+        edge_mfa_jose::b64url_decode(key.trim_end_matches('='))
+            .or_else(|| data_encoding::BASE64.decode(key.as_bytes()).ok())
+    }
+    .map_or(0, |bytes| bytes.len());
     let mut symbols: Vec<char> = key.chars().collect();
     symbols.sort_unstable();
     symbols.dedup();
@@ -162,6 +165,8 @@ mod tests {
             "op_short-but-random-Zx81",
             // 31 bytes.
             "q6Xh1d0oEaK2Wv9mRZpT8sYc3uBnLfGjHk4e7iNwxA",
+            // 44 hex digits: 22 bytes, though as base64 they would make 33.
+            "ab0c9f1e2d3b4a5968778695a4b3c2d1e0f1a2b3c4d5",
             // Long enough, but a placeholder.
             "changemechangemechangemechangemechangemechangeme",
             "0000000000000000000000000000000000000000000000000000000000000000",

@@ -27,16 +27,14 @@ pub trait Backend {
     /// so retrying it converges.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
 
-    /// Replaces the tenant's policy at `now` ([`Tenant::with_policy`]) at the
-    /// tenant's ordering point, and publishes the result from there, so the copy
-    /// requests read is never older than the last update that answered; `None` if
-    /// the tenant does not exist. A failed publication is an error, and a retry
-    /// converges (it publishes the newest version).
+    /// Replaces the tenant's policy ([`Tenant::with_policy`]) at the tenant's
+    /// ordering point, and publishes the result from there in version order, so a
+    /// newer copy is never overwritten by an older one; `None` if the tenant does
+    /// not exist. An error may or may not have taken effect; a retry converges.
     async fn set_policy(
         &self,
         id: &TenantId,
         policy: &Policy,
-        now: u64,
     ) -> Result<Option<Tenant>, BackendError>;
 
     /// Runs `request` on the user's record atomically with respect to every other

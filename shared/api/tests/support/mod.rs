@@ -108,13 +108,12 @@ impl Backend for Memory {
         &self,
         id: &TenantId,
         policy: &Policy,
-        now: u64,
     ) -> Result<Option<Tenant>, BackendError> {
         let mut tenants = self.tenants.borrow_mut();
         let Some(tenant) = tenants.remove(id.as_str()) else {
             return Ok(None);
         };
-        let tenant = tenant.with_policy(policy.clone(), now);
+        let tenant = tenant.with_policy(policy.clone());
         tenants.insert(id.to_string(), tenant.clone());
         Ok(Some(tenant))
     }
