@@ -150,13 +150,56 @@ fn text(status: u16, body: &str) -> hyper::Response<Full<Bytes>> {
     response
 }
 
+/// What Spin's HTTP trigger adds to every request (`crates/trigger-http/src/
+/// headers.rs`, `prepare_request_headers`): after the client's own headers, in
+/// the same map, *appended* — so a client that sends its own `spin-client-addr`
+/// is followed by the one Spin computed, as in production.
+fn append_spin_headers<B>(
+    req: &mut hyper::Request<B>,
+    route: &router::Match<'_>,
+    client: SocketAddr,
+) -> anyhow::Result<()> {
+    let host = req
+        .headers()
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_string();
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let scheme = req.uri().scheme_str().unwrap_or("http").to_string();
+    let values = [
+        ("spin-path-info", route.path_info.clone()),
+        (
+            "spin-full-url",
+            format!("{scheme}://{host}{path_and_query}"),
+        ),
+        ("spin-matched-route", route.raw_route.to_string()),
+        ("spin-base-path", "/".to_string()),
+        ("spin-raw-component-route", route.raw_route.to_string()),
+        ("spin-component-route", route.component_route.to_string()),
+        ("spin-client-addr", client.to_string()),
+    ];
+    for (name, value) in values {
+        req.headers_mut()
+            .append(name, hyper::header::HeaderValue::from_str(&value)?);
+    }
+    Ok(())
+}
+
 async fn serve(
     app: Arc<App>,
-    req: hyper::Request<hyper::body::Incoming>,
+    mut req: hyper::Request<hyper::body::Incoming>,
+    client: SocketAddr,
 ) -> anyhow::Result<hyper::Response<Full<Bytes>>> {
-    let Some(id) = app.router.find(req.uri().path()) else {
+    let Some(route) = app.router.route(req.uri().path()) else {
         return Ok(text(404, "Not Found"));
     };
+    append_spin_headers(&mut req, &route, client)?;
+    let id = route.component;
     let prepared = app
         .components
         .get(id)
@@ -212,17 +255,19 @@ async fn main() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
     loop {
-        let (stream, _) = listener.accept().await?;
+        let (stream, client) = listener.accept().await?;
         let app = app.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| {
                 let app = app.clone();
                 async move {
                     // A trap or host failure is a 500, as in Spin; the host keeps serving.
-                    Ok::<_, std::convert::Infallible>(serve(app, req).await.unwrap_or_else(|e| {
-                        eprintln!("spin-test-host: {e:#}");
-                        text(500, "Internal Server Error")
-                    }))
+                    Ok::<_, std::convert::Infallible>(serve(app, req, client).await.unwrap_or_else(
+                        |e| {
+                            eprintln!("spin-test-host: {e:#}");
+                            text(500, "Internal Server Error")
+                        },
+                    ))
                 }
             });
             let io = wasmtime_wasi_http::io::TokioIo::new(stream);
@@ -230,5 +275,37 @@ async fn main() -> anyhow::Result<()> {
                 .serve_connection(io, service)
                 .await;
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spin_headers_follow_the_clients_own() {
+        let mut router = Router::default();
+        router.add("/v1/:tenant/assess", "assess");
+        let mut req = hyper::Request::builder()
+            .uri("/v1/acme/assess?x=1")
+            .header("host", "localhost:3000")
+            .header("spin-client-addr", "198.51.100.7:443")
+            .body(())
+            .unwrap();
+        let route = router.route("/v1/acme/assess").unwrap();
+        append_spin_headers(&mut req, &route, "127.0.0.1:50000".parse().unwrap()).unwrap();
+        let addrs: Vec<&str> = req
+            .headers()
+            .get_all("spin-client-addr")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(addrs, ["198.51.100.7:443", "127.0.0.1:50000"]);
+        assert_eq!(
+            req.headers()["spin-full-url"],
+            "http://localhost:3000/v1/acme/assess?x=1"
+        );
+        assert_eq!(req.headers()["spin-matched-route"], "/v1/:tenant/assess");
+        assert_eq!(req.headers()["spin-path-info"], "");
     }
 }

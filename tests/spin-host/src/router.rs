@@ -4,9 +4,24 @@
 
 #[derive(Debug, Clone)]
 pub struct Route {
+    /// As written in the manifest, e.g. `/v1/:tenant/enroll/...`.
+    pub raw: String,
     segments: Vec<Segment>,
     wildcard: bool,
     pub component: String,
+}
+
+/// A request path matched to a route.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match<'a> {
+    pub component: &'a str,
+    /// The route as written in the manifest.
+    pub raw_route: &'a str,
+    /// The route without its trailing `/...`.
+    pub component_route: &'a str,
+    /// What the trailing `/...` matched (`""` for exact routes), as Spin's
+    /// `spin-path-info`.
+    pub path_info: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +48,7 @@ impl Route {
             })
             .collect();
         Route {
+            raw: route.to_string(),
             segments,
             wildcard,
             component: component.to_string(),
@@ -74,12 +90,28 @@ impl Router {
     }
 
     pub fn find(&self, path: &str) -> Option<&str> {
+        self.route(path).map(|m| m.component)
+    }
+
+    pub fn route(&self, path: &str) -> Option<Match<'_>> {
         let parts: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        self.routes
+        let route = self
+            .routes
             .iter()
             .filter(|r| r.matches(&parts))
-            .max_by_key(|r| r.specificity())
-            .map(|r| r.component.as_str())
+            .max_by_key(|r| r.specificity())?;
+        let rest = parts.get(route.segments.len()..).unwrap_or_default();
+        let path_info = if route.wildcard && !rest.is_empty() {
+            format!("/{}", rest.join("/"))
+        } else {
+            String::new()
+        };
+        Some(Match {
+            component: &route.component,
+            raw_route: &route.raw,
+            component_route: route.raw.strip_suffix("/...").unwrap_or(&route.raw),
+            path_info,
+        })
     }
 }
 
@@ -102,6 +134,16 @@ mod tests {
         assert_eq!(r.find("/v1/acme/verify/x"), Some("fallback"));
         assert_eq!(r.find("/health"), Some("public"));
         assert_eq!(r.find("/"), Some("fallback"));
+        let m = r.route("/v1/acme/enroll/e1/confirm").unwrap();
+        assert_eq!(
+            (m.raw_route, m.component_route, m.path_info.as_str()),
+            (
+                "/v1/:tenant/enroll/...",
+                "/v1/:tenant/enroll",
+                "/e1/confirm"
+            )
+        );
+        assert_eq!(r.route("/v1/acme/verify").unwrap().path_info, "");
         let mut no_fallback = Router::default();
         no_fallback.add("/v1/:tenant/verify", "verify");
         assert_eq!(no_fallback.find("/v1/verify"), None);
