@@ -8,9 +8,11 @@ import { api, assertProblem, at, createTenant, enrollTotp, now, oathtool, ticket
 const from = (country) => ({ 'x-edge-mfa-test-country': country });
 
 test('from a denied country: challenge, verify, redeem, enroll and confirm are 403, and nothing is consumed', async () => {
+  // One counted failure would lock: the refusals below must count for nothing.
   const tenant = await createTenant({
     mode: 'adaptive',
     adaptive: { trusted_networks: [], challenge_new_device: false, challenge_new_country: false, deny_countries: ['KP'] },
+    lockout: { max_failures: 1, window_seconds: 900 },
   });
   const user = await enrollTotp(tenant, 'dina');
   const path = (p) => `/v1/${tenant.id}${p}`;
@@ -23,6 +25,8 @@ test('from a denied country: challenge, verify, redeem, enroll and confirm are 4
   assertProblem(await call('POST', '/challenge', { type: 'totp' }, from('KP')), 403, 'forbidden');
   assertProblem(await call('POST', '/verify', { type: 'totp', code }, from('KP')), 403, 'forbidden');
   assertProblem(await call('POST', '/backup-codes/redeem', { code: backup }, from('KP')), 403, 'forbidden');
+  const status = await api('GET', path('/admin/users/dina'), { token: tenant.admin_key, headers: at(t) });
+  assert.equal(status.body.locked_until, undefined, 'not counted');
 
   // From an allowed country the same code and backup code work: nothing was consumed,
   // and the refusals were not counted as failures.
@@ -44,9 +48,23 @@ test('from a denied country: challenge, verify, redeem, enroll and confirm are 4
   const factors = await call('GET', '/factors', undefined, from('DE'));
   assert.equal(factors.body.factors.length, 1, 'nothing was created');
   assert.equal((await call('POST', confirmPath, { code: confirmCode }, from('DE'))).status, 201);
+});
 
-  const status = await api('GET', path('/admin/users/dina'), { token: tenant.admin_key, headers: at(t) });
-  assert.equal(status.body.locked_until, undefined);
+test('a country the platform does not tell counts as XX: denying XX fails closed', async () => {
+  const tenant = await createTenant({
+    mode: 'adaptive',
+    adaptive: { trusted_networks: [], challenge_new_device: false, challenge_new_country: false, deny_countries: ['XX'] },
+  });
+  const ticket = await ticketFor(tenant, 'xena');
+  const known = await api('POST', `/v1/${tenant.id}/assess`, { token: ticket, headers: from('DE') });
+  assert.notEqual(known.body.action, 'deny', known.text);
+  const unknown = await api('POST', `/v1/${tenant.id}/assess`, { token: ticket, headers: from('XX') });
+  assert.equal(unknown.body.action, 'deny', unknown.text);
+  if (process.env.EDGE_MFA_RUNTIME === 'spin') {
+    // Spin tells no country at all.
+    const none = await api('POST', `/v1/${tenant.id}/assess`, { token: ticket });
+    assert.equal(none.body.action, 'deny', none.text);
+  }
 });
 
 test('confirm after the method was removed from the policy is refused and creates nothing', async () => {
