@@ -52,26 +52,11 @@ impl World {
     }
 
     fn run(&mut self, command: UserCommand, step_up: bool) -> Result<Outcome, CoreError> {
-        let mut env = Env {
-            now: self.now,
-            random: &mut self.rng,
-        };
-        execute(
-            &mut self.record,
-            &self.tenant,
-            &self.master,
-            &self.user,
-            UserRequest {
-                command,
-                step_up,
-                context: Default::default(),
-            },
-            &mut env,
-        )
+        self.run_from(command, step_up, RequestContext::default())
     }
 
-    /// Enrolls and confirms TOTP; returns (factor id, secret, backup codes).
-    fn enroll(&mut self, step_up: bool) -> (String, Vec<u8>, Option<Vec<String>>) {
+    /// Starts a TOTP enrollment; returns (enrollment id, secret).
+    fn start_totp(&mut self, step_up: bool) -> (String, Vec<u8>) {
         let Outcome::TotpEnrollment {
             enrollment_id,
             secret,
@@ -93,6 +78,12 @@ impl World {
         let secret = data_encoding::BASE32_NOPAD
             .decode(secret.as_bytes())
             .unwrap();
+        (enrollment_id, secret)
+    }
+
+    /// Enrolls and confirms TOTP; returns (factor id, secret, backup codes).
+    fn enroll(&mut self, step_up: bool) -> (String, Vec<u8>, Option<Vec<String>>) {
+        let (enrollment_id, secret) = self.start_totp(step_up);
         assert_eq!(secret.len(), 20, "160-bit secret");
         let code = Totp::default().code_at(&secret, self.now);
         let Outcome::Confirmed {
@@ -152,25 +143,7 @@ fn totp_enroll_confirm_verify_and_replay() {
 #[test]
 fn enrollment_expires_and_is_single_use() {
     let mut w = World::new(Policy::default());
-    let Outcome::TotpEnrollment {
-        enrollment_id,
-        secret,
-        ..
-    } = w
-        .run(
-            UserCommand::EnrollTotp {
-                name: None,
-                account: "j".into(),
-            },
-            false,
-        )
-        .unwrap()
-    else {
-        panic!()
-    };
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .unwrap();
+    let (enrollment_id, secret) = w.start_totp(false);
     w.now += 601;
     let code = Totp::default().code_at(&secret, w.now);
     assert!(matches!(
@@ -678,25 +651,7 @@ fn a_denied_assess_starts_nothing() {
 #[test]
 fn confirm_rechecks_the_method_and_the_factor_cap() {
     let mut w = World::new(Policy::default());
-    let Outcome::TotpEnrollment {
-        enrollment_id,
-        secret,
-        ..
-    } = w
-        .run(
-            UserCommand::EnrollTotp {
-                name: None,
-                account: "jane".into(),
-            },
-            false,
-        )
-        .unwrap()
-    else {
-        panic!()
-    };
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .unwrap();
+    let (enrollment_id, secret) = w.start_totp(false);
     w.set_policy(Policy {
         allowed_methods: vec![Method::Webauthn],
         default_method: Method::Webauthn,
@@ -729,33 +684,13 @@ fn confirm_rechecks_the_method_and_the_factor_cap() {
 fn pending_enrollments_cannot_exceed_the_factor_cap() {
     let mut w = World::new(Policy::default());
     w.enroll(false);
-    let mut pending = Vec::new();
-    for _ in 0..MAX_PENDING {
-        let Ok(Outcome::TotpEnrollment {
-            enrollment_id,
-            secret,
-            ..
-        }) = w.run(
-            UserCommand::EnrollTotp {
-                name: None,
-                account: "jane".into(),
-            },
-            true,
-        )
-        else {
-            panic!()
-        };
-        pending.push((enrollment_id, secret));
-    }
+    let pending: Vec<_> = (0..MAX_PENDING).map(|_| w.start_totp(true)).collect();
     // Fill the factors up to the cap while those enrollments wait.
     while w.record.factors.len() < MAX_FACTORS {
         w.now += 30;
         w.enroll(true);
     }
-    let (enrollment_id, secret) = pending.pop().unwrap();
-    let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
-        .unwrap();
+    let (enrollment_id, secret) = pending.last().cloned().unwrap();
     let refused = w.run(
         UserCommand::Confirm {
             enrollment_id,
