@@ -29,10 +29,14 @@ pub enum AttestationType {
     Certificate,
 }
 
+fn malformed() -> WebauthnError {
+    WebauthnError::AttestationObjectMalformed
+}
+
 impl AttestationObject {
     pub fn parse(bytes: &[u8]) -> Result<AttestationObject, WebauthnError> {
-        let value =
-            cbor::decode_exact(bytes).map_err(|_| WebauthnError::AttestationObjectMalformed)?;
+        let value = cbor::decode_exact(bytes)
+            .map_err(|e| WebauthnError::Cbor("the attestation object", e))?;
         let map = value
             .into_map()
             .map_err(|_| WebauthnError::AttestationObjectMalformed)?;
@@ -41,9 +45,11 @@ impl AttestationObject {
         let mut auth_data = None;
         for (k, v) in map {
             match k.as_text() {
-                Some("fmt") if fmt.is_none() => fmt = v.into_text().ok(),
-                Some("attStmt") if att_stmt.is_none() => att_stmt = Some(v),
-                Some("authData") if auth_data.is_none() => auth_data = v.into_bytes().ok(),
+                // Keys are unique (cbor.rs); a value of the wrong type is malformed,
+                // never skipped.
+                Some("fmt") => fmt = Some(v.into_text().map_err(|_| malformed())?),
+                Some("attStmt") => att_stmt = Some(v),
+                Some("authData") => auth_data = Some(v.into_bytes().map_err(|_| malformed())?),
                 _ => return Err(WebauthnError::AttestationObjectMalformed),
             }
         }

@@ -17,6 +17,11 @@ use crate::flags::Flags;
 const MIN_LEN: usize = 37;
 /// §7.1 step 25.
 pub const MAX_CREDENTIAL_ID_LEN: usize = 1023;
+/// A credential id names one credential among all of an RP's: an empty one names
+/// none. CTAP2 authenticators make ids of at least 16 bytes, and WebAuthn §4 asks
+/// that ids made by servers hold at least 16 bytes of entropy; any non-empty id an
+/// authenticator chose is taken, an empty one is refused.
+pub const MIN_CREDENTIAL_ID_LEN: usize = 1;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuthenticatorData<'a> {
@@ -96,11 +101,14 @@ impl<'a> AuthenticatorData<'a> {
             if id_len > MAX_CREDENTIAL_ID_LEN {
                 return Err(WebauthnError::CredentialIdTooLong);
             }
+            if id_len < MIN_CREDENTIAL_ID_LEN {
+                return Err(WebauthnError::CredentialIdTooShort);
+            }
             let (credential_id, rest) = input
                 .split_at_checked(id_len)
                 .ok_or_else(|| malformed("credentialId"))?;
-            let (key, after_key) =
-                cbor::decode_prefix(rest).map_err(|_| malformed("credentialPublicKey"))?;
+            let (key, after_key) = cbor::decode_prefix(rest)
+                .map_err(|e| WebauthnError::Cbor("the credential public key", e))?;
             let key_bytes = rest
                 .get(..rest.len() - after_key.len())
                 .ok_or_else(|| malformed("credentialPublicKey"))?;
@@ -116,7 +124,8 @@ impl<'a> AuthenticatorData<'a> {
         };
 
         let extensions = if flags.contains(Flags::ED) {
-            let (ext, rest) = cbor::decode_prefix(input).map_err(|_| malformed("extensions"))?;
+            let (ext, rest) =
+                cbor::decode_prefix(input).map_err(|e| WebauthnError::Cbor("the extensions", e))?;
             if !ext.is_map() {
                 return Err(malformed("extensions is not a map"));
             }

@@ -91,8 +91,8 @@ impl CoseKey {
 
     /// Parses a COSE_Key from CBOR bytes, as stored.
     pub fn from_bytes(bytes: &[u8]) -> Result<CoseKey, WebauthnError> {
-        let value =
-            crate::cbor::decode_exact(bytes).map_err(|_| WebauthnError::CoseKey("not CBOR"))?;
+        let value = crate::cbor::decode_exact(bytes)
+            .map_err(|e| WebauthnError::Cbor("the stored credential public key", e))?;
         CoseKey::from_cbor(&value)
     }
 

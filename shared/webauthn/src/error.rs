@@ -21,6 +21,9 @@ pub enum WebauthnError {
     CrossOrigin,
     /// §7.1 step 12: the attestation object is not the CBOR map of §6.5.
     AttestationObjectMalformed,
+    /// A CBOR item (named) is not strict CBOR: not well-formed, a map key twice, or
+    /// too large (`cbor.rs`).
+    Cbor(&'static str, crate::cbor::CborError),
     /// §6.1: authenticator data too short, bad lengths, or trailing bytes.
     AuthenticatorDataMalformed(&'static str),
     /// §7.1 step 13 / §7.2 step 15: rpIdHash is not SHA-256 of our RP ID.
@@ -45,6 +48,8 @@ pub enum WebauthnError {
     Attestation(&'static str),
     /// §7.1 step 25: credential ids are at most 1023 bytes.
     CredentialIdTooLong,
+    /// A credential id of zero bytes names no credential.
+    CredentialIdTooShort,
     /// §7.1 step 26: the credential is already registered.
     CredentialAlreadyRegistered,
     /// The credential id in authenticator data is not the one in `rawId`.
@@ -68,6 +73,7 @@ impl WebauthnError {
             WebauthnError::Base64(field) => format!("{field} is not unpadded base64url"),
             WebauthnError::CredentialJson(what) => format!("credential: {what}"),
             WebauthnError::ClientDataMalformed => "clientDataJSON is not valid client data".into(),
+            WebauthnError::Cbor(item, why) => format!("{item} {}", why.describe()),
             WebauthnError::ClientDataType => {
                 "clientDataJSON.type is not the expected ceremony".into()
             }
@@ -101,6 +107,7 @@ impl WebauthnError {
             }
             WebauthnError::Attestation(why) => format!("attestation statement: {why}"),
             WebauthnError::CredentialIdTooLong => "credential id is longer than 1023 bytes".into(),
+            WebauthnError::CredentialIdTooShort => "credential id is empty".into(),
             WebauthnError::CredentialAlreadyRegistered => {
                 "this credential is already registered".into()
             }

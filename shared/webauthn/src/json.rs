@@ -77,6 +77,13 @@ pub(crate) fn credential_id(id: &str, raw_id: &str, type_: &str) -> Result<Vec<u
     if from_b64url(id, "id")? != raw {
         return Err(WebauthnError::CredentialJson("id and rawId differ"));
     }
+    // The bounds of authenticator data's credentialId hold for rawId too.
+    if raw.len() > crate::authenticator_data::MAX_CREDENTIAL_ID_LEN {
+        return Err(WebauthnError::CredentialIdTooLong);
+    }
+    if raw.len() < crate::authenticator_data::MIN_CREDENTIAL_ID_LEN {
+        return Err(WebauthnError::CredentialIdTooShort);
+    }
     Ok(raw)
 }
 

@@ -9,7 +9,7 @@
 mod attestation;
 mod authentication;
 mod authenticator_data;
-mod cbor;
+pub mod cbor;
 mod client_data;
 pub mod cose;
 mod der;

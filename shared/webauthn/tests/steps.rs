@@ -815,3 +815,102 @@ fn auth_step_23_sign_count_must_rise() {
         0
     );
 }
+
+/// The attestation object of `response`, rebuilt with `extra` entries in front.
+fn with_entries_before(
+    response: &edge_mfa_webauthn::json::RegistrationResponseJson,
+    extra: Vec<(ciborium::Value, ciborium::Value)>,
+) -> edge_mfa_webauthn::json::RegistrationResponseJson {
+    let bytes = from_b64url(&response.response.attestation_object, "test").unwrap();
+    let ciborium::Value::Map(entries) = ciborium::de::from_reader(bytes.as_slice()).unwrap() else {
+        panic!("not a map")
+    };
+    let mut response = response.clone();
+    let object = ciborium::Value::Map(extra.into_iter().chain(entries).collect());
+    response.response.attestation_object =
+        edge_mfa_webauthn::json::b64url(&soft_authenticator::cbor(&object));
+    response
+}
+
+fn verify_registration_response(
+    response: &edge_mfa_webauthn::json::RegistrationResponseJson,
+) -> Result<RegisteredCredential, WebauthnError> {
+    let origins = origins();
+    verify_registration(
+        &RegistrationCeremony {
+            challenge: CHALLENGE,
+            rp_id: "acme.test",
+            origins: &origins,
+            user_verification_required: false,
+            algorithms: &[-7],
+            existing: &[],
+        },
+        response,
+    )
+}
+
+#[test]
+fn step_12_an_attestation_object_with_a_repeated_key_is_refused() {
+    use ciborium::Value;
+    use edge_mfa_webauthn::cbor::CborError;
+    let good = Soft::new(1).register(&Params {
+        fmt: "none".into(),
+        ..Params::create(CHALLENGE)
+    });
+    assert!(verify_registration_response(&good).is_ok());
+    // Peers' bug reports: `fmt` first as an integer, then "none"; `authData` first as
+    // a text string. A reader that skips what it cannot use would accept both.
+    for (key, first) in [
+        ("fmt", Value::Integer(1.into())),
+        ("authData", Value::Text("x".into())),
+        ("attStmt", Value::Null),
+    ] {
+        let twice = with_entries_before(&good, vec![(Value::Text(key.into()), first)]);
+        assert_eq!(
+            verify_registration_response(&twice).err(),
+            Some(WebauthnError::Cbor(
+                "the attestation object",
+                CborError::DuplicateKey
+            )),
+            "{key} twice"
+        );
+    }
+    // A value of the wrong type, not repeated, is malformed too.
+    let bytes = from_b64url(&good.response.attestation_object, "test").unwrap();
+    let Value::Map(mut entries) = ciborium::de::from_reader(bytes.as_slice()).unwrap() else {
+        panic!()
+    };
+    entries[0].1 = Value::Integer(1.into());
+    let mut wrong_type = good.clone();
+    wrong_type.response.attestation_object =
+        edge_mfa_webauthn::json::b64url(&soft_authenticator::cbor(&Value::Map(entries)));
+    assert_eq!(
+        verify_registration_response(&wrong_type).err(),
+        Some(WebauthnError::AttestationObjectMalformed)
+    );
+}
+
+#[test]
+fn a_zero_length_credential_id_is_refused() {
+    let mut soft = Soft::new(1);
+    soft.credential_id = Vec::new();
+    // rawId empty.
+    let empty = soft.register(&Params {
+        fmt: "none".into(),
+        ..Params::create(CHALLENGE)
+    });
+    assert_eq!(
+        verify_registration_response(&empty).err(),
+        Some(WebauthnError::CredentialIdTooShort)
+    );
+    // rawId present, but authenticator data carries a credential id of 0 bytes.
+    let inner = soft.register(&Params {
+        fmt: "none".into(),
+        id_override: Some(vec![1; 16]),
+        ..Params::create(CHALLENGE)
+    });
+    assert_eq!(
+        verify_registration_response(&inner).err(),
+        Some(WebauthnError::CredentialIdTooShort)
+    );
+}
