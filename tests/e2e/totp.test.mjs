@@ -2,7 +2,8 @@
 // mfa_token checked by jose against the published JWKS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createTenant, decodeQr, enrollTotp, now, oathtool, ticketFor, verifyMfaToken } from './client.mjs';
+import * as OTPAuth from 'otpauth';
+import { ORIGIN, OPERATOR_KEY, api, assertProblem, createTenant, decodeQr, enrollTotp, now, oathtool, ticketFor, uniqueId, verifyMfaToken } from './client.mjs';
 
 test('enroll with the QR code, confirm and verify with oathtool codes, token verifies with jose', async () => {
   const tenant = await createTenant();
@@ -100,4 +101,43 @@ test('policy TOTP parameters reach the app: SHA256, 8 digits, 60 s', async () =>
   assert.equal(confirm.status, 201, confirm.text);
   const verify = await api('POST', `/v1/${tenant.id}/verify`, { token: ticket, body: { type: 'totp', code: oathtool(enroll.body.secret, t + 60, params) } });
   assert.equal(verify.status, 200, verify.text);
+});
+
+test('otpauth URIs round-trip through an independent parser (npm otpauth), directly and through the QR code, whatever the names hold', async () => {
+  // Key Uri Format: neither issuer nor account may hold a colon; each becomes a
+  // space (then white space is collapsed), everything else survives percent-encoding.
+  const shown = (name) => name.replaceAll(':', ' ').split(/\s+/).filter(Boolean).join(' ');
+  const cases = [
+    { name: 'Acme: Support', sub: 'urn:user:42' },
+    { name: 'A&B #1 + 50% off', sub: 'jane+tag@example.com' },
+    { name: 'Ünïcødé 東京 🙂', sub: 'a b&c#d%e=f?g/h' },
+    { name: 'plain', sub: 'alice', email: 'al:ice@example.test' },
+  ];
+  for (const { name, sub, email } of cases) {
+    const id = uniqueId('t');
+    const created = await api('POST', '/v1/tenants', {
+      token: OPERATOR_KEY,
+      body: { id, name, rp_id: 'localhost', origins: [ORIGIN], policy: { totp: { algorithm: 'SHA256', digits: 8, period: 60 } } },
+    });
+    assert.equal(created.status, 201, created.text);
+    const tenant = created.body;
+    const ticket = await ticketFor(tenant, sub, email ? { extra: { email } } : {});
+    const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'totp' } });
+    assert.equal(enroll.status, 201, enroll.text);
+    const { otpauth_uri: uri, secret, qr_svg: qr } = enroll.body;
+    for (const [how, text] of [['URI', uri], ['QR code', decodeQr(qr)]]) {
+      const parsed = OTPAuth.URI.parse(text);
+      const label = `${name} / ${sub} via the ${how}`;
+      assert.ok(parsed instanceof OTPAuth.TOTP, label);
+      assert.equal(parsed.issuer, shown(name), label);
+      assert.equal(parsed.label, shown(email ?? sub), label);
+      assert.equal(parsed.issuerInLabel, true, label);
+      assert.equal(parsed.secret.base32, secret, label);
+      assert.deepEqual([parsed.algorithm, parsed.digits, parsed.period], ['SHA256', 8, 60], label);
+    }
+    // The app's code is ours: confirm with what the parsed URI generates.
+    const parsed = OTPAuth.URI.parse(uri);
+    const confirm = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, { token: ticket, body: { code: parsed.generate() } });
+    assert.equal(confirm.status, 201, confirm.text);
+  }
 });

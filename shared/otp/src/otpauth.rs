@@ -20,22 +20,54 @@ impl KeyUri<'_> {
         data_encoding::BASE32_NOPAD.encode(self.secret)
     }
 
+    /// The issuer as the URI carries it: [`label_part`] of [`KeyUri::issuer`].
+    pub fn issuer_shown(&self) -> String {
+        label_part(self.issuer, "edge-mfa")
+    }
+
+    /// The account name as the URI carries it: [`label_part`] of [`KeyUri::account`].
+    pub fn account_shown(&self) -> String {
+        label_part(self.account, "account")
+    }
+
+    /// `otpauth://totp/ISSUER:ACCOUNT?secret=..&issuer=ISSUER&algorithm=..&digits=..&period=..`
+    /// with the label's issuer prefix equal to the `issuer` parameter, and every
+    /// part percent-encoded (RFC 3986: all but the unreserved characters).
     pub fn to_uri(&self) -> String {
+        let issuer = percent_encode(&self.issuer_shown());
         let mut uri = String::from("otpauth://totp/");
-        // The label's colon separates issuer from account, so it stays literal.
-        uri.push_str(&percent_encode(self.issuer));
+        // The label's one colon separates issuer from account, so it stays literal.
+        uri.push_str(&issuer);
         uri.push(':');
-        uri.push_str(&percent_encode(self.account));
+        uri.push_str(&percent_encode(&self.account_shown()));
         let _ = write!(
             uri,
             "?secret={}&issuer={}&algorithm={}&digits={}&period={}",
             self.secret_base32(),
-            percent_encode(self.issuer),
+            issuer,
             self.totp.algorithm.name(),
             self.totp.digits.count(),
             self.totp.period,
         );
         uri
+    }
+}
+
+/// A name fit for the label. The Key Uri Format: "Neither issuer nor account name
+/// may themselves contain a colon (represented as %3A if URL-encoded)" — apps split
+/// the label at the first colon, encoded or not, so a colon inside either name
+/// would show the wrong account. Each colon becomes a space; runs of white space
+/// and control characters become one space; an empty result becomes `fallback`.
+pub fn label_part(name: &str, fallback: &str) -> String {
+    let spaced: String = name
+        .chars()
+        .map(|c| if c == ':' || c.is_control() { ' ' } else { c })
+        .collect();
+    let joined = spaced.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.is_empty() {
+        fallback.to_string()
+    } else {
+        joined
     }
 }
 
@@ -82,5 +114,24 @@ mod tests {
     fn label_colons_are_escaped() {
         assert_eq!(percent_encode("a:b/c?d&e"), "a%3Ab%2Fc%3Fd%26e");
         assert_eq!(percent_encode("é"), "%C3%A9");
+    }
+
+    #[test]
+    fn no_colon_inside_issuer_or_account() {
+        let uri = KeyUri {
+            issuer: "Acme: Support",
+            account: "urn:user:42",
+            secret: b"12345678901234567890",
+            totp: Totp::default(),
+        }
+        .to_uri();
+        assert!(
+            uri.starts_with("otpauth://totp/Acme%20Support:urn%20user%2042?"),
+            "{uri}"
+        );
+        assert!(uri.contains("&issuer=Acme%20Support&"), "{uri}");
+        assert_eq!(label_part(" a \t:\n b ", "x"), "a b");
+        assert_eq!(label_part(":", "x"), "x");
+        assert_eq!(label_part("A&B #1 + 50% off", "x"), "A&B #1 + 50% off");
     }
 }
