@@ -168,12 +168,12 @@ impl Workloads {
                 panic!("benchmark setup: enrollment")
             }
         };
-        let totp_secret = expect(data_encoding_base32(&secret), "secret");
+        let totp_secret = expect(data_encoding_base32(secret.expose()), "secret");
         let code = Totp::default().code_at(&totp_secret, NOW);
         let confirm = UserRequest {
             command: UserCommand::Confirm {
                 enrollment_id,
-                with: ConfirmWith::Code(code),
+                with: ConfirmWith::Code(code.into()),
             },
             step_up: false,
             context: Default::default(),
@@ -269,7 +269,7 @@ impl Workloads {
             command: UserCommand::VerifyCode {
                 challenge_id: None,
                 method: Some(Method::Totp),
-                code: self.totp_code.clone(),
+                code: self.totp_code.clone().into(),
             },
             step_up: false,
             context: Default::default(),

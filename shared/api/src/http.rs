@@ -4,7 +4,7 @@
 /// Requests larger than this are refused with 413 before they are parsed.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct ApiRequest {
     /// Upper-case, as on the wire.
     pub method: String,
@@ -57,7 +57,7 @@ impl ApiRequest {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -98,6 +98,45 @@ impl ApiResponse {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Headers whose values are credentials: never in `Debug` output.
+const SECRET_HEADERS: &[&str] = &["authorization", "cookie", "set-cookie", "x-mfa-token"];
+
+/// Header names with their values, credentials redacted.
+fn headers_for_debug(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(n, v)| {
+            let secret = SECRET_HEADERS.iter().any(|s| n.eq_ignore_ascii_case(s));
+            (n.as_str(), if secret { "[redacted]" } else { v.as_str() })
+        })
+        .collect()
+}
+
+/// Bodies carry codes, secrets and tokens: `Debug` shows their length only.
+impl std::fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &headers_for_debug(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("headers", &headers_for_debug(&self.headers))
+            .field("body_len", &self.body.len())
+            .field("log", &self.log)
+            .finish()
     }
 }
 
@@ -192,6 +231,29 @@ mod tests {
             "beyond the drain limit it stops"
         );
         assert_eq!(r.finish(), Err(crate::ApiError::PayloadTooLarge));
+    }
+
+    #[test]
+    fn debug_shows_no_credential_and_no_body() {
+        let req = ApiRequest {
+            method: "POST".into(),
+            path: "/v1/acme/verify".into(),
+            headers: vec![
+                ("authorization".into(), "Bearer ticket-SECRET".into()),
+                ("x-mfa-token".into(), "token-SECRET".into()),
+                ("cookie".into(), "edge_mfa_device_acme=device-SECRET".into()),
+                ("user-agent".into(), "Firefox".into()),
+            ],
+            body: br#"{"code":"123456-SECRET"}"#.to_vec(),
+            ..Default::default()
+        };
+        let shown = format!("{req:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("Firefox"));
+        let response = ApiResponse::json(200, &serde_json::json!({"secret": "JBSWY-SECRET"}))
+            .with_header("set-cookie", "edge_mfa_device_acme=device-SECRET");
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
-use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, Verified};
+use edge_mfa_core::{Env, Outcome, Secret, UserCommand, UserRequest, Verified};
 use edge_mfa_jose::{ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims};
 use serde_json::{Value, json};
 
@@ -108,14 +108,15 @@ pub(crate) async fn handle<B: Backend>(
                     otpauth_uri,
                     expires_at,
                 } => {
-                    let qr_svg = edge_mfa_otp::qr_svg(&otpauth_uri).ok_or_else(|| {
+                    let qr_svg = edge_mfa_otp::qr_svg(otpauth_uri.expose()).ok_or_else(|| {
                         ApiError::Internal("otpauth URI too long for a QR code".into())
                     })?;
                     Ok(ApiResponse::json(
                         201,
                         &json!({
-                            "enrollment_id": enrollment_id, "type": "totp", "secret": secret,
-                            "otpauth_uri": otpauth_uri, "qr_svg": qr_svg, "expires_at": expires_at,
+                            "enrollment_id": enrollment_id, "type": "totp",
+                            "secret": secret.expose(), "otpauth_uri": otpauth_uri.expose(),
+                            "qr_svg": qr_svg, "expires_at": expires_at,
                         }),
                     ))
                 }
@@ -168,7 +169,7 @@ pub(crate) async fn handle<B: Backend>(
             let mut answer =
                 json!({"factor": {"id": factor.id, "type": factor.method, "name": factor.name}});
             if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
-                map.insert("backup_codes".into(), json!(codes));
+                map.insert("backup_codes".into(), json!(codes.expose()));
             }
             Ok(ApiResponse::json(201, &answer))
         }
@@ -255,14 +256,15 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            Ok(ApiResponse::json(201, &json!({"codes": codes})))
+            Ok(ApiResponse::json(201, &json!({"codes": codes.expose()})))
         }
         Resource::Assess => {
             only(req, "POST")?;
             let body: AssessBody = parse_optional_body(req)?;
-            let device_token = body
-                .device_token
-                .or_else(|| req.cookie(&device_cookie_name(tenant)).map(str::to_string));
+            let device_token = body.device_token.or_else(|| {
+                req.cookie(&device_cookie_name(tenant))
+                    .map(|c| Secret::new(c.to_string()))
+            });
             let command = UserCommand::Assess {
                 groups: caller.claims.groups.clone(),
                 ip: req.client.ip.clone(),
@@ -385,7 +387,7 @@ fn verified_response(
         if let Some(device) = &verified.device_token
             && tenant.policy.remember_device.token_in_body
         {
-            map.insert("device_token".into(), json!(device));
+            map.insert("device_token".into(), json!(device.expose()));
         }
     }
     let response = ApiResponse::json(200, &body);
@@ -395,8 +397,9 @@ fn verified_response(
             format!(
                 // Partitioned (CHIPS): an SPA on another site still gets it where
                 // browsers block third-party cookies; see README "Remembered devices".
-                "{}={device}; Path=/v1/{}; Max-Age={}; HttpOnly; Secure; SameSite=None; Partitioned",
+                "{}={}; Path=/v1/{}; Max-Age={}; HttpOnly; Secure; SameSite=None; Partitioned",
                 device_cookie_name(tenant),
+                device.expose(),
                 tenant.id,
                 expires_at.saturating_sub(env.now)
             ),

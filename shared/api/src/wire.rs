@@ -1,6 +1,7 @@
 //! Request bodies as sent. Unknown fields are refused: a typo such as
 //! `"remember_devise": true` should fail loudly, not be silently ignored.
 
+use edge_mfa_core::Secret;
 use edge_mfa_core::policy::Method;
 use edge_mfa_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson};
 use serde::Deserialize;
@@ -25,7 +26,7 @@ pub struct EnrollBody {
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
     #[serde(default)]
-    pub code: Option<String>,
+    pub code: Option<Secret<String>>,
     /// RegistrationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
     #[serde(default)]
     pub credential: Option<RegistrationResponseJson>,
@@ -48,7 +49,7 @@ pub struct VerifyBody {
     #[serde(default, rename = "type")]
     pub method: Option<Method>,
     #[serde(default)]
-    pub code: Option<String>,
+    pub code: Option<Secret<String>>,
     /// AuthenticationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
     #[serde(default)]
     pub credential: Option<AuthenticationResponseJson>,
@@ -60,7 +61,7 @@ pub struct VerifyBody {
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
     #[serde(default)]
-    pub device_token: Option<String>,
+    pub device_token: Option<Secret<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,7 +79,7 @@ pub struct RenameBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RedeemBody {
-    pub code: String,
+    pub code: Secret<String>,
     #[serde(default)]
     pub remember_device: bool,
 }
@@ -101,7 +102,8 @@ pub fn parse_optional_body<T: DeserializeOwned + Default>(req: &ApiRequest) -> R
     }
 }
 
-pub fn check_code(code: &str) -> Result<(), ApiError> {
+pub fn check_code(code: &Secret<String>) -> Result<(), ApiError> {
+    let code = code.expose();
     if code.is_empty() || code.len() > MAX_CODE_LEN {
         return Err(ApiError::InvalidRequest(format!(
             "code must be 1-{MAX_CODE_LEN} characters"

@@ -17,6 +17,7 @@ use crate::ids::UserId;
 use crate::ops;
 use crate::policy::Method;
 use crate::seal::MasterKey;
+use crate::secret::Secret;
 use crate::tenant::Tenant;
 use crate::user::{Factor, UserRecord};
 
@@ -76,7 +77,7 @@ pub enum UserCommand {
     VerifyCode {
         challenge_id: Option<String>,
         method: Option<Method>,
-        code: String,
+        code: Secret<String>,
     },
     /// A WebAuthn assertion against a challenge.
     VerifyCredential {
@@ -84,14 +85,14 @@ pub enum UserCommand {
         credential: Box<AuthenticationResponseJson>,
     },
     RedeemBackupCode {
-        code: String,
+        code: Secret<String>,
     },
     RegenerateBackupCodes,
     /// The policy decision for this user now.
     Assess {
         groups: Vec<String>,
         ip: Option<String>,
-        device_token: Option<String>,
+        device_token: Option<Secret<String>>,
     },
     ListDevices,
     RevokeDevice {
@@ -113,7 +114,7 @@ pub enum UserCommand {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmWith {
-    Code(String),
+    Code(Secret<String>),
     Credential(Box<RegistrationResponseJson>),
 }
 
@@ -186,7 +187,7 @@ pub struct Verified {
     pub synced: bool,
     /// The remember-device token, when one was asked for and the policy allows it.
     #[serde(default)]
-    pub device_token: Option<String>,
+    pub device_token: Option<Secret<String>>,
     /// Until when the device token is valid.
     #[serde(default)]
     pub device_expires_at: Option<u64>,
@@ -212,13 +213,14 @@ pub enum Outcome {
     },
     TotpEnrollment {
         enrollment_id: String,
-        secret: String,
-        otpauth_uri: String,
+        secret: Secret<String>,
+        /// Holds the secret too.
+        otpauth_uri: Secret<String>,
         expires_at: u64,
     },
     Confirmed {
         factor: FactorView,
-        backup_codes: Option<Vec<String>>,
+        backup_codes: Option<Secret<Vec<String>>>,
     },
     Deleted,
     WebauthnEnrollment {
@@ -237,7 +239,7 @@ pub enum Outcome {
     },
     Verified(Verified),
     BackupCodes {
-        codes: Vec<String>,
+        codes: Secret<Vec<String>>,
     },
     Status(UserStatus),
     Reset,

@@ -18,6 +18,7 @@ pub mod lockout;
 mod ops;
 pub mod policy;
 pub mod seal;
+pub mod secret;
 pub mod tenant;
 pub mod user;
 
@@ -26,3 +27,4 @@ pub use command::{
 };
 pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;
+pub use secret::Secret;

@@ -74,9 +74,13 @@ impl World {
         else {
             panic!("not an enrollment")
         };
-        assert!(otpauth_uri.contains(&format!("secret={secret}")));
+        assert!(
+            otpauth_uri
+                .expose()
+                .contains(&format!("secret={}", secret.expose()))
+        );
         let secret = data_encoding::BASE32_NOPAD
-            .decode(secret.as_bytes())
+            .decode(secret.expose().as_bytes())
             .unwrap();
         (enrollment_id, secret)
     }
@@ -93,7 +97,7 @@ impl World {
             .run(
                 UserCommand::Confirm {
                     enrollment_id,
-                    with: ConfirmWith::Code(code),
+                    with: ConfirmWith::Code(code.into()),
                 },
                 false,
             )
@@ -101,7 +105,7 @@ impl World {
         else {
             panic!("not confirmed")
         };
-        (factor.id, secret, backup_codes)
+        (factor.id, secret, backup_codes.map(|c| c.expose().clone()))
     }
 
     fn verify_totp(&mut self, code: String) -> Result<Outcome, CoreError> {
@@ -109,7 +113,7 @@ impl World {
             UserCommand::VerifyCode {
                 challenge_id: None,
                 method: Some(Method::Totp),
-                code,
+                code: code.into(),
             },
             false,
         )
@@ -150,7 +154,7 @@ fn enrollment_expires_and_is_single_use() {
         w.run(
             UserCommand::Confirm {
                 enrollment_id,
-                with: ConfirmWith::Code(code)
+                with: ConfirmWith::Code(code.into())
             },
             false
         ),
@@ -222,7 +226,7 @@ fn backup_codes_redeem_once_and_regeneration_invalidates() {
         redeem(&mut w, &codes[1]),
         Err(CoreError::WrongCode(_))
     ));
-    let Ok(Outcome::Verified(v)) = redeem(&mut w, &fresh[3]) else {
+    let Ok(Outcome::Verified(v)) = redeem(&mut w, &fresh.expose()[3]) else {
         panic!()
     };
     assert_eq!(v.remaining, Some(9));
@@ -332,7 +336,7 @@ fn challenges_are_consumed_by_success() {
             UserCommand::VerifyCode {
                 challenge_id: Some(challenge_id.clone()),
                 method: None,
-                code,
+                code: code.into(),
             },
             false,
         )
@@ -422,13 +426,13 @@ fn an_enrollment_started_before_the_first_factor_cannot_be_confirmed_after_it() 
     };
     w.enroll(false);
     let secret = data_encoding::BASE32_NOPAD
-        .decode(secret.as_bytes())
+        .decode(secret.expose().as_bytes())
         .unwrap();
     let code = Totp::default().code_at(&secret, w.now);
     let late = w.run(
         UserCommand::Confirm {
             enrollment_id: attackers,
-            with: ConfirmWith::Code(code),
+            with: ConfirmWith::Code(code.into()),
         },
         false,
     );
@@ -473,7 +477,7 @@ fn several_authenticator_apps_need_a_challenge_naming_one() {
         UserCommand::VerifyCode {
             challenge_id: Some(challenge_id),
             method: None,
-            code,
+            code: code.into(),
         },
         false,
     );
@@ -497,7 +501,7 @@ fn a_method_removed_from_the_policy_stops_working() {
     ));
     let redeem = w.run(
         UserCommand::RedeemBackupCode {
-            code: codes.unwrap()[0].clone(),
+            code: codes.unwrap()[0].as_str().into(),
         },
         false,
     );
@@ -570,10 +574,10 @@ fn a_denied_country_is_refused_on_every_path_that_issues_proof_and_records_nothi
         UserCommand::VerifyCode {
             challenge_id: None,
             method: Some(Method::Totp),
-            code: code.clone(),
+            code: code.clone().into(),
         },
         UserCommand::RedeemBackupCode {
-            code: codes.as_ref().unwrap()[0].clone(),
+            code: codes.as_ref().unwrap()[0].as_str().into(),
         },
         UserCommand::Challenge {
             factor_id: Some(factor_id.clone()),
@@ -610,7 +614,7 @@ fn a_denied_country_is_refused_on_every_path_that_issues_proof_and_records_nothi
             UserCommand::VerifyCode {
                 challenge_id: None,
                 method: Some(Method::Totp),
-                code
+                code: code.into()
             },
             false,
             from("DE")
@@ -694,7 +698,7 @@ fn pending_enrollments_cannot_exceed_the_factor_cap() {
     let refused = w.run(
         UserCommand::Confirm {
             enrollment_id,
-            with: ConfirmWith::Code(Totp::default().code_at(&secret, w.now)),
+            with: ConfirmWith::Code(Totp::default().code_at(&secret, w.now).into()),
         },
         false,
     );
@@ -741,7 +745,12 @@ fn codes_as_people_type_them_and_malformed_codes_count_for_nothing() {
     }
     let spaced = codes.unwrap()[0].replace('-', " ");
     assert!(matches!(
-        w.run(UserCommand::RedeemBackupCode { code: spaced }, false),
+        w.run(
+            UserCommand::RedeemBackupCode {
+                code: spaced.into()
+            },
+            false
+        ),
         Ok(Outcome::Verified(_))
     ));
 }
@@ -784,7 +793,7 @@ fn remembered_devices_end_with_the_policy_and_with_the_factors() {
             UserCommand::VerifyCode {
                 challenge_id: None,
                 method: Some(Method::Totp),
-                code,
+                code: code.into(),
             },
             false,
             RequestContext {
@@ -794,7 +803,7 @@ fn remembered_devices_end_with_the_policy_and_with_the_factors() {
         ) else {
             panic!()
         };
-        v.device_token.unwrap()
+        v.device_token.unwrap().expose().clone()
     };
     let trusted = |w: &mut World, token: &str| {
         let Ok(Outcome::Assessed { decision, .. }) = w.run(

@@ -6,12 +6,22 @@ use std::fmt::Write;
 
 use crate::totp::Totp;
 
-#[derive(Debug)]
 pub struct KeyUri<'a> {
     pub issuer: &'a str,
     pub account: &'a str,
     pub secret: &'a [u8],
     pub totp: Totp,
+}
+
+/// Everything but the secret.
+impl std::fmt::Debug for KeyUri<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyUri")
+            .field("issuer", &self.issuer)
+            .field("account", &self.account)
+            .field("totp", &self.totp)
+            .finish_non_exhaustive()
+    }
 }
 
 impl KeyUri<'_> {

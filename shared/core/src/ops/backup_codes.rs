@@ -83,5 +83,7 @@ pub(super) fn regenerate(
     let codes = generate(record, ctx, env)?;
     // "I may be compromised": remembered devices end with the old codes.
     record.trusted_devices.clear();
-    Ok(Outcome::BackupCodes { codes })
+    Ok(Outcome::BackupCodes {
+        codes: codes.into(),
+    })
 }

@@ -17,6 +17,7 @@ use crate::error::CoreError;
 use crate::ids::{UserId, random_id};
 use crate::policy::Method;
 use crate::seal::MasterKey;
+use crate::secret::Secret;
 use crate::tenant::Tenant;
 use crate::user::{
     CHALLENGE_LIFETIME, Challenge, MAX_CHALLENGES, MAX_FACTORS, MAX_KNOWN_COUNTRIES, MAX_PENDING,
@@ -75,7 +76,14 @@ pub(crate) fn run(
         } => {
             require_allowed(ctx, Method::Totp)?;
             require_unlocked(record, ctx, env.now)?;
-            totp::verify(record, ctx, challenge_id.as_deref(), method, &code, env)
+            totp::verify(
+                record,
+                ctx,
+                challenge_id.as_deref(),
+                method,
+                code.expose(),
+                env,
+            )
         }
         UserCommand::VerifyCredential {
             challenge_id,
@@ -90,7 +98,7 @@ pub(crate) fn run(
         UserCommand::RedeemBackupCode { code } => {
             require_allowed(ctx, Method::BackupCode)?;
             require_unlocked(record, ctx, env.now)?;
-            backup_codes::redeem(record, ctx, &code, env)
+            backup_codes::redeem(record, ctx, code.expose(), env)
         }
         UserCommand::RegenerateBackupCodes => backup_codes::regenerate(record, ctx, step_up, env),
         UserCommand::Assess {
@@ -102,7 +110,7 @@ pub(crate) fn run(
             ctx,
             &groups,
             ip.as_deref(),
-            device_token.as_deref(),
+            device_token.as_ref().map(|t| t.expose().as_str()),
             env,
         ),
         UserCommand::Bypass { minutes } => assess::bypass(record, minutes, env.now),
@@ -259,7 +267,7 @@ fn confirm(
     let factor = match (pending.kind.clone(), with) {
         (crate::user::PendingKind::Totp(totp), ConfirmWith::Code(code)) => {
             require_unlocked(record, ctx, env.now)?;
-            totp::confirm(ctx, &pending, totp, &code, env)?
+            totp::confirm(ctx, &pending, totp, code.expose(), env)?
         }
         (crate::user::PendingKind::Webauthn(ceremony), ConfirmWith::Credential(credential)) => {
             webauthn::confirm(record, ctx, &pending, &ceremony, &credential, env)?
@@ -288,7 +296,7 @@ fn confirm(
     };
     Ok(Outcome::Confirmed {
         factor: view,
-        backup_codes,
+        backup_codes: backup_codes.map(Secret::new),
     })
 }
 
@@ -451,7 +459,7 @@ fn succeeded(
             ctx.tenant.devices_epoch,
             env,
         );
-        verified.device_token = Some(token);
+        verified.device_token = Some(Secret::new(token));
         verified.device_expires_at = Some(env.now + u64::from(remember.days) * 86_400);
     }
     Outcome::Verified(verified)

@@ -73,8 +73,8 @@ pub(super) fn enroll(
     });
     Ok(Outcome::TotpEnrollment {
         enrollment_id: id,
-        secret: key_uri.secret_base32(),
-        otpauth_uri: key_uri.to_uri(),
+        secret: key_uri.secret_base32().into(),
+        otpauth_uri: key_uri.to_uri().into(),
         expires_at,
     })
 }
