@@ -137,7 +137,7 @@ test('creation options: rp, stable opaque user.id, algorithms, excludeCredential
     const first = await register(d.page, { tenant: tenant.id, ticket: d.ticket });
     assert.equal(first.status, 201, JSON.stringify(first.body));
     assert.deepEqual(first.options.rp, { id: 'localhost', name: `Tenant ${tenant.id}` });
-    assert.deepEqual(first.options.pubKeyCredParams, [{ type: 'public-key', alg: -7 }]);
+    assert.deepEqual(first.options.pubKeyCredParams, [-8, -7, -257].map((alg) => ({ type: 'public-key', alg })));
     assert.deepEqual(first.options.excludeCredentials, []);
     assert.ok(!first.options.user.id.includes('carol'), 'user.id is opaque');
     assert.equal(Buffer.from(first.options.user.id, 'base64url').length, 32);
@@ -251,5 +251,23 @@ test('user A\'s credential presented for user B is refused', async () => {
     assert.equal(own.status, 200, JSON.stringify(own.body));
   } finally {
     await d.close();
+  }
+});
+
+test('Chromium\'s authenticator with each algorithm a tenant offers (EdDSA, ES256, RS256): the key it makes registers and signs in', async () => {
+  for (const alg of [-8, -7, -257]) {
+    const tenant = await demoTenant({ webauthn: { user_verification: 'preferred', attestation: 'none', algorithms: [alg] } });
+    const d = await demo(tenant, `alg${alg}`, CTAP2_INTERNAL_UV);
+    try {
+      const reg = await register(d.page, { tenant: tenant.id, ticket: d.ticket });
+      assert.equal(reg.status, 201, `alg ${alg}: ${JSON.stringify(reg.body)}`);
+      // The algorithm of the key the authenticator made, as the browser reports it.
+      assert.equal(reg.credential.response.publicKeyAlgorithm, alg);
+      const signed = await signIn(d.page, tenant, d.ticket);
+      assert.equal(signed.status, 200, `alg ${alg}: ${JSON.stringify(signed.body)}`);
+      assert.equal((await verifyMfaToken(tenant, signed.body.mfa_token)).mfa_method, 'webauthn');
+    } finally {
+      await d.close();
+    }
   }
 });

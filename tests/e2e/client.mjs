@@ -140,11 +140,11 @@ export const at = (t) => ({ 'x-edge-mfa-test-now': String(t) });
 /// Registers a software passkey (soft_authenticator.mjs) for the ticket's user;
 /// `stepUp` is an mfa_token when the user has a factor already. Returns the factor
 /// ({id, type, name}) and the authenticator, for assertions.
-export async function enrollPasskey(tenant, ticket, stepUp, { fmt } = {}) {
+export async function enrollPasskey(tenant, ticket, stepUp, { fmt, algorithm } = {}) {
   const headers = stepUp ? { 'x-mfa-token': stepUp } : {};
   const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'webauthn' }, headers });
   assert.equal(enroll.status, 201, enroll.text);
-  const authenticator = new SoftAuthenticator({ origin: ORIGIN });
+  const authenticator = new SoftAuthenticator({ origin: ORIGIN, algorithm });
   const confirm = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, {
     token: ticket,
     body: { credential: authenticator.register(enroll.body.public_key, { fmt }) },

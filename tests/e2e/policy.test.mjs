@@ -281,7 +281,7 @@ test('policy PUT: bad values are 400 and change nothing; good ones apply and kee
     { mode: 'adaptive', adaptive: { trusted_networks: ['10.0.0.0/33'] } },
     { mode: 'adaptive', adaptive: { deny_countries: ['germany'] } },
     { allowed_methods: ['carrier_pigeon'] },
-    { webauthn: { algorithms: [-257] } },
+    { webauthn: { algorithms: [-35] } },
     { mdoe: 'off' },
     { remember_device: { enabled: true, days: 0 } },
     { lockout: { max_failures: 100, window_seconds: 60 } },

@@ -1,4 +1,4 @@
-// A software WebAuthn authenticator (ES256, attestation "none" or any format name
+// A software WebAuthn authenticator (ES256, EdDSA or RS256; attestation "none" or any format name
 // asked for) built on node:crypto, for API-level tests that need a passkey without
 // a browser: registration (WebAuthn L3 §6.1, §6.5) and assertion (§6.3.3) answers in
 // the JSON form PublicKeyCredential.toJSON() gives. The browser suite
@@ -26,12 +26,39 @@ export function cbor(value) {
   return Buffer.concat([head(5, entries.length), ...entries.flatMap(([k, v]) => [cbor(k), cbor(v)])]);
 }
 
+/// COSE algorithms (IANA) and how node:crypto makes, describes and uses their keys.
+const ALGORITHMS = {
+  ES256: {
+    alg: -7,
+    generate: () => generateKeyPairSync('ec', { namedCurve: 'P-256' }),
+    cose: (jwk) => new Map([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(jwk.x, 'base64url')], [-3, Buffer.from(jwk.y, 'base64url')]]),
+    // ES256 signatures in WebAuthn are DER, which node:crypto gives by default.
+    sign: (data, key) => sign('sha256', data, key),
+  },
+  EdDSA: {
+    alg: -8,
+    generate: () => generateKeyPairSync('ed25519'),
+    cose: (jwk) => new Map([[1, 1], [3, -8], [-1, 6], [-2, Buffer.from(jwk.x, 'base64url')]]),
+    sign: (data, key) => sign(null, data, key),
+  },
+  RS256: {
+    alg: -257,
+    generate: () => generateKeyPairSync('rsa', { modulusLength: 2048 }),
+    cose: (jwk) => new Map([[1, 3], [3, -257], [-1, Buffer.from(jwk.n, 'base64url')], [-2, Buffer.from(jwk.e, 'base64url')]]),
+    // RSASSA-PKCS1-v1_5, node:crypto's default padding for RSA keys.
+    sign: (data, key) => sign('sha256', data, key),
+  },
+};
+
 export class SoftAuthenticator {
-  constructor({ origin, userVerified = true } = {}) {
+  /// `algorithm`: 'ES256' (default), 'EdDSA' or 'RS256'.
+  constructor({ origin, userVerified = true, algorithm = 'ES256' } = {}) {
     this.origin = origin;
     this.userVerified = userVerified;
+    this.algorithm = ALGORITHMS[algorithm];
+    if (!this.algorithm) throw new Error(`unknown algorithm ${algorithm}`);
     this.credentialId = randomBytes(16);
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKey, publicKey } = this.algorithm.generate();
     this.privateKey = privateKey;
     this.jwk = publicKey.export({ format: 'jwk' });
     this.signCount = 0;
@@ -45,7 +72,7 @@ export class SoftAuthenticator {
   /// `fmt` names the attestation statement format (with an empty statement).
   register(options, { fmt = 'none' } = {}) {
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false }));
-    const coseKey = cbor(new Map([[1, 2], [3, -7], [-1, 1], [-2, Buffer.from(this.jwk.x, 'base64url')], [-3, Buffer.from(this.jwk.y, 'base64url')]]));
+    const coseKey = cbor(this.algorithm.cose(this.jwk));
     const idLength = Buffer.alloc(2);
     idLength.writeUInt16BE(this.credentialId.length);
     const authData = Buffer.concat([
@@ -67,8 +94,7 @@ export class SoftAuthenticator {
     const count = Buffer.alloc(4);
     count.writeUInt32BE(this.signCount);
     const authenticatorData = Buffer.concat([sha256(options.rpId), Buffer.from([this.flags({ attested: false })]), count]);
-    // ES256 signatures in WebAuthn are DER, which node:crypto gives by default.
-    const signature = sign('sha256', Buffer.concat([authenticatorData, sha256(clientDataJSON)]), this.privateKey);
+    const signature = this.algorithm.sign(Buffer.concat([authenticatorData, sha256(clientDataJSON)]), this.privateKey);
     return {
       id: b64url(this.credentialId), rawId: b64url(this.credentialId), type: 'public-key',
       response: { clientDataJSON: b64url(clientDataJSON), authenticatorData: b64url(authenticatorData), signature: b64url(signature) },

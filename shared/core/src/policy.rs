@@ -166,7 +166,9 @@ impl Default for WebauthnPolicy {
         WebauthnPolicy {
             user_verification: "preferred".into(),
             attestation: "none".into(),
-            algorithms: vec![-7],
+            // What WebAuthn peers offer by default, in their order: EdDSA, ES256,
+            // and RS256 for Windows Hello.
+            algorithms: vec![-8, -7, -257],
         }
     }
 }
@@ -287,7 +289,7 @@ impl Policy {
                 .any(|a| !supported.contains(a))
         {
             return Err(format!(
-                "webauthn.algorithms must be a non-empty list of {supported:?} (ES256)"
+                "webauthn.algorithms must be a non-empty list of {supported:?} (EdDSA, ES256, RS256)"
             ));
         }
         for cidr in &self.adaptive.trusted_networks {

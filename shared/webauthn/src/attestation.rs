@@ -5,10 +5,9 @@ use ciborium::Value;
 
 use crate::authenticator_data::AuthenticatorData;
 use crate::cbor;
-use crate::cose::{self, CoseKey};
+use crate::cose;
 use crate::der::{self, Certificate};
 use crate::error::WebauthnError;
-use crate::flags::Flags;
 
 /// The attestation object as sent: format, statement, authenticator data bytes.
 #[derive(Debug)]
@@ -138,24 +137,20 @@ impl AttestationObject {
                     ));
                 };
                 let cert = Certificate::parse(cert).map_err(|e| WebauthnError::Attestation(e.0))?;
-                let CoseKey::Es256(_) = credential.credential_public_key;
-                // The client builds this authenticator data from a U2F registration
-                // (CTAP2 §11.2.2 / WebAuthn §8.6): no AAGUID, no counter, flags UP|AT.
-                // The signature below covers none of these, so anything else is forged.
-                if credential.aaguid != [0; 16]
-                    || auth_data.sign_count != 0
-                    || auth_data.flags != (Flags::UP | Flags::AT)
-                {
-                    return Err(WebauthnError::Attestation(
-                        "fido-u2f authenticator data is not a U2F conversion",
-                    ));
-                }
+                // §8.6 step 3: the credential key is a P-256 point (U2F knows nothing else).
+                let public_key_u2f = credential.credential_public_key.sec1_uncompressed().ok_or(
+                    WebauthnError::Attestation("fido-u2f needs an ES256 credential key"),
+                )?;
+                // §8.6 asks nothing of the flags, counter or AAGUID: CTAP2
+                // authenticators may answer with this format too, and then carry an
+                // AAGUID and a counter. (The statement covers none of them, as `none`
+                // covers nothing.)
                 // verificationData = 0x00 || rpIdHash || clientDataHash || credentialId || publicKeyU2F
                 let mut data = vec![0u8];
                 data.extend_from_slice(&auth_data.rp_id_hash);
                 data.extend_from_slice(client_data_hash);
                 data.extend_from_slice(credential.credential_id);
-                data.extend_from_slice(&credential.credential_public_key.sec1_uncompressed());
+                data.extend_from_slice(&public_key_u2f);
                 cose::verify_es256(&cert.public_key, &data, sig).map_err(|_| {
                     WebauthnError::Attestation("fido-u2f signature does not verify")
                 })?;

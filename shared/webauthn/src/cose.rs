@@ -1,6 +1,12 @@
-//! COSE_Key (RFC 9052 §7, RFC 9053) for credential public keys, and the one
-//! signature algorithm this build verifies: ES256 (ECDSA P-256 with SHA-256, DER
-//! signatures as WebAuthn §6.5.5 sends them).
+//! COSE_Key (RFC 9052 §7, RFC 9053, RFC 8230) for credential public keys, and the
+//! signature algorithms this build verifies — the three that WebAuthn peers offer
+//! by default and users' devices create:
+//!
+//! | alg | name | key | signature (WebAuthn §6.5.5) |
+//! |---|---|---|---|
+//! | −7 | ES256: ECDSA P-256, SHA-256 | EC2, crv 1 | ASN.1 DER |
+//! | −8 | EdDSA: Ed25519 | OKP, crv 6 | 64 bytes (RFC 8032) |
+//! | −257 | RS256: RSASSA-PKCS1-v1_5, SHA-256 (Windows Hello) | RSA | as long as the modulus |
 
 use ciborium::Value;
 use p256::ecdsa::signature::Verifier;
@@ -13,78 +19,155 @@ pub const ES256: i64 = -7;
 pub const EDDSA: i64 = -8;
 pub const RS256: i64 = -257;
 
-/// The algorithms this build can verify.
-pub const SUPPORTED_ALGORITHMS: &[i64] = &[ES256];
+/// The algorithms this build can verify, in the order peers offer them.
+pub const SUPPORTED_ALGORITHMS: &[i64] = &[EDDSA, ES256, RS256];
 
-// COSE_Key labels and values (RFC 9052 §7.1, RFC 9053 §7.1.1).
+// COSE_Key labels and values (RFC 9052 §7.1, RFC 9053 §7.1.1 and §7.2, RFC 8230 §4).
 const KTY: i64 = 1;
 const ALG: i64 = 3;
-const CRV: i64 = -1;
-const X: i64 = -2;
-const Y: i64 = -3;
+/// EC2/OKP: crv. RSA: n.
+const MINUS_1: i64 = -1;
+/// EC2/OKP: x. RSA: e.
+const MINUS_2: i64 = -2;
+/// EC2: y.
+const MINUS_3: i64 = -3;
+const KTY_OKP: i64 = 1;
 const KTY_EC2: i64 = 2;
+const KTY_RSA: i64 = 3;
 const CRV_P256: i64 = 1;
+const CRV_ED25519: i64 = 6;
+/// RSA moduli accepted: 2048 bits (NIST SP 800-57's floor, what TPMs and Windows
+/// Hello make) to 4096 (a bound on verification cost).
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 
 /// A parsed credential public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CoseKey {
     /// EC2 key on P-256 for ES256.
     Es256(VerifyingKey),
+    /// OKP key on Ed25519 for EdDSA.
+    EdDsa(ed25519_dalek::VerifyingKey),
+    /// RSA key for RS256.
+    Rs256(RsaKey),
+}
+
+/// An RSA public key, with its modulus and exponent as received (big-endian).
+#[derive(Clone, Debug)]
+pub struct RsaKey {
+    key: rsa::PublicKey,
+    n: Vec<u8>,
+    e: Vec<u8>,
+}
+
+impl PartialEq for RsaKey {
+    fn eq(&self, other: &RsaKey) -> bool {
+        self.n == other.n && self.e == other.e
+    }
+}
+
+impl Eq for RsaKey {}
+
+impl RsaKey {
+    /// From the big-endian modulus and exponent; `None` unless it is a valid RSA
+    /// public key of 2048–4096 bits.
+    pub fn new(n: &[u8], e: &[u8]) -> Option<RsaKey> {
+        let n = strip_leading_zeros(n);
+        let e = strip_leading_zeros(e);
+        let key = rsa::PublicKey::new_with_size_limits(
+            rsa::BoxedUint::from_be_slice_vartime(n),
+            rsa::BoxedUint::from_be_slice_vartime(e),
+            RSA_BITS,
+        )
+        .ok()?;
+        Some(RsaKey {
+            key,
+            n: n.to_vec(),
+            e: e.to_vec(),
+        })
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-256 over `message` (RFC 8017 §8.2.2).
+    pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
+        let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(self.key.clone());
+        let signature =
+            rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| WebauthnError::Signature)?;
+        verifier
+            .verify(message, &signature)
+            .map_err(|_| WebauthnError::Signature)
+    }
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    bytes.get(first..).unwrap_or_default()
 }
 
 impl CoseKey {
     pub fn algorithm(&self) -> i64 {
         match self {
             CoseKey::Es256(_) => ES256,
+            CoseKey::EdDsa(_) => EDDSA,
+            CoseKey::Rs256(_) => RS256,
         }
     }
 
-    /// Parses a COSE_Key from its CBOR value.
+    /// Parses a COSE_Key from its CBOR value. Labels are unique (cbor.rs); labels
+    /// this build does not use are ignored (RFC 9052 §7).
     pub fn from_cbor(value: &Value) -> Result<CoseKey, WebauthnError> {
         let map = value
             .as_map()
             .ok_or(WebauthnError::CoseKey("not a CBOR map"))?;
-        let mut kty = None;
-        let mut alg = None;
-        let mut crv = None;
-        let mut x = None;
-        let mut y = None;
-        for (label, v) in map {
-            let Some(label) = int(label) else { continue };
-            let slot = match label {
-                KTY => &mut kty,
-                ALG => &mut alg,
-                CRV => &mut crv,
-                X => &mut x,
-                Y => &mut y,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(WebauthnError::CoseKey("duplicate label"));
-            }
-            *slot = Some(v);
-        }
-        let alg = alg
+        let label = |wanted: i64| {
+            map.iter()
+                .find(|(k, _)| int(k) == Some(wanted))
+                .map(|(_, v)| v)
+        };
+        let bytes = |wanted: i64, what: &'static str| {
+            label(wanted)
+                .and_then(Value::as_bytes)
+                .ok_or(WebauthnError::CoseKey(what))
+        };
+        let alg = label(ALG)
             .and_then(int)
             .ok_or(WebauthnError::CoseKey("alg missing"))?;
-        let kty = kty
+        let kty = label(KTY)
             .and_then(int)
             .ok_or(WebauthnError::CoseKey("kty missing"))?;
+        let crv = label(MINUS_1).and_then(int);
         match (kty, alg) {
             (KTY_EC2, ES256) => {
-                if crv.and_then(int) != Some(CRV_P256) {
+                if crv != Some(CRV_P256) {
                     return Err(WebauthnError::CoseKey("ES256 needs crv P-256"));
                 }
-                let x = x
-                    .and_then(Value::as_bytes)
-                    .ok_or(WebauthnError::CoseKey("x missing"))?;
-                let y = y
-                    .and_then(Value::as_bytes)
-                    .ok_or(WebauthnError::CoseKey("y missing"))?;
+                let x = bytes(MINUS_2, "x missing")?;
+                let y = bytes(MINUS_3, "y missing")?;
                 Ok(CoseKey::Es256(ec2_point(x, y)?))
             }
-            (KTY_EC2, _) => Err(WebauthnError::AlgorithmNotAllowed(alg)),
+            (KTY_OKP, EDDSA) => {
+                if crv != Some(CRV_ED25519) {
+                    return Err(WebauthnError::CoseKey("EdDSA needs crv Ed25519"));
+                }
+                let x: [u8; 32] = bytes(MINUS_2, "x missing")?
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| WebauthnError::CoseKey("Ed25519 keys are 32 bytes"))?;
+                let key = ed25519_dalek::VerifyingKey::from_bytes(&x)
+                    .map_err(|_| WebauthnError::CoseKey("not an Ed25519 point"))?;
+                if key.is_weak() {
+                    return Err(WebauthnError::CoseKey("a small-order Ed25519 key"));
+                }
+                Ok(CoseKey::EdDsa(key))
+            }
+            (KTY_RSA, RS256) => {
+                let n = bytes(MINUS_1, "n missing")?;
+                let e = bytes(MINUS_2, "e missing")?;
+                RsaKey::new(n, e)
+                    .map(CoseKey::Rs256)
+                    .ok_or(WebauthnError::CoseKey("not an RSA key of 2048-4096 bits"))
+            }
             (_, ES256) => Err(WebauthnError::CoseKey("ES256 needs an EC2 key")),
+            (_, EDDSA) => Err(WebauthnError::CoseKey("EdDSA needs an OKP key")),
+            (_, RS256) => Err(WebauthnError::CoseKey("RS256 needs an RSA key")),
             _ => Err(WebauthnError::AlgorithmNotAllowed(alg)),
         }
     }
@@ -96,17 +179,28 @@ impl CoseKey {
         CoseKey::from_cbor(&value)
     }
 
-    /// Verifies a DER-encoded signature over `message`.
-    pub fn verify(&self, message: &[u8], der_signature: &[u8]) -> Result<(), WebauthnError> {
+    /// Verifies `signature`, in its algorithm's WebAuthn encoding (§6.5.5), over
+    /// `message`.
+    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
         match self {
-            CoseKey::Es256(key) => verify_es256(key, message, der_signature),
+            CoseKey::Es256(key) => verify_es256(key, message, signature),
+            CoseKey::EdDsa(key) => {
+                let signature = ed25519_dalek::Signature::from_slice(signature)
+                    .map_err(|_| WebauthnError::Signature)?;
+                // Strict: no malleable signatures, no small-order components.
+                key.verify_strict(message, &signature)
+                    .map_err(|_| WebauthnError::Signature)
+            }
+            CoseKey::Rs256(key) => key.verify_rs256(message, signature),
         }
     }
 
-    /// The uncompressed SEC1 point `04 || x || y` (for fido-u2f's verification data).
-    pub fn sec1_uncompressed(&self) -> Vec<u8> {
+    /// The uncompressed SEC1 point `04 || x || y` (for fido-u2f's verification
+    /// data); `None` for keys that are not on P-256.
+    pub fn sec1_uncompressed(&self) -> Option<Vec<u8>> {
         match self {
-            CoseKey::Es256(key) => key.to_sec1_point(false).as_bytes().to_vec(),
+            CoseKey::Es256(key) => Some(key.to_sec1_point(false).as_bytes().to_vec()),
+            CoseKey::EdDsa(_) | CoseKey::Rs256(_) => None,
         }
     }
 }
@@ -202,25 +296,34 @@ mod tests {
             CoseKey::from_cbor(&base(-7, 1, x.clone(), off)).is_err(),
             "not on the curve"
         );
+        // The identity point is a small-order Ed25519 key.
+        let mut identity = vec![0u8; 32];
+        identity[0] = 1;
         let okp = key(vec![
             (1, V::Integer(1.into())),
             (3, V::Integer((-8).into())),
             (-1, V::Integer(6.into())),
-            (-2, V::Bytes(vec![0; 32])),
+            (-2, V::Bytes(identity)),
         ]);
         assert_eq!(
             CoseKey::from_cbor(&okp),
-            Err(WebauthnError::AlgorithmNotAllowed(-8))
+            Err(WebauthnError::CoseKey("a small-order Ed25519 key"))
         );
-        assert!(CoseKey::from_cbor(&V::Array(vec![])).is_err());
-        let dup = key(vec![
-            (1, V::Integer(2.into())),
-            (1, V::Integer(2.into())),
-            (3, V::Integer((-7).into())),
+        let ec2_for_eddsa = base(-8, 6, x.clone(), y.clone());
+        assert_eq!(
+            CoseKey::from_cbor(&ec2_for_eddsa),
+            Err(WebauthnError::CoseKey("EdDSA needs an OKP key"))
+        );
+        let short_rsa = key(vec![
+            (1, V::Integer(3.into())),
+            (3, V::Integer((-257).into())),
+            (-1, V::Bytes(vec![0xC5; 128])),
+            (-2, V::Bytes(vec![1, 0, 1])),
         ]);
         assert_eq!(
-            CoseKey::from_cbor(&dup),
-            Err(WebauthnError::CoseKey("duplicate label"))
+            CoseKey::from_cbor(&short_rsa),
+            Err(WebauthnError::CoseKey("not an RSA key of 2048-4096 bits"))
         );
+        assert!(CoseKey::from_cbor(&V::Array(vec![])).is_err());
     }
 }

@@ -337,7 +337,15 @@ fn reg_step_19_algorithm_must_be_one_offered() {
             key_alg: -8,
             ..create()
         }),
-        Err(WebauthnError::AlgorithmNotAllowed(-8))
+        Err(WebauthnError::CoseKey("EdDSA needs an OKP key"))
+    );
+    // An algorithm this build does not verify at all (ES384).
+    assert_eq!(
+        register(&Params {
+            key_alg: -35,
+            ..create()
+        }),
+        Err(WebauthnError::AlgorithmNotAllowed(-35))
     );
 }
 

@@ -1,0 +1,178 @@
+//! The WebAuthn Level 3 specification's own test vectors (section "Test Vectors",
+//! copied unchanged into `fixtures/w3c/test-vectors.bs`), run through §7.1 and §7.2
+//! as a relying party for `example.org`. Each vector is expected to verify, or to
+//! be refused with a named error; the table below says which and why.
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use edge_mfa_webauthn::cose::SUPPORTED_ALGORITHMS;
+use edge_mfa_webauthn::json::{
+    AssertionResponseJson, AttestationResponseJson, AuthenticationResponseJson,
+    RegistrationResponseJson, b64url,
+};
+use edge_mfa_webauthn::{
+    AuthenticationCeremony, RegistrationCeremony, StoredCredential, WebauthnError,
+    verify_authentication, verify_registration,
+};
+
+const VECTORS: &str = include_str!("fixtures/w3c/test-vectors.bs");
+
+/// One example: its section id and the byte strings of each ceremony.
+#[derive(Debug, Default)]
+struct Vector {
+    id: String,
+    registration: BTreeMap<String, Vec<u8>>,
+    authentication: BTreeMap<String, Vec<u8>>,
+}
+
+fn parse() -> Vec<Vector> {
+    let mut vectors: Vec<Vector> = Vec::new();
+    let mut in_authentication = false;
+    for line in VECTORS.lines() {
+        if let Some(rest) = line.strip_prefix("## ") {
+            let id = rest
+                .split("{#sctn-test-vectors-")
+                .nth(1)
+                .and_then(|s| s.strip_suffix('}'))
+                .expect("section id");
+            vectors.push(Vector {
+                id: id.to_string(),
+                ..Vector::default()
+            });
+            in_authentication = false;
+        } else if line.starts_with("[=authentication ceremony") {
+            in_authentication = true;
+        } else if let Some((name, rest)) = line.split_once(" = h'")
+            && let Some(vector) = vectors.last_mut()
+        {
+            let hex = rest.split('\'').next().unwrap();
+            let bytes = data_encoding::HEXLOWER_PERMISSIVE
+                .decode(hex.as_bytes())
+                .unwrap();
+            let map = if in_authentication {
+                &mut vector.authentication
+            } else {
+                &mut vector.registration
+            };
+            map.insert(name.trim().to_string(), bytes);
+        }
+    }
+    vectors
+}
+
+/// What this build does with each vector of the spec.
+fn expected(id: &str) -> Result<(), WebauthnError> {
+    match id {
+        "none-es256"
+        | "packed-self-es256"
+        | "none-es256-long-credential-id"
+        | "packed-es256"
+        | "packed-rs256"
+        | "packed-eddsa"
+        | "fido-u2f-es256" => Ok(()),
+        // The client ran inside a cross-origin iframe: refused (docs/WEBAUTHN.md).
+        "none-es256-crossOrigin" | "none-es256-topOrigin" => Err(WebauthnError::CrossOrigin),
+        // Algorithms no peer offers by default and this build does not verify.
+        "packed-es384" => Err(WebauthnError::AlgorithmNotAllowed(-35)),
+        "packed-es512" => Err(WebauthnError::AlgorithmNotAllowed(-36)),
+        "packed-ed448" => Err(WebauthnError::AlgorithmNotAllowed(-53)),
+        // Attestation formats not verified yet.
+        "tpm-es256" => Err(WebauthnError::UnsupportedAttestationFormat("tpm".into())),
+        "android-key-es256" => Err(WebauthnError::UnsupportedAttestationFormat(
+            "android-key".into(),
+        )),
+        "apple-es256" => Err(WebauthnError::UnsupportedAttestationFormat("apple".into())),
+        other => panic!("a vector this test does not know: {other}"),
+    }
+}
+
+const RP_ID: &str = "example.org";
+
+fn origins() -> Vec<String> {
+    vec!["https://example.org".to_string()]
+}
+
+#[test]
+fn every_spec_vector_verifies_or_is_refused_by_name() {
+    let vectors: Vec<Vector> = parse()
+        .into_iter()
+        .filter(|v| v.id != "attestation-root-cert")
+        .collect();
+    assert_eq!(vectors.len(), 15, "the spec's 15 ceremony pairs");
+    for v in &vectors {
+        let r = &v.registration;
+        let id = r.get("credential_id").expect("credential_id");
+        let response = RegistrationResponseJson {
+            id: b64url(id),
+            raw_id: b64url(id),
+            response: AttestationResponseJson {
+                client_data_json: b64url(&r["clientDataJSON"]),
+                attestation_object: b64url(&r["attestationObject"]),
+                transports: vec![],
+            },
+            authenticator_attachment: None,
+            client_extension_results: serde_json::json!({}),
+            type_: "public-key".into(),
+        };
+        let origins = origins();
+        // The relying party offers what peers offer by default, plus the vector's
+        // own algorithm, so an unsupported one is refused for what it is.
+        let mut algorithms = SUPPORTED_ALGORITHMS.to_vec();
+        algorithms.extend([-35, -36, -53]);
+        let registered = verify_registration(
+            &RegistrationCeremony {
+                challenge: &r["challenge"],
+                rp_id: RP_ID,
+                origins: &origins,
+                user_verification_required: false,
+                algorithms: &algorithms,
+                existing: &[],
+            },
+            &response,
+        );
+        let want = expected(&v.id);
+        assert_eq!(
+            registered.as_ref().map(|_| ()).map_err(Clone::clone),
+            want,
+            "registration of {}",
+            v.id
+        );
+        let Ok(registered) = registered else { continue };
+
+        let a = &v.authentication;
+        let assertion = AuthenticationResponseJson {
+            id: b64url(id),
+            raw_id: b64url(id),
+            response: AssertionResponseJson {
+                client_data_json: b64url(&a["clientDataJSON"]),
+                authenticator_data: b64url(&a["authenticatorData"]),
+                signature: b64url(&a["signature"]),
+                user_handle: None,
+            },
+            authenticator_attachment: None,
+            client_extension_results: serde_json::json!({}),
+            type_: "public-key".into(),
+        };
+        let stored = [StoredCredential {
+            id: &registered.id,
+            public_key: &registered.public_key,
+            sign_count: registered.sign_count,
+            backup_eligible: registered.backup_eligible,
+        }];
+        let verified = verify_authentication(
+            &AuthenticationCeremony {
+                challenge: &a["challenge"],
+                rp_id: RP_ID,
+                origins: &origins,
+                user_verification_required: false,
+                allow_credentials: &[],
+                user_handle: b"unused",
+            },
+            &stored,
+            &assertion,
+        );
+        assert!(verified.is_ok(), "authentication of {}: {verified:?}", v.id);
+    }
+}
