@@ -1,7 +1,8 @@
 //! WebAuthn Level 3 relying-party verification, by hand.
 //!
-//! CBOR is decoded with `ciborium`, authenticator data is parsed with every length
-//! checked, ES256 is verified with `p256`. [`verify_registration`] follows §7.1 and
+//! CBOR is decoded with `ciborium` (strictly: `cbor.rs`), authenticator data is
+//! parsed with every length checked, signatures are verified with `p256` (ES256),
+//! `ed25519-dalek` (EdDSA) and `rsa` (RS256). [`verify_registration`] follows §7.1 and
 //! [`verify_authentication`] §7.2 step by step; each check has its own
 //! [`WebauthnError`] variant. No I/O, no clock: challenges are issued and kept by
 //! the caller.
@@ -12,7 +13,7 @@ mod authenticator_data;
 pub mod cbor;
 mod client_data;
 pub mod cose;
-mod der;
+pub mod der;
 mod error;
 mod flags;
 pub mod json;
