@@ -2,6 +2,7 @@
 //! `none` (§8.7), `packed` (§8.2, self and x5c) and `fido-u2f` (§8.6).
 
 use ciborium::Value;
+use sha2::Digest;
 
 use crate::authenticator_data::AuthenticatorData;
 use crate::cbor;
@@ -26,6 +27,9 @@ pub enum AttestationType {
     /// Signed by an attestation certificate (basic or via a CA: we do not hold
     /// trust anchors, so we do not claim which).
     Certificate,
+    /// A certificate made for this credential by the vendor's anonymization CA
+    /// (Apple, §8.8).
+    AnonymizationCa,
 }
 
 fn malformed() -> WebauthnError {
@@ -155,6 +159,28 @@ impl AttestationObject {
                     WebauthnError::Attestation("fido-u2f signature does not verify")
                 })?;
                 Ok(AttestationType::Certificate)
+            }
+            "apple" => {
+                // §8.8 Apple Anonymous Attestation.
+                let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {
+                    return Err(WebauthnError::Attestation("apple needs x5c"));
+                };
+                let cert = Certificate::parse(leaf).map_err(|e| WebauthnError::Attestation(e.0))?;
+                // Steps 2-3: nonce = SHA-256(authenticatorData || clientDataHash) is the
+                // value of the certificate's 1.2.840.113635.100.8.2 extension.
+                let nonce: [u8; 32] = sha2::Sha256::digest(&signed).into();
+                if cert.apple_nonce != Some(nonce) {
+                    return Err(WebauthnError::Attestation(
+                        "apple nonce does not match authenticatorData and clientDataHash",
+                    ));
+                }
+                // Step 4: the credential public key is the certificate's.
+                if credential.credential_public_key != cose::CoseKey::Es256(cert.public_key) {
+                    return Err(WebauthnError::Attestation(
+                        "apple certificate key is not the credential key",
+                    ));
+                }
+                Ok(AttestationType::AnonymizationCa)
             }
             other => Err(WebauthnError::UnsupportedAttestationFormat(
                 other.to_string(),

@@ -24,6 +24,9 @@ const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
 const OID_FIDO_AAGUID: &[u8] = &[
     0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0xe5, 0x1c, 0x01, 0x01, 0x04,
 ];
+/// Apple's anonymous attestation nonce, 1.2.840.113635.100.8.2 (WebAuthn §8.8).
+const OID_APPLE_NONCE: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x63, 0x64, 0x08, 0x02];
+const CONTEXT_1: u8 = 0xa1;
 pub const OID_COUNTRY: &[u8] = &[0x55, 0x04, 0x06];
 pub const OID_ORGANIZATION: &[u8] = &[0x55, 0x04, 0x0a];
 pub const OID_ORGANIZATIONAL_UNIT: &[u8] = &[0x55, 0x04, 0x0b];
@@ -74,6 +77,8 @@ pub struct Certificate {
     pub public_key: VerifyingKey,
     pub is_ca: bool,
     pub aaguid: Option<[u8; 16]>,
+    /// Apple's nonce extension: `SEQUENCE { [1] EXPLICIT OCTET STRING (32) }`.
+    pub apple_nonce: Option<[u8; 32]>,
 }
 
 impl Certificate {
@@ -111,6 +116,7 @@ impl Certificate {
 
         let mut is_ca = false;
         let mut aaguid = None;
+        let mut apple_nonce = None;
         while !tbs.is_empty() {
             let (tag, contents) = tlv(&mut tbs)?;
             if tag != EXTENSIONS_TAG {
@@ -132,6 +138,16 @@ impl Certificate {
                     if bc.first() == Some(&BOOLEAN) {
                         is_ca = expect(&mut bc, BOOLEAN, "cA")? != [0];
                     }
+                } else if oid == OID_APPLE_NONCE {
+                    let mut v = value;
+                    let mut seq = expect(&mut v, SEQUENCE, "apple nonce")?;
+                    let mut explicit = expect(&mut seq, CONTEXT_1, "apple nonce")?;
+                    let nonce = expect(&mut explicit, OCTET_STRING, "apple nonce")?;
+                    apple_nonce = Some(
+                        nonce
+                            .try_into()
+                            .map_err(|_| DerError("apple nonce is not 32 bytes"))?,
+                    );
                 } else if oid == OID_FIDO_AAGUID {
                     // §8.2.1: the extension MUST NOT be marked critical.
                     if critical {
@@ -153,6 +169,7 @@ impl Certificate {
             public_key,
             is_ca,
             aaguid,
+            apple_nonce,
         })
     }
 }

@@ -71,7 +71,8 @@ fn expected(id: &str) -> Result<(), WebauthnError> {
         | "packed-es256"
         | "packed-rs256"
         | "packed-eddsa"
-        | "fido-u2f-es256" => Ok(()),
+        | "fido-u2f-es256"
+        | "apple-es256" => Ok(()),
         // The client ran inside a cross-origin iframe: refused (docs/WEBAUTHN.md).
         "none-es256-crossOrigin" | "none-es256-topOrigin" => Err(WebauthnError::CrossOrigin),
         // Algorithms no peer offers by default and this build does not verify.
@@ -83,7 +84,6 @@ fn expected(id: &str) -> Result<(), WebauthnError> {
         "android-key-es256" => Err(WebauthnError::UnsupportedAttestationFormat(
             "android-key".into(),
         )),
-        "apple-es256" => Err(WebauthnError::UnsupportedAttestationFormat("apple".into())),
         other => panic!("a vector this test does not know: {other}"),
     }
 }
@@ -175,4 +175,56 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
         );
         assert!(verified.is_ok(), "authentication of {}: {verified:?}", v.id);
     }
+}
+
+#[test]
+fn apple_nonce_must_cover_the_authenticator_data() {
+    use ciborium::Value;
+    let v = parse().into_iter().find(|v| v.id == "apple-es256").unwrap();
+    let r = &v.registration;
+    let Value::Map(mut entries) =
+        ciborium::de::from_reader(r["attestationObject"].as_slice()).unwrap()
+    else {
+        panic!()
+    };
+    for (k, value) in &mut entries {
+        if k.as_text() == Some("authData") {
+            let Value::Bytes(bytes) = value else { panic!() };
+            // The signature counter: not covered by anything but the nonce.
+            bytes[36] ^= 1;
+        }
+    }
+    let mut object = Vec::new();
+    ciborium::ser::into_writer(&Value::Map(entries), &mut object).unwrap();
+    let id = &r["credential_id"];
+    let response = RegistrationResponseJson {
+        id: b64url(id),
+        raw_id: b64url(id),
+        response: AttestationResponseJson {
+            client_data_json: b64url(&r["clientDataJSON"]),
+            attestation_object: b64url(&object),
+            transports: vec![],
+        },
+        authenticator_attachment: None,
+        client_extension_results: serde_json::json!({}),
+        type_: "public-key".into(),
+    };
+    let origins = origins();
+    assert_eq!(
+        verify_registration(
+            &RegistrationCeremony {
+                challenge: &r["challenge"],
+                rp_id: RP_ID,
+                origins: &origins,
+                user_verification_required: false,
+                algorithms: SUPPORTED_ALGORITHMS,
+                existing: &[],
+            },
+            &response,
+        )
+        .err(),
+        Some(WebauthnError::Attestation(
+            "apple nonce does not match authenticatorData and clientDataHash"
+        ))
+    );
 }
