@@ -46,14 +46,19 @@ function secrets() {
 /// workerd through `wrangler dev --local`, with a fresh state directory and fresh
 /// secrets. The Worker must have been built (scripts/build-worker). `testHooks:
 /// false` runs it as production does, with X-Edge-MFA-Test-* headers ignored.
-export async function startWorker({ testHooks = true } = {}) {
+/// A restart (master_key_rotation.test.mjs) passes `state`, the keys, and
+/// `keepState` so that `stop` leaves the state for the next start.
+export async function startWorker({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false } = {}) {
   const port = await freePort();
-  const { masterKey, operatorKey } = secrets();
-  const state = mkdtempSync(join(tmpdir(), 'edge-mfa-worker-'));
+  const fresh = secrets();
+  const masterKey = mk ?? fresh.masterKey;
+  const operatorKey = ok ?? fresh.operatorKey;
+  const state = given ?? mkdtempSync(join(tmpdir(), 'edge-mfa-worker-'));
   const args = [
     'dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', '0',
     '--show-interactive-dev-session=false', '--persist-to', state, '--log-level', 'warn',
     '--var', `MASTER_KEY:${masterKey}`, '--var', `OPERATOR_KEY:${operatorKey}`,
+    ...(previousMasterKeys ? ['--var', `MASTER_KEY_PREVIOUS:${previousMasterKeys}`] : []),
     // Tests only: the clock, client address and country from X-Edge-MFA-Test-* headers.
     ...(testHooks ? ['--var', 'EDGE_MFA_TEST_HOOKS:enabled'] : []),
   ];
@@ -72,11 +77,13 @@ export async function startWorker({ testHooks = true } = {}) {
     name: 'worker',
     baseUrl,
     operatorKey,
+    masterKey,
+    state,
     log: () => output,
     async stop() {
       try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-      await new Promise((r) => setTimeout(r, 300));
-      rmSync(state, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, keepState ? 1500 : 300));
+      if (!keepState) rmSync(state, { recursive: true, force: true });
     },
   };
 }
@@ -84,14 +91,16 @@ export async function startWorker({ testHooks = true } = {}) {
 /// The Spin components (build/spin/*.wasm) under the Spin-compatible test host
 /// (tests/spin-host), with fresh secrets and a fresh state directory; `testHooks`
 /// as for the Worker.
-export async function startSpin({ testHooks = true } = {}) {
+export async function startSpin({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false } = {}) {
   const host = process.env.EDGE_MFA_SPIN_HOST
     ?? join(process.env.HOME, '.cache/edge-mfa/spin-host-target/release/spin-test-host');
-  const { masterKey, operatorKey } = secrets();
-  const state = mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
+  const fresh = secrets();
+  const masterKey = mk ?? fresh.masterKey;
+  const operatorKey = ok ?? fresh.operatorKey;
+  const state = given ?? mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
   let output = '';
   const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state], {
-    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled' },
+    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled', SPIN_VARIABLE_MASTER_KEY_PREVIOUS: previousMasterKeys ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.on('error', (e) => { output += `\n${e}`; });
@@ -111,11 +120,13 @@ export async function startSpin({ testHooks = true } = {}) {
     name: 'spin',
     baseUrl,
     operatorKey,
+    masterKey,
+    state,
     log: () => output,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
-      rmSync(state, { recursive: true, force: true });
+      if (!keepState) rmSync(state, { recursive: true, force: true });
     },
   };
 }

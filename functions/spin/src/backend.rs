@@ -11,9 +11,8 @@
 
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::Policy;
 use edge_mfa_core::seal::MasterKey;
-use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::tenant::{Tenant, TenantChange};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use spin_sdk::key_value::Store;
 use spin_sdk::sqlite::{Connection, RowResult, Value};
@@ -95,22 +94,32 @@ impl Backend for SpinBackend<'_> {
         .await
     }
 
-    async fn set_policy(
+    async fn update_tenant(
         &self,
         id: &TenantId,
-        policy: &Policy,
-    ) -> Result<Option<Tenant>, BackendError> {
+        change: &TenantChange,
+    ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
         // The key-value store cannot order two writers; SQLite's write lock does: the
         // read and the write of the tenant happen while this connection holds it, so
         // the published copy is always the last committed update.
         let db = open().await?;
         in_transaction(&db, async {
             let Some(tenant) = self.tenant(id).await? else {
-                return Ok(None);
+                return Ok(Ok(None));
             };
-            let tenant = tenant.with_policy(policy.clone());
+            let tenant = match tenant.apply(change.clone()) {
+                Ok(next) => {
+                    let mut random = edge_mfa_core::OsRandom;
+                    let mut env = edge_mfa_core::Env {
+                        now: crate::now(),
+                        random: &mut random,
+                    };
+                    next.resealed(self.master, &mut env)
+                }
+                Err(refused) => return Ok(Err(refused)),
+            };
             publish(&tenant).await?;
-            Ok(Some(tenant))
+            Ok(Ok(Some(tenant)))
         })
         .await
     }

@@ -55,6 +55,11 @@ async fn deployment() -> Result<Deployment, String> {
         .await
         .map_err(|e| format!("variable operator_key: {e:?}"))?;
     let mut deployment = Deployment::new(&master, &operator)?;
+    // Non-empty only during a MASTER_KEY rotation (docs/SECURITY.md).
+    let previous = spin_sdk::variables::get("master_key_previous")
+        .await
+        .unwrap_or_default();
+    deployment = deployment.with_previous_master_keys(&previous)?;
     // Only the test suite sets `test_hooks` (spin.toml defaults it to "disabled").
     deployment.test_hooks = spin_sdk::variables::get("test_hooks")
         .await
@@ -63,7 +68,7 @@ async fn deployment() -> Result<Deployment, String> {
 }
 
 /// Unix seconds from `wasi:clocks`.
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())

@@ -5,8 +5,7 @@
 
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::tenant::{Tenant, TenantChange};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit};
 
@@ -73,18 +72,19 @@ impl Backend for CloudflareBackend<'_> {
         let call = TenantCall::Create {
             tenant: tenant.clone(),
         };
-        let created: Option<Tenant> =
+        let created: Result<Option<Tenant>, CoreError> =
             call_object(self.env, TENANTS_DO, tenant.id.as_str(), &call).await?;
-        Ok(created.is_some())
+        Ok(matches!(created, Ok(Some(_))))
     }
 
-    async fn set_policy(
+    async fn update_tenant(
         &self,
         id: &TenantId,
-        policy: &Policy,
-    ) -> Result<Option<Tenant>, BackendError> {
-        let call = TenantCall::SetPolicy {
-            policy: policy.clone(),
+        change: &TenantChange,
+    ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
+        let call = TenantCall::Update {
+            change: change.clone(),
+            now: crate::platform::now(),
         };
         call_object(self.env, TENANTS_DO, id.as_str(), &call).await
     }

@@ -53,6 +53,10 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
         .secret("OPERATOR_KEY")
         .map_err(|_| "the OPERATOR_KEY secret is not set".to_string())?;
     let mut deployment = Deployment::new(&master.to_string(), &operator.to_string())?;
+    // Set only during a MASTER_KEY rotation (docs/SECURITY.md).
+    if let Ok(previous) = env.secret("MASTER_KEY_PREVIOUS") {
+        deployment = deployment.with_previous_master_keys(&previous.to_string())?;
+    }
     // Only the test suite sets this (`wrangler dev --var`); wrangler.toml never does.
     deployment.test_hooks = env
         .var("EDGE_MFA_TEST_HOOKS")

@@ -11,19 +11,20 @@
 //! does not: the next change is computed from the object's copy and overwrites it,
 //! so retries converge either way.
 
-use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::CoreError;
+use edge_mfa_core::tenant::{Tenant, TenantChange};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
 use crate::backend::{TENANTS_KV, tenant_key};
 
 /// A request from the Worker to a tenant id's object; answers the stored tenant
-/// after the change, or `None` (create: it already existed; set: it does not exist).
+/// after the change, or `None` (create: it already existed; update: it does not
+/// exist), or the change's refusal.
 #[derive(Serialize, Deserialize)]
 pub enum TenantCall {
     Create { tenant: Tenant },
-    SetPolicy { policy: Policy },
+    Update { change: TenantChange, now: u64 },
 }
 
 const TENANT_KEY: &str = "tenant";
@@ -51,9 +52,10 @@ impl DurableObject for TenantState {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let call: TenantCall = req.json().await?;
+        let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
         let env = self.env.clone();
-        let answer: Option<Tenant> = self
+        let answer: Result<Option<Tenant>, CoreError> = self
             .state
             .block_concurrency_while(async move {
                 let stored: Option<String> = storage.get(TENANT_KEY).await?;
@@ -63,9 +65,21 @@ impl DurableObject for TenantState {
                     .map_err(rust_error)?;
                 let next = match (call, stored) {
                     (TenantCall::Create { tenant }, None) => tenant,
-                    (TenantCall::SetPolicy { policy }, Some(tenant)) => tenant.with_policy(policy),
-                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::SetPolicy { .. }, None) => {
-                        return Ok(None);
+                    (TenantCall::Update { change, now }, Some(tenant)) => {
+                        match tenant.apply(change) {
+                            Ok(next) => {
+                                let mut random = edge_mfa_core::OsRandom;
+                                let mut core_env = edge_mfa_core::Env {
+                                    now,
+                                    random: &mut random,
+                                };
+                                next.resealed(&deployment.master, &mut core_env)
+                            }
+                            Err(refused) => return Ok(Err(refused)),
+                        }
+                    }
+                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::Update { .. }, None) => {
+                        return Ok(Ok(None));
                     }
                 };
                 let json = serde_json::to_string(&next).map_err(rust_error)?;
@@ -76,7 +90,7 @@ impl DurableObject for TenantState {
                     .await
                     .map_err(rust_error)?;
                 storage.put(TENANT_KEY, json).await?;
-                Ok(Some(next))
+                Ok(Ok(Some(next)))
             })
             .await?;
         Response::from_json(&answer)

@@ -2,7 +2,7 @@
 
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::{NewTenant, Tenant};
+use edge_mfa_core::tenant::{NewTenant, Tenant, TenantChange};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 use serde_json::json;
 
@@ -10,7 +10,7 @@ use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
-use crate::routes::{Resource, only};
+use crate::routes::{KeyKind, Resource, only};
 use crate::wire::{BypassBody, parse_body};
 
 pub(crate) async fn create_tenant<B: Backend>(
@@ -37,6 +37,7 @@ pub(crate) async fn create_tenant<B: Backend>(
 
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
+    deployment: &Deployment,
     tenant: &Tenant,
     resource: Resource<'_>,
     req: &ApiRequest,
@@ -54,11 +55,7 @@ pub(crate) async fn handle<B: Backend>(
                     policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
                 }
                 policy.validate().map_err(ApiError::InvalidRequest)?;
-                let updated = backend
-                    .set_policy(&tenant.id, &policy)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.0))?
-                    .ok_or_else(|| ApiError::NotFound("no such tenant".into()))?;
+                let updated = update(backend, tenant, TenantChange::SetPolicy(policy)).await?;
                 policy_response(&updated)
             }
             _ => Err(ApiError::MethodNotAllowed),
@@ -128,8 +125,50 @@ pub(crate) async fn handle<B: Backend>(
             .await?;
             Ok(ApiResponse::empty(204))
         }
+        Resource::AdminKeyRotate(key) => {
+            only(req, "POST")?;
+            let rotation = match key {
+                KeyKind::Signing => tenant.rotate_signing_key(&deployment.master, env),
+                KeyKind::TicketSecret => tenant.rotate_ticket_secret(&deployment.master, env),
+                KeyKind::AdminKey => Tenant::rotate_admin_key(env),
+            };
+            update(backend, tenant, rotation.change).await?;
+            let body = match (key, rotation.kid, rotation.shown) {
+                (KeyKind::Signing, Some(kid), _) => json!({ "kid": kid }),
+                (KeyKind::TicketSecret, _, Some(secret)) => {
+                    json!({ "ticket_secret": secret.expose() })
+                }
+                (KeyKind::AdminKey, _, Some(key)) => json!({ "admin_key": key.expose() }),
+                _ => return Err(ApiError::Internal("a rotation without its secret".into())),
+            };
+            Ok(ApiResponse::json(200, &body))
+        }
+        Resource::AdminKeyRetire(key) => {
+            only(req, "POST")?;
+            let change = match key {
+                KeyKind::Signing => TenantChange::RetireSigningKeys,
+                KeyKind::TicketSecret => TenantChange::RetireTicketSecret,
+                // An admin key stops at once when rotated: nothing to retire.
+                KeyKind::AdminKey => return Err(ApiError::NotFound("no such path".into())),
+            };
+            update(backend, tenant, change).await?;
+            Ok(ApiResponse::empty(204))
+        }
         _ => Err(ApiError::NotFound("no such path".into())),
     }
+}
+
+/// Applies `change` at the tenant's ordering point.
+async fn update<B: Backend>(
+    backend: &B,
+    tenant: &Tenant,
+    change: TenantChange,
+) -> Result<Tenant, ApiError> {
+    backend
+        .update_tenant(&tenant.id, &change)
+        .await
+        .map_err(|e| ApiError::Internal(e.0))??
+        .ok_or_else(|| ApiError::NotFound("no such tenant".into()))
 }
 
 /// What a policy response shows for a webhook secret that is set.

@@ -46,6 +46,16 @@ impl Deployment {
         })
     }
 
+    /// Adds the earlier master keys of a `MASTER_KEY` rotation (comma-separated,
+    /// base64): what they sealed still opens, and is re-sealed under `MASTER_KEY`
+    /// as it is written.
+    pub fn with_previous_master_keys(mut self, keys: &str) -> Result<Deployment, String> {
+        self.master = self.master.with_previous(keys).map_err(|_| {
+            "MASTER_KEY_PREVIOUS must be 32-byte keys in base64, comma-separated".to_string()
+        })?;
+        Ok(self)
+    }
+
     pub fn require_operator(&self, req: &ApiRequest) -> Result<(), ApiError> {
         let presented = req
             .bearer()
@@ -109,11 +119,17 @@ pub fn require_ticket(
     let token = req.bearer().ok_or_else(|| {
         ApiError::Unauthorized("a ticket (Authorization: Bearer) is required".into())
     })?;
-    let secret = tenant.ticket_secret(master)?;
-    // Every refusal of a ticket, for its signature or its claims, is a 401: the
-    // caller needs a new ticket, whatever was wrong with this one.
-    let claims = verify_ticket(token, &secret, tenant.id.as_str(), now)
-        .map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
+    // The current ticket secret, then the previous one during its overlap after a
+    // rotation. Every refusal of a ticket, for its signature or its claims, is a
+    // 401: the caller needs a new ticket, whatever was wrong with this one.
+    let mut result = Err(edge_mfa_jose::JoseError::BadSignature);
+    for secret in tenant.ticket_secrets(master, now)? {
+        result = verify_ticket(token, &secret, tenant.id.as_str(), now);
+        if !matches!(result, Err(edge_mfa_jose::JoseError::BadSignature)) {
+            break;
+        }
+    }
+    let claims = result.map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
     let user = UserId::try_from(claims.sub.clone())
         .map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
     Ok(Caller { user, claims })
@@ -124,25 +140,22 @@ pub fn require_ticket(
 /// (a token issued because policy or a remembered device let the user through
 /// proves nothing new). Absent or invalid is simply `false`:
 /// the core then refuses what needs step-up with `step_up_required`.
-pub fn has_step_up(
-    req: &ApiRequest,
-    tenant: &Tenant,
-    master: &MasterKey,
-    user: &UserId,
-    now: u64,
-) -> Result<bool, ApiError> {
+pub fn has_step_up(req: &ApiRequest, tenant: &Tenant, user: &UserId, now: u64) -> bool {
     let Some(token) = req.header("x-mfa-token") else {
-        return Ok(false);
+        return false;
     };
-    let verifier = tenant.signer(master)?.verifier();
-    Ok(verifier
-        .verify(token.trim(), tenant.id.as_str(), now)
-        .is_ok_and(|claims| {
+    // Any published key: a token signed just before a rotation still counts.
+    let token = token.trim();
+    tenant
+        .verifiers()
+        .iter()
+        .find_map(|v| v.verify(token, tenant.id.as_str(), now).ok())
+        .is_some_and(|claims| {
             claims.sub == user.as_str()
                 && now.saturating_sub(claims.iat) <= STEP_UP_MAX_AGE
                 && claims.acr == edge_mfa_jose::ACR_MFA
                 && STEP_UP_METHODS.contains(&claims.mfa_method.as_str())
-        }))
+        })
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! Worker futures are not `Send`.
 
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::tenant::{Tenant, TenantChange};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 
 /// The runtime could not reach its storage. Always a 500; the message is logged.
@@ -27,15 +26,17 @@ pub trait Backend {
     /// so retrying it converges.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
 
-    /// Replaces the tenant's policy ([`Tenant::with_policy`]) at the tenant's
-    /// ordering point, and publishes the result from there in version order, so a
-    /// newer copy is never overwritten by an older one; `None` if the tenant does
-    /// not exist. An error may or may not have taken effect; a retry converges.
-    async fn set_policy(
+    /// Applies `change` at the tenant's ordering point — `tenant.apply(change)?`,
+    /// then [`Tenant::resealed`] under the deployment's current master key — and
+    /// publishes the result from there in version order, so a newer copy is never
+    /// overwritten by an older one. `Ok(None)` if the tenant does not exist; the
+    /// inner error is the change's refusal. A `BackendError` may or may not have
+    /// taken effect; a retry converges.
+    async fn update_tenant(
         &self,
         id: &TenantId,
-        policy: &Policy,
-    ) -> Result<Option<Tenant>, BackendError>;
+        change: &TenantChange,
+    ) -> Result<Result<Option<Tenant>, CoreError>, BackendError>;
 
     /// Runs `request` on the user's record atomically with respect to every other
     /// request for the same user: load, [`edge_mfa_core::apply`] at `now`, store.

@@ -20,7 +20,7 @@ pub use http::{
     ApiRequest, ApiResponse, BodyReader, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,
 };
 pub use problem::ApiError;
-pub use routes::handle;
+pub use routes::{TENANT_PATHS, handle};
 
 /// The OpenAPI 3.1 document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -30,7 +30,57 @@ pub enum Resource<'a> {
     AdminUserReset(&'a str),
     AdminUserBypass(&'a str),
     AdminUserDevices(&'a str),
+    /// `admin/keys/{signing|ticket-secret|admin-key}/rotate`.
+    AdminKeyRotate(KeyKind),
+    /// `admin/keys/{signing|ticket-secret}/retire`.
+    AdminKeyRetire(KeyKind),
 }
+
+/// The tenant's keys an admin rotates (API.md "Admin additions").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyKind {
+    Signing,
+    TicketSecret,
+    AdminKey,
+}
+
+impl KeyKind {
+    fn parse(segment: &str) -> Option<KeyKind> {
+        match segment {
+            "signing" => Some(KeyKind::Signing),
+            "ticket-secret" => Some(KeyKind::TicketSecret),
+            "admin-key" => Some(KeyKind::AdminKey),
+            _ => None,
+        }
+    }
+}
+
+/// Every path template served under `/v1/{tenant}/` (what [`Resource::parse`]
+/// knows), for the test that the OpenAPI document lists exactly these.
+pub const TENANT_PATHS: &[&str] = &[
+    "jwks.json",
+    "factors",
+    "factors/{factor_id}",
+    "enroll",
+    "enroll/{enrollment_id}/confirm",
+    "challenge",
+    "verify",
+    "backup-codes",
+    "backup-codes/redeem",
+    "assess",
+    "devices",
+    "devices/{device_id}",
+    "admin/policy",
+    "admin/users/{user}",
+    "admin/users/{user}/reset",
+    "admin/users/{user}/bypass",
+    "admin/users/{user}/devices",
+    "admin/keys/signing/rotate",
+    "admin/keys/signing/retire",
+    "admin/keys/ticket-secret/rotate",
+    "admin/keys/ticket-secret/retire",
+    "admin/keys/admin-key/rotate",
+];
 
 impl<'a> Resource<'a> {
     fn parse(rest: &[&'a str]) -> Option<Resource<'a>> {
@@ -52,6 +102,8 @@ impl<'a> Resource<'a> {
             ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
             ["admin", "users", user, "bypass"] => Resource::AdminUserBypass(user),
             ["admin", "users", user, "devices"] => Resource::AdminUserDevices(user),
+            ["admin", "keys", key, "rotate"] => Resource::AdminKeyRotate(KeyKind::parse(key)?),
+            ["admin", "keys", key, "retire"] => Resource::AdminKeyRetire(KeyKind::parse(key)?),
             _ => return None,
         })
     }
@@ -64,6 +116,8 @@ impl<'a> Resource<'a> {
                 | Resource::AdminUserReset(_)
                 | Resource::AdminUserBypass(_)
                 | Resource::AdminUserDevices(_)
+                | Resource::AdminKeyRotate(_)
+                | Resource::AdminKeyRetire(_)
         )
     }
 
@@ -192,7 +246,7 @@ async fn tenant_route<B: Backend>(
     if resource.is_admin() {
         // Admin keys belong on servers: these routes answer no browser preflight.
         require_admin(req, &tenant)?;
-        return admin_api::handle(backend, &tenant, resource, req, env).await;
+        return admin_api::handle(backend, deployment, &tenant, resource, req, env).await;
     }
 
     let origin = req.header("origin");

@@ -37,7 +37,7 @@ pub(crate) async fn handle<B: Backend>(
         req,
         now: env.now,
     };
-    let step_up = || has_step_up(req, tenant, &deployment.master, &caller.user, env.now);
+    let step_up = || has_step_up(req, tenant, &caller.user, env.now);
     match resource {
         Resource::Factors => {
             only(req, "GET")?;
@@ -48,7 +48,7 @@ pub(crate) async fn handle<B: Backend>(
             let factor_id = path_id(id)?;
             match req.method.as_str() {
                 "DELETE" => {
-                    user.run(UserCommand::DeleteFactor { factor_id }, step_up()?)
+                    user.run(UserCommand::DeleteFactor { factor_id }, step_up())
                         .await?;
                     Ok(ApiResponse::empty(204))
                 }
@@ -60,7 +60,7 @@ pub(crate) async fn handle<B: Backend>(
                                 factor_id,
                                 name: body.name,
                             },
-                            step_up()?,
+                            step_up(),
                         )
                         .await?
                     else {
@@ -101,7 +101,7 @@ pub(crate) async fn handle<B: Backend>(
                     )));
                 }
             };
-            match user.run(command, step_up()?).await? {
+            match user.run(command, step_up()).await? {
                 Outcome::TotpEnrollment {
                     enrollment_id,
                     secret,
@@ -251,7 +251,7 @@ pub(crate) async fn handle<B: Backend>(
         Resource::BackupCodes => {
             only(req, "POST")?;
             let Outcome::BackupCodes { codes } = user
-                .run(UserCommand::RegenerateBackupCodes, step_up()?)
+                .run(UserCommand::RegenerateBackupCodes, step_up())
                 .await?
             else {
                 return Err(unexpected());
@@ -297,13 +297,13 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::Devices => {
             only(req, "GET")?;
-            let outcome = user.run(UserCommand::ListDevices, step_up()?).await?;
+            let outcome = user.run(UserCommand::ListDevices, step_up()).await?;
             Ok(ApiResponse::json(200, &outcome_json(outcome)?))
         }
         Resource::Device(id) => {
             only(req, "DELETE")?;
             let device_id = path_id(id)?;
-            user.run(UserCommand::RevokeDevice { device_id }, step_up()?)
+            user.run(UserCommand::RevokeDevice { device_id }, step_up())
                 .await?;
             Ok(ApiResponse::empty(204))
         }
@@ -312,7 +312,9 @@ pub(crate) async fn handle<B: Backend>(
         | Resource::AdminUser(_)
         | Resource::AdminUserReset(_)
         | Resource::AdminUserBypass(_)
-        | Resource::AdminUserDevices(_) => Err(ApiError::NotFound("no such path".into())),
+        | Resource::AdminUserDevices(_)
+        | Resource::AdminKeyRotate(_)
+        | Resource::AdminKeyRetire(_) => Err(ApiError::NotFound("no such path".into())),
     }
 }
 

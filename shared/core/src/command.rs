@@ -293,6 +293,7 @@ pub fn execute(
         user,
         context: &context,
     };
+    ops::reseal(record, &ctx, env);
     let result = ops::run(record, &ctx, command, step_up, env);
     if let Err(error) = &result {
         *record = before;

@@ -2,25 +2,52 @@
 //!
 //! Every sealed value is bound by its associated data to where it belongs
 //! (purpose, tenant, user, factor), so a ciphertext copied into another record
-//! does not open there. Format: `v1.` + base64url(nonce (12) || ciphertext || tag (16)).
+//! does not open there, and it names the master key that sealed it, so the master
+//! key can be rotated: a deployment holds the current key and, during a rotation,
+//! earlier ones (`MASTER_KEY_PREVIOUS`); values open under whichever key sealed
+//! them and are re-sealed under the current one when their record is written
+//! (docs/SECURITY.md "Rotating MASTER_KEY").
+//!
+//! Format: `v2.` + key id + `.` + base64url(nonce (12) || ciphertext || tag (16)).
+//! The key id is the first 8 bytes of SHA-256("edge-mfa master key id" || key),
+//! base64url: it identifies the key without revealing anything usable about it.
+//! Values sealed before key ids (`v1.`, no id) open under any configured key.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::env::Env;
 
-const VERSION: &str = "v1.";
+const VERSION: &str = "v2.";
+const LEGACY_VERSION: &str = "v1.";
 const NONCE_LEN: usize = 12;
 
-/// The deployment's master key (a Worker secret / Spin variable, 32 bytes).
-/// `Debug` never shows it.
+/// One AES-256-GCM key and its id.
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+struct Key {
+    id: String,
+    cipher: Aes256Gcm,
+}
+
+/// The deployment's master keys (Worker secrets / Spin variables, 32 bytes each):
+/// the current one seals, every one opens what it sealed. `Debug` shows only ids.
+#[derive(Clone)]
+pub struct MasterKey {
+    current: Key,
+    previous: Vec<Key>,
+}
 
 impl std::fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey(..)")
+        f.debug_struct("MasterKey")
+            .field("current", &self.current.id)
+            .field(
+                "previous",
+                &self.previous.iter().map(|k| &k.id).collect::<Vec<_>>(),
+            )
+            .finish()
     }
 }
 
@@ -28,24 +55,63 @@ impl std::fmt::Debug for MasterKey {
 pub enum SealError {
     /// The master key is not 32 bytes of base64url / base64.
     BadKey,
-    /// Not our format, or the tag does not verify under this key and context.
+    /// Not our format, sealed under a key this deployment does not hold, or the
+    /// tag does not verify under that key and context.
     Unopenable,
 }
 
+fn key(bytes: &[u8]) -> Result<Key, SealError> {
+    let cipher = Aes256Gcm::new_from_slice(bytes).map_err(|_| SealError::BadKey)?;
+    let mut hash = Sha256::new();
+    hash.update(b"edge-mfa master key id");
+    hash.update(bytes);
+    let digest = hash.finalize();
+    let id = edge_mfa_jose::b64url_encode(digest.get(..8).unwrap_or_default());
+    Ok(Key { id, cipher })
+}
+
+fn decode_config(text: &str) -> Result<Vec<u8>, SealError> {
+    let text = text.trim();
+    edge_mfa_jose::b64url_decode(text.trim_end_matches('='))
+        .or_else(|| data_encoding::BASE64.decode(text.as_bytes()).ok())
+        .ok_or(SealError::BadKey)
+}
+
 impl MasterKey {
-    pub fn from_bytes(key: &[u8]) -> Result<MasterKey, SealError> {
-        Aes256Gcm::new_from_slice(key)
-            .map(MasterKey)
-            .map_err(|_| SealError::BadKey)
+    pub fn from_bytes(bytes: &[u8]) -> Result<MasterKey, SealError> {
+        Ok(MasterKey {
+            current: key(bytes)?,
+            previous: Vec::new(),
+        })
     }
 
     /// Parses the key as it is configured: 32 bytes in base64url or standard base64.
     pub fn from_config(text: &str) -> Result<MasterKey, SealError> {
-        let text = text.trim();
-        let bytes = edge_mfa_jose::b64url_decode(text.trim_end_matches('='))
-            .or_else(|| data_encoding::BASE64.decode(text.as_bytes()).ok())
-            .ok_or(SealError::BadKey)?;
-        MasterKey::from_bytes(&bytes)
+        MasterKey::from_bytes(&decode_config(text)?)
+    }
+
+    /// Adds earlier keys, still opened but never used to seal: `texts` is the
+    /// configured `MASTER_KEY_PREVIOUS`, keys separated by commas or white space.
+    pub fn with_previous(mut self, texts: &str) -> Result<MasterKey, SealError> {
+        for text in texts
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|t| !t.is_empty())
+        {
+            let previous = key(&decode_config(text)?)?;
+            if previous.id != self.current.id {
+                self.previous.push(previous);
+            }
+        }
+        Ok(self)
+    }
+
+    /// The id of the key that seals.
+    pub fn current_id(&self) -> &str {
+        &self.current.id
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &Key> {
+        std::iter::once(&self.current).chain(&self.previous)
     }
 
     pub fn seal(&self, context: &str, plaintext: &[u8], env: &mut Env<'_>) -> Sealed {
@@ -53,7 +119,8 @@ impl MasterKey {
         let nonce = Nonce::from(nonce_bytes);
         // Encryption fails only for inputs over 64 GiB.
         let ciphertext = self
-            .0
+            .current
+            .cipher
             .encrypt(
                 &nonce,
                 Payload {
@@ -65,28 +132,39 @@ impl MasterKey {
         let mut blob = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         blob.extend_from_slice(&nonce_bytes);
         blob.extend_from_slice(&ciphertext);
-        Sealed(format!("{VERSION}{}", edge_mfa_jose::b64url_encode(&blob)))
+        Sealed(format!(
+            "{VERSION}{}.{}",
+            self.current.id,
+            edge_mfa_jose::b64url_encode(&blob)
+        ))
     }
 
     pub fn open(&self, context: &str, sealed: &Sealed) -> Result<Vec<u8>, SealError> {
-        let body = sealed
-            .0
-            .strip_prefix(VERSION)
-            .ok_or(SealError::Unopenable)?;
+        let (key_id, body) = sealed.parts().ok_or(SealError::Unopenable)?;
         let blob = edge_mfa_jose::b64url_decode(body).ok_or(SealError::Unopenable)?;
         let (nonce, ciphertext) = blob
             .split_at_checked(NONCE_LEN)
             .ok_or(SealError::Unopenable)?;
         let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| SealError::Unopenable)?;
-        self.0
-            .decrypt(
-                &Nonce::from(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: context.as_bytes(),
-                },
-            )
-            .map_err(|_| SealError::Unopenable)
+        let payload = || Payload {
+            msg: ciphertext,
+            aad: context.as_bytes(),
+        };
+        self.keys()
+            .filter(|k| key_id.is_none_or(|id| id == k.id))
+            .find_map(|k| k.cipher.decrypt(&Nonce::from(nonce), payload()).ok())
+            .ok_or(SealError::Unopenable)
+    }
+
+    /// `sealed` opened and sealed again under the current key, if another key
+    /// sealed it; `None` if it is current already (or does not open: the caller's
+    /// `open` reports that where the value is used).
+    pub fn reseal(&self, context: &str, sealed: &Sealed, env: &mut Env<'_>) -> Option<Sealed> {
+        if sealed.parts()?.0 == Some(self.current.id.as_str()) {
+            return None;
+        }
+        let plaintext = self.open(context, sealed).ok()?;
+        Some(self.seal(context, &plaintext, env))
     }
 }
 
@@ -94,6 +172,18 @@ impl MasterKey {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Sealed(String);
+
+impl Sealed {
+    /// (key id — `None` for `v1` values — and the base64url body).
+    fn parts(&self) -> Option<(Option<&str>, &str)> {
+        if let Some(rest) = self.0.strip_prefix(VERSION) {
+            let (id, body) = rest.split_once('.')?;
+            Some((Some(id), body))
+        } else {
+            Some((None, self.0.strip_prefix(LEGACY_VERSION)?))
+        }
+    }
+}
 
 impl std::fmt::Debug for Sealed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -122,7 +212,7 @@ mod tests {
             key().open("totp|acme|u|f", &sealed).unwrap(),
             b"secret bytes"
         );
-        assert!(!format!("{sealed:?}").contains("v1."));
+        assert!(!format!("{sealed:?}").contains("v2."));
     }
 
     #[test]
@@ -155,18 +245,31 @@ mod tests {
             Err(SealError::Unopenable)
         );
         // Flip every byte position of the blob in turn: each must fail.
-        let blob = edge_mfa_jose::b64url_decode(sealed.0.strip_prefix(VERSION).unwrap()).unwrap();
+        let (id, body) = sealed.parts().unwrap();
+        let id = id.unwrap().to_string();
+        let blob = edge_mfa_jose::b64url_decode(body).unwrap();
         for i in 0..blob.len() {
             let mut evil = blob.clone();
             evil[i] ^= 0x01;
-            let evil = Sealed(format!("{VERSION}{}", edge_mfa_jose::b64url_encode(&evil)));
+            let evil = Sealed(format!(
+                "{VERSION}{id}.{}",
+                edge_mfa_jose::b64url_encode(&evil)
+            ));
             assert_eq!(
                 key().open("totp|acme|u|f", &evil),
                 Err(SealError::Unopenable),
                 "byte {i}"
             );
         }
-        for junk in ["", "v1.", "v2.AAAA", "v1.!!", "v1.AAAA"] {
+        for junk in [
+            "",
+            "v1.",
+            "v2.AAAA",
+            "v1.!!",
+            "v1.AAAA",
+            "v2.x.AAAA",
+            "v3.AAAA",
+        ] {
             assert_eq!(
                 key().open("c", &Sealed(junk.into())),
                 Err(SealError::Unopenable),
@@ -188,5 +291,43 @@ mod tests {
             MasterKey::from_config(&edge_mfa_jose::b64url_encode(&[1u8; 16])).err(),
             Some(SealError::BadKey)
         );
+    }
+
+    #[test]
+    fn rotation_opens_old_values_and_reseals_them_under_the_new_key() {
+        let mut rng = SeededRandom::new(2);
+        let mut env = Env {
+            now: 0,
+            random: &mut rng,
+        };
+        let old = key();
+        let sealed_old = old.seal("c", b"secret", &mut env);
+        let new = MasterKey::from_bytes(&[7u8; 32]).unwrap();
+        assert_eq!(new.open("c", &sealed_old), Err(SealError::Unopenable));
+        let both = new
+            .clone()
+            .with_previous(&edge_mfa_jose::b64url_encode(&[42u8; 32]))
+            .unwrap();
+        assert_eq!(both.current_id(), new.current_id());
+        assert_eq!(both.open("c", &sealed_old).unwrap(), b"secret");
+        let resealed = both.reseal("c", &sealed_old, &mut env).unwrap();
+        assert_eq!(
+            new.open("c", &resealed).unwrap(),
+            b"secret",
+            "the new key alone opens it"
+        );
+        assert_eq!(
+            both.reseal("c", &resealed, &mut env),
+            None,
+            "current already"
+        );
+        // A v1 value (no key id) from before ids existed opens under any held key.
+        let (_, body) = sealed_old.parts().unwrap();
+        let legacy = Sealed(format!("{LEGACY_VERSION}{body}"));
+        assert_eq!(both.open("c", &legacy).unwrap(), b"secret");
+        assert!(both.reseal("c", &legacy, &mut env).is_some());
+        // Ids identify keys without showing them.
+        assert_ne!(old.current_id(), new.current_id());
+        assert!(!format!("{both:?}").contains(&edge_mfa_jose::b64url_encode(&[7u8; 32])));
     }
 }

@@ -4,7 +4,7 @@
 //! bits, so a slow hash adds nothing); the ticket secret, the backup-code pepper and
 //! the token-signing key are sealed under the master key, each bound to this tenant.
 
-use edge_mfa_jose::{Jwk, JwkSet, TokenSigner};
+use edge_mfa_jose::{Jwk, JwkSet, TokenSigner, TokenVerifier};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -16,6 +16,10 @@ use crate::policy::Policy;
 use crate::seal::{MasterKey, Sealed};
 
 const MAX_ORIGINS: usize = 20;
+/// Signing keys published at once: the current one and at most two rotated out.
+pub const MAX_SIGNING_KEYS: usize = 3;
+/// How long a rotated-out ticket secret is still accepted (API.md: 24 h).
+pub const TICKET_SECRET_OVERLAP: u64 = 86_400;
 const MAX_NAME_CHARS: usize = 100;
 
 /// `POST /v1/tenants`, as sent.
@@ -54,6 +58,48 @@ pub struct SigningKey {
     pub created_at: u64,
 }
 
+/// A rotated-out secret and the end of its overlap.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousSecret {
+    sealed: Sealed,
+    until: u64,
+}
+
+/// A change to a tenant, applied at its ordering point (the tenant's Durable
+/// Object; SQLite's write lock) by [`Tenant::apply`]. New secrets are made before,
+/// by the caller, who shows them once: the change carries them sealed or hashed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantChange {
+    SetPolicy(Policy),
+    /// A new signing key signs from now on; the others stay published.
+    RotateSigningKey(SigningKey),
+    /// Only the current signing key stays published.
+    RetireSigningKeys,
+    /// A new ticket secret; the old one is accepted until `previous_until`.
+    RotateTicketSecret {
+        sealed: Sealed,
+        previous_until: u64,
+    },
+    /// The previous ticket secret stops now.
+    RetireTicketSecret,
+    /// A new admin key (its SHA-256); the old one stops at once.
+    RotateAdminKey {
+        sha256: String,
+    },
+}
+
+/// A new secret to show once, and the change that installs it.
+#[derive(Debug)]
+pub struct Rotation {
+    pub change: TenantChange,
+    /// The ticket secret or admin key, for the caller to show once; `None` for a
+    /// signing key (its `kid` is public).
+    pub shown: Option<crate::secret::Secret<String>>,
+    /// The new signing key's `kid`, for a signing-key rotation.
+    pub kid: Option<String>,
+}
+
 /// The stored tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tenant {
@@ -65,6 +111,9 @@ pub struct Tenant {
     pub created_at: u64,
     admin_key_sha256: String,
     ticket_secret: Sealed,
+    /// The ticket secret before the last rotation, accepted until `until`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    previous_ticket_secret: Option<PreviousSecret>,
     backup_code_pepper: Sealed,
     /// The first key signs; all are published, so a rotated-out key keeps
     /// verifying tokens it signed until they expire.
@@ -121,6 +170,7 @@ impl Tenant {
                 ticket_secret.as_bytes(),
                 env,
             ),
+            previous_ticket_secret: None,
             backup_code_pepper: master.seal(&context("backup-code-pepper", &id), &pepper, env),
             signing_keys: vec![signing_key],
             id: id.clone(),
@@ -154,6 +204,118 @@ impl Tenant {
         }
     }
 
+    /// A new signing key for this tenant.
+    pub fn rotate_signing_key(&self, master: &MasterKey, env: &mut Env<'_>) -> Rotation {
+        let key = new_signing_key(&self.id, master, env);
+        Rotation {
+            kid: Some(key.jwk.kid.clone()),
+            change: TenantChange::RotateSigningKey(key),
+            shown: None,
+        }
+    }
+
+    /// A new ticket secret, the old one accepted for [`TICKET_SECRET_OVERLAP`].
+    pub fn rotate_ticket_secret(&self, master: &MasterKey, env: &mut Env<'_>) -> Rotation {
+        let secret = edge_mfa_jose::b64url_encode(&env.bytes::<32>());
+        let sealed = master.seal(&context("ticket-secret", &self.id), secret.as_bytes(), env);
+        Rotation {
+            change: TenantChange::RotateTicketSecret {
+                sealed,
+                previous_until: env.now + TICKET_SECRET_OVERLAP,
+            },
+            shown: Some(secret.into()),
+            kid: None,
+        }
+    }
+
+    /// A new admin key; the old one stops when the change is applied.
+    pub fn rotate_admin_key(env: &mut Env<'_>) -> Rotation {
+        let admin_key = format!("ak_{}", edge_mfa_jose::b64url_encode(&env.bytes::<32>()));
+        Rotation {
+            change: TenantChange::RotateAdminKey {
+                sha256: sha256_b64(admin_key.as_bytes()),
+            },
+            shown: Some(admin_key.into()),
+            kid: None,
+        }
+    }
+
+    /// `change` applied: the tenant one version later. Refused (`Conflict`) only
+    /// when a rotation would publish more than [`MAX_SIGNING_KEYS`].
+    pub fn apply(self, change: TenantChange) -> Result<Tenant, CoreError> {
+        let mut next = match change {
+            TenantChange::SetPolicy(policy) => return Ok(self.with_policy(policy)),
+            TenantChange::RotateSigningKey(key) => {
+                if self.signing_keys.len() >= MAX_SIGNING_KEYS {
+                    return Err(CoreError::Conflict(format!(
+                        "at most {MAX_SIGNING_KEYS} signing keys are published: retire the previous ones first"
+                    )));
+                }
+                let mut keys = vec![key];
+                keys.extend(self.signing_keys.iter().cloned());
+                Tenant {
+                    signing_keys: keys,
+                    ..self
+                }
+            }
+            TenantChange::RetireSigningKeys => {
+                let mut t = self;
+                t.signing_keys.truncate(1);
+                t
+            }
+            TenantChange::RotateTicketSecret {
+                sealed,
+                previous_until,
+            } => {
+                let previous = PreviousSecret {
+                    sealed: self.ticket_secret.clone(),
+                    until: previous_until,
+                };
+                Tenant {
+                    ticket_secret: sealed,
+                    previous_ticket_secret: Some(previous),
+                    ..self
+                }
+            }
+            TenantChange::RetireTicketSecret => Tenant {
+                previous_ticket_secret: None,
+                ..self
+            },
+            TenantChange::RotateAdminKey { sha256 } => Tenant {
+                admin_key_sha256: sha256,
+                ..self
+            },
+        };
+        next.version = next.version.saturating_add(1);
+        Ok(next)
+    }
+
+    /// Every sealed secret of the tenant sealed under the current master key
+    /// (after a `MASTER_KEY` rotation); the tenant unchanged if they all are.
+    pub fn resealed(mut self, master: &MasterKey, env: &mut Env<'_>) -> Tenant {
+        let id = self.id.clone();
+        let ticket = context("ticket-secret", &id);
+        if let Some(s) = master.reseal(&ticket, &self.ticket_secret, env) {
+            self.ticket_secret = s;
+        }
+        if let Some(previous) = &mut self.previous_ticket_secret
+            && let Some(s) = master.reseal(&ticket, &previous.sealed, env)
+        {
+            previous.sealed = s;
+        }
+        let pepper = context("backup-code-pepper", &id);
+        if let Some(s) = master.reseal(&pepper, &self.backup_code_pepper, env) {
+            self.backup_code_pepper = s;
+        }
+        for key in &mut self.signing_keys {
+            let signing = signing_context(&id, &key.jwk.kid);
+            if let Some(s) = master.reseal(&signing, &key.sealed, env) {
+                key.sealed = s;
+            }
+        }
+        self
+    }
+
     /// Constant-time check of a presented admin key.
     pub fn admin_key_matches(&self, presented: &str) -> bool {
         let presented = sha256_b64(presented.as_bytes());
@@ -166,6 +328,26 @@ impl Tenant {
         master
             .open(&context("ticket-secret", &self.id), &self.ticket_secret)
             .map_err(|_| CoreError::Internal("ticket secret does not open".into()))
+    }
+
+    /// The ticket secrets accepted at `now`: the current one, then the previous one
+    /// while its overlap lasts.
+    pub fn ticket_secrets(&self, master: &MasterKey, now: u64) -> Result<Vec<Vec<u8>>, CoreError> {
+        let mut secrets = vec![self.ticket_secret(master)?];
+        if let Some(previous) = self
+            .previous_ticket_secret
+            .as_ref()
+            .filter(|p| p.until > now)
+        {
+            secrets.push(
+                master
+                    .open(&context("ticket-secret", &self.id), &previous.sealed)
+                    .map_err(|_| {
+                        CoreError::Internal("previous ticket secret does not open".into())
+                    })?,
+            );
+        }
+        Ok(secrets)
     }
 
     pub fn backup_code_pepper(&self, master: &MasterKey) -> Result<Vec<u8>, CoreError> {
@@ -188,6 +370,15 @@ impl Tenant {
             .map_err(|_| CoreError::Internal("signing key does not open".into()))?;
         TokenSigner::from_secret_bytes(&scalar)
             .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
+    }
+
+    /// Verifiers for every published key, from their public JWKs (no secret is
+    /// opened): what step-up checks `mfa_token`s with.
+    pub fn verifiers(&self) -> Vec<TokenVerifier> {
+        self.signing_keys
+            .iter()
+            .filter_map(|k| TokenVerifier::from_jwk(&k.jwk))
+            .collect()
     }
 
     pub fn jwks(&self) -> JwkSet {

@@ -99,6 +99,26 @@ pub struct TokenVerifier {
 }
 
 impl TokenVerifier {
+    /// From a published key (`jwks.json`): no private key needed to check a token.
+    /// `None` unless it is a P-256 point.
+    pub fn from_jwk(jwk: &Jwk) -> Option<TokenVerifier> {
+        let coordinate = |c: &str| base64url::decode(c).filter(|b| b.len() == 32);
+        let (x, y) = (coordinate(&jwk.x)?, coordinate(&jwk.y)?);
+        let mut point = Vec::with_capacity(65);
+        point.push(0x04);
+        point.extend_from_slice(&x);
+        point.extend_from_slice(&y);
+        Some(TokenVerifier {
+            key: VerifyingKey::from_sec1_bytes(&point).ok()?,
+            kid: jwk.kid.clone(),
+        })
+    }
+
+    /// The `kid` of the key this verifier holds.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
     pub fn verify(&self, token: &str, tenant: &str, now: u64) -> Result<MfaTokenClaims, JoseError> {
         let jws = Compact::parse(token)?;
         if jws.header.alg != "ES256" {
@@ -179,6 +199,18 @@ mod tests {
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
         assert!(s.verifier().verify(&tampered, "acme", 1100).is_err());
+    }
+
+    #[test]
+    fn a_verifier_from_the_published_jwk_checks_the_token() {
+        let s = signer();
+        let token = s.sign(&claims(1000));
+        let from_jwk = TokenVerifier::from_jwk(s.jwk()).unwrap();
+        assert_eq!(from_jwk.kid(), s.jwk().kid);
+        assert_eq!(from_jwk.verify(&token, "acme", 1100).unwrap(), claims(1000));
+        let mut bad = s.jwk().clone();
+        bad.x = "AAAA".into();
+        assert!(TokenVerifier::from_jwk(&bad).is_none());
     }
 
     #[test]

@@ -15,8 +15,7 @@ use std::collections::HashMap;
 use edge_mfa_api::{ApiRequest, ApiResponse, Backend, BackendError, Deployment};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::tenant::{Tenant, TenantChange};
 use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
 
 pub const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -104,18 +103,26 @@ impl Backend for Memory {
         Ok(true)
     }
 
-    async fn set_policy(
+    async fn update_tenant(
         &self,
         id: &TenantId,
-        policy: &Policy,
-    ) -> Result<Option<Tenant>, BackendError> {
+        change: &TenantChange,
+    ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
         let mut tenants = self.tenants.borrow_mut();
-        let Some(tenant) = tenants.remove(id.as_str()) else {
-            return Ok(None);
+        let Some(tenant) = tenants.get(id.as_str()).cloned() else {
+            return Ok(Ok(None));
         };
-        let tenant = tenant.with_policy(policy.clone());
+        let mut random = self.random.borrow_mut();
+        let mut env = Env {
+            now: NOW,
+            random: &mut *random,
+        };
+        let tenant = match tenant.apply(change.clone()) {
+            Ok(t) => t.resealed(&self.deployment.master, &mut env),
+            Err(e) => return Ok(Err(e)),
+        };
         tenants.insert(id.to_string(), tenant.clone());
-        Ok(Some(tenant))
+        Ok(Ok(Some(tenant)))
     }
 
     async fn run_user(

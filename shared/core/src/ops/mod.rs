@@ -33,6 +33,8 @@ pub(crate) struct Ctx<'a> {
     pub context: &'a RequestContext,
 }
 
+pub(crate) use totp::reseal;
+
 pub(crate) fn run(
     record: &mut UserRecord,
     ctx: &Ctx<'_>,

@@ -79,6 +79,25 @@ pub(super) fn enroll(
     })
 }
 
+/// After a `MASTER_KEY` rotation: every TOTP secret of the record (factors and
+/// pending enrollments) sealed under the current master key, as the record is
+/// written anyway.
+pub(crate) fn reseal(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) {
+    let factors = record.factors.iter_mut().filter_map(|f| match &mut f.kind {
+        FactorKind::Totp(totp) => Some((f.id.as_str(), totp)),
+        FactorKind::Webauthn(_) => None,
+    });
+    let pending = record.pending.iter_mut().filter_map(|p| match &mut p.kind {
+        PendingKind::Totp(totp) => Some((p.id.as_str(), totp)),
+        PendingKind::Webauthn(_) => None,
+    });
+    for (owner, totp) in factors.chain(pending) {
+        if let Some(sealed) = ctx.master.reseal(&context(ctx, owner), &totp.secret, env) {
+            totp.secret = sealed;
+        }
+    }
+}
+
 /// The factor a correct code makes of a pending enrollment.
 pub(super) fn confirm(
     ctx: &Ctx<'_>,
