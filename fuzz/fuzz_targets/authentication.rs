@@ -25,7 +25,12 @@ fuzz_target!(|data: &[u8]| {
     let client_data: serde_json::Value = serde_json::from_slice(&client_data).unwrap_or_default();
     let challenge = client_data["challenge"].as_str().unwrap_or_default();
     let challenge = from_b64url(challenge, "c").unwrap_or_default();
-    let origins = vec![client_data["origin"].as_str().unwrap_or_default().to_string()];
+    let origins = vec![
+        client_data["origin"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ];
     let id = from_b64url(&response.raw_id, "id").unwrap_or_default();
     let key = hex(ES256_KEY);
     let stored = [StoredCredential {

@@ -14,7 +14,12 @@ fuzz_target!(|data: &[u8]| {
     let client_data: serde_json::Value = serde_json::from_slice(&client_data).unwrap_or_default();
     let challenge = client_data["challenge"].as_str().unwrap_or_default();
     let challenge = from_b64url(challenge, "c").unwrap_or_default();
-    let origins = vec![client_data["origin"].as_str().unwrap_or_default().to_string()];
+    let origins = vec![
+        client_data["origin"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    ];
     let _ = verify_registration(
         &RegistrationCeremony {
             challenge: &challenge,

@@ -8,5 +8,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(token) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = verify_ticket(token, b"a-tenant-ticket-secret-of-32-bytes!!", "acme", 1_800_000_000);
+    let _ = verify_ticket(
+        token,
+        b"a-tenant-ticket-secret-of-32-bytes!!",
+        "acme",
+        1_800_000_000,
+    );
 });
