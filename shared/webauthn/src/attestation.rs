@@ -98,17 +98,17 @@ impl AttestationObject {
                     .ok_or(WebauthnError::Attestation("packed needs sig"))?;
                 match stmt.x5c.as_deref() {
                     Some([leaf, ..]) => {
-                        if alg != cose::ES256 {
-                            return Err(WebauthnError::Attestation(
-                                "packed x5c: only ES256 statements are verified",
-                            ));
-                        }
                         let cert = Certificate::parse(leaf)
                             .map_err(|e| WebauthnError::Attestation(e.0))?;
                         check_packed_certificate(&cert, &credential.aaguid)?;
-                        cose::verify_es256(&cert.public_key, &signed, sig).map_err(|_| {
-                            WebauthnError::Attestation("packed x5c signature does not verify")
-                        })?;
+                        cert.public_key
+                            .verify(alg, &signed, sig, false)
+                            .map_err(|e| match e {
+                                WebauthnError::Signature => WebauthnError::Attestation(
+                                    "packed x5c signature does not verify",
+                                ),
+                                other => other,
+                            })?;
                         Ok(AttestationType::Certificate)
                     }
                     Some([]) => Err(WebauthnError::Attestation("x5c is empty")),
@@ -155,7 +155,12 @@ impl AttestationObject {
                 data.extend_from_slice(client_data_hash);
                 data.extend_from_slice(credential.credential_id);
                 data.extend_from_slice(&public_key_u2f);
-                cose::verify_es256(&cert.public_key, &data, sig).map_err(|_| {
+                let der::PublicKey::P256(cert_key) = &cert.public_key else {
+                    return Err(WebauthnError::Attestation(
+                        "fido-u2f certificate key is not P-256",
+                    ));
+                };
+                cose::verify_es256(cert_key, &data, sig).map_err(|_| {
                     WebauthnError::Attestation("fido-u2f signature does not verify")
                 })?;
                 Ok(AttestationType::Certificate)
@@ -175,7 +180,7 @@ impl AttestationObject {
                     ));
                 }
                 // Step 4: the credential public key is the certificate's.
-                if credential.credential_public_key != cose::CoseKey::Es256(cert.public_key) {
+                if !cert.public_key.is(&credential.credential_public_key) {
                     return Err(WebauthnError::Attestation(
                         "apple certificate key is not the credential key",
                     ));

@@ -18,6 +18,9 @@ use crate::error::WebauthnError;
 pub const ES256: i64 = -7;
 pub const EDDSA: i64 = -8;
 pub const RS256: i64 = -257;
+/// RSASSA-PKCS1-v1_5 with SHA-1: only for TPM attestation statements, which older
+/// TPMs sign with it (WebAuthn §8.3); never for credential keys.
+pub const RS1: i64 = -65535;
 
 /// The algorithms this build can verify, in the order peers offer them.
 pub const SUPPORTED_ALGORITHMS: &[i64] = &[EDDSA, ES256, RS256];
@@ -94,6 +97,21 @@ impl RsaKey {
         verifier
             .verify(message, &signature)
             .map_err(|_| WebauthnError::Signature)
+    }
+
+    /// RSASSA-PKCS1-v1_5 with SHA-1 ([`RS1`], TPM attestation only).
+    pub fn verify_rs1(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
+        let verifier = rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::new(self.key.clone());
+        let signature =
+            rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| WebauthnError::Signature)?;
+        verifier
+            .verify(message, &signature)
+            .map_err(|_| WebauthnError::Signature)
+    }
+
+    /// The modulus and exponent, big-endian without leading zeros.
+    pub fn n_e(&self) -> (&[u8], &[u8]) {
+        (&self.n, &self.e)
     }
 }
 

@@ -1,8 +1,11 @@
 //! Just enough ASN.1 DER to read an attestation certificate (RFC 5280 §4.1): the
-//! version, the subject, the P-256 public key, and two extensions. Every length is
-//! checked; anything unexpected is an error, never a panic.
+//! version, the subject, the public key (P-256 or RSA), and the extensions the
+//! attestation formats look at. Every length is checked; anything unexpected is an
+//! error, never a panic.
 
 use p256::ecdsa::VerifyingKey;
+
+use crate::cose::{CoseKey, RsaKey};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DerError(pub &'static str);
@@ -18,6 +21,15 @@ const VERSION_TAG: u8 = 0xa0;
 const EXTENSIONS_TAG: u8 = 0xa3;
 
 const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// rsaEncryption, 1.2.840.113549.1.1.1.
+const OID_RSA_ENCRYPTION: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
+const OID_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+/// Android Key Attestation's KeyDescription, 1.3.6.1.4.1.11129.2.1.17 (§8.4).
+const OID_ANDROID_KEY_DESCRIPTION: &[u8] =
+    &[0x2b, 0x06, 0x01, 0x04, 0x01, 0xd6, 0x79, 0x02, 0x01, 0x11];
+/// tcg-kp-AIKCertificate, 2.23.133.8.3 (§8.3.1).
+pub const OID_TCG_KP_AIK_CERTIFICATE: &[u8] = &[0x67, 0x81, 0x05, 0x08, 0x03];
 const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
 const OID_BASIC_CONSTRAINTS: &[u8] = &[0x55, 0x1d, 0x13];
 /// id-fido-gen-ce-aaguid, 1.3.6.1.4.1.45724.1.1.4 (WebAuthn §8.2.1).
@@ -32,9 +44,32 @@ pub const OID_ORGANIZATION: &[u8] = &[0x55, 0x04, 0x0a];
 pub const OID_ORGANIZATIONAL_UNIT: &[u8] = &[0x55, 0x04, 0x0b];
 pub const OID_COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
 
-/// Reads one TLV from the front of `input`: (tag, contents).
+/// Reads one TLV from the front of `input`: (tag, contents). Tags of the
+/// high-tag-number form (`0x1f` low bits, then base-128 bytes) come back as their
+/// first byte; [`tlv_long`] gives their number.
 fn tlv<'a>(input: &mut &'a [u8]) -> Result<(u8, &'a [u8]), DerError> {
-    let (&tag, rest) = input.split_first().ok_or(DerError("truncated tag"))?;
+    let (tag, _, contents) = tlv_long(input)?;
+    Ok((tag, contents))
+}
+
+/// One TLV: (first tag byte, tag number, contents).
+pub(crate) fn tlv_long<'a>(input: &mut &'a [u8]) -> Result<(u8, u32, &'a [u8]), DerError> {
+    let (&tag, mut rest) = input.split_first().ok_or(DerError("truncated tag"))?;
+    let mut number = u32::from(tag & 0x1f);
+    if number == 0x1f {
+        number = 0;
+        loop {
+            let (&b, after) = rest.split_first().ok_or(DerError("truncated tag"))?;
+            rest = after;
+            if number > 0x00ff_ffff {
+                return Err(DerError("tag number too large"));
+            }
+            number = (number << 7) | u32::from(b & 0x7f);
+            if b & 0x80 == 0 {
+                break;
+            }
+        }
+    }
     let (&first, mut rest) = rest.split_first().ok_or(DerError("truncated length"))?;
     let len = match first {
         0..=0x7f => usize::from(first),
@@ -54,10 +89,14 @@ fn tlv<'a>(input: &mut &'a [u8]) -> Result<(u8, &'a [u8]), DerError> {
         .split_at_checked(len)
         .ok_or(DerError("truncated contents"))?;
     *input = after;
-    Ok((tag, contents))
+    Ok((tag, number, contents))
 }
 
-fn expect<'a>(input: &mut &'a [u8], want: u8, what: &'static str) -> Result<&'a [u8], DerError> {
+pub(crate) fn expect<'a>(
+    input: &mut &'a [u8],
+    want: u8,
+    what: &'static str,
+) -> Result<&'a [u8], DerError> {
     match tlv(input)? {
         (tag, contents) if tag == want => Ok(contents),
         _ => Err(DerError(what)),
@@ -67,6 +106,46 @@ fn expect<'a>(input: &mut &'a [u8], want: u8, what: &'static str) -> Result<&'a 
 /// One subject attribute: (type OID, value bytes).
 type Attribute = (Vec<u8>, Vec<u8>);
 
+/// A certificate's subject public key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublicKey {
+    P256(VerifyingKey),
+    Rsa(RsaKey),
+}
+
+impl PublicKey {
+    /// Verifies an attestation statement's `sig` over `message` with this key, by
+    /// the statement's `alg`: ES256 for P-256 keys; RS256 for RSA keys, and RS1
+    /// where `allow_rs1` (TPM statements only).
+    pub fn verify(
+        &self,
+        alg: i64,
+        message: &[u8],
+        sig: &[u8],
+        allow_rs1: bool,
+    ) -> Result<(), crate::WebauthnError> {
+        match (self, alg) {
+            (PublicKey::P256(key), crate::cose::ES256) => {
+                crate::cose::verify_es256(key, message, sig)
+            }
+            (PublicKey::Rsa(key), crate::cose::RS256) => key.verify_rs256(message, sig),
+            (PublicKey::Rsa(key), crate::cose::RS1) if allow_rs1 => key.verify_rs1(message, sig),
+            _ => Err(crate::WebauthnError::Attestation(
+                "the statement's alg does not fit the certificate's key",
+            )),
+        }
+    }
+
+    /// Whether this is the same key as a credential's.
+    pub fn is(&self, credential: &CoseKey) -> bool {
+        match (self, credential) {
+            (PublicKey::P256(a), CoseKey::Es256(b)) => a == b,
+            (PublicKey::Rsa(a), CoseKey::Rs256(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// The parts of an X.509 certificate WebAuthn attestation needs.
 #[derive(Debug)]
 pub struct Certificate {
@@ -74,9 +153,16 @@ pub struct Certificate {
     pub version: u8,
     /// (attribute OID, value bytes) of the subject's RDNs.
     pub subject: Vec<Attribute>,
-    pub public_key: VerifyingKey,
+    pub public_key: PublicKey,
     pub is_ca: bool,
     pub aaguid: Option<[u8; 16]>,
+    /// The key purposes of the extended key usage extension (OIDs), if present.
+    pub extended_key_usage: Vec<Vec<u8>>,
+    /// Whether a subject alternative name extension is present (and whether it is
+    /// critical).
+    pub subject_alt_name: Option<bool>,
+    /// The DER of Android's KeyDescription extension, if present.
+    pub android_key_description: Option<Vec<u8>>,
     /// Apple's nonce extension: `SEQUENCE { [1] EXPLICIT OCTET STRING (32) }`.
     pub apple_nonce: Option<[u8; 32]>,
 }
@@ -117,6 +203,9 @@ impl Certificate {
         let mut is_ca = false;
         let mut aaguid = None;
         let mut apple_nonce = None;
+        let mut extended_key_usage = Vec::new();
+        let mut subject_alt_name = None;
+        let mut android_key_description = None;
         while !tbs.is_empty() {
             let (tag, contents) = tlv(&mut tbs)?;
             if tag != EXTENSIONS_TAG {
@@ -138,6 +227,17 @@ impl Certificate {
                     if bc.first() == Some(&BOOLEAN) {
                         is_ca = expect(&mut bc, BOOLEAN, "cA")? != [0];
                     }
+                } else if oid == OID_EXTENDED_KEY_USAGE {
+                    let mut v = value;
+                    let mut purposes = expect(&mut v, SEQUENCE, "extKeyUsage")?;
+                    while !purposes.is_empty() {
+                        extended_key_usage
+                            .push(expect(&mut purposes, OID, "KeyPurposeId")?.to_vec());
+                    }
+                } else if oid == OID_SUBJECT_ALT_NAME {
+                    subject_alt_name = Some(critical);
+                } else if oid == OID_ANDROID_KEY_DESCRIPTION {
+                    android_key_description = Some(value.to_vec());
                 } else if oid == OID_APPLE_NONCE {
                     let mut v = value;
                     let mut seq = expect(&mut v, SEQUENCE, "apple nonce")?;
@@ -170,6 +270,9 @@ impl Certificate {
             is_ca,
             aaguid,
             apple_nonce,
+            extended_key_usage,
+            subject_alt_name,
+            android_key_description,
         })
     }
 }
@@ -188,19 +291,30 @@ fn parse_name(mut name: &[u8]) -> Result<Vec<Attribute>, DerError> {
     Ok(out)
 }
 
-fn parse_spki(mut spki: &[u8]) -> Result<VerifyingKey, DerError> {
+fn parse_spki(mut spki: &[u8]) -> Result<PublicKey, DerError> {
     let mut algorithm = expect(&mut spki, SEQUENCE, "algorithm")?;
-    if expect(&mut algorithm, OID, "algorithm")? != OID_EC_PUBLIC_KEY {
-        return Err(DerError("not an EC public key"));
-    }
-    if expect(&mut algorithm, OID, "curve")? != OID_P256 {
-        return Err(DerError("not a P-256 key"));
-    }
-    match expect(&mut spki, BIT_STRING, "subjectPublicKey")? {
-        [0, point @ ..] => {
-            VerifyingKey::from_sec1_bytes(point).map_err(|_| DerError("not a P-256 point"))
+    let oid = expect(&mut algorithm, OID, "algorithm")?;
+    let [0, key @ ..] = expect(&mut spki, BIT_STRING, "subjectPublicKey")? else {
+        return Err(DerError("subjectPublicKey"));
+    };
+    if oid == OID_EC_PUBLIC_KEY {
+        if expect(&mut algorithm, OID, "curve")? != OID_P256 {
+            return Err(DerError("not a P-256 key"));
         }
-        _ => Err(DerError("subjectPublicKey")),
+        VerifyingKey::from_sec1_bytes(key)
+            .map(PublicKey::P256)
+            .map_err(|_| DerError("not a P-256 point"))
+    } else if oid == OID_RSA_ENCRYPTION {
+        // RFC 8017 A.1.1: RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
+        let mut key = key;
+        let mut rsa = expect(&mut key, SEQUENCE, "RSAPublicKey")?;
+        let n = expect(&mut rsa, INTEGER, "modulus")?;
+        let e = expect(&mut rsa, INTEGER, "publicExponent")?;
+        RsaKey::new(n, e)
+            .map(PublicKey::Rsa)
+            .ok_or(DerError("not an RSA key of 2048-4096 bits"))
+    } else {
+        Err(DerError("neither a P-256 nor an RSA key"))
     }
 }
 
