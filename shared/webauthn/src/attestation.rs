@@ -165,6 +165,22 @@ impl AttestationObject {
                 })?;
                 Ok(AttestationType::Certificate)
             }
+            "tpm" => {
+                crate::tpm::verify(
+                    &crate::tpm::TpmStatement {
+                        ver: stmt.ver,
+                        alg: stmt.alg,
+                        sig: stmt.sig,
+                        x5c: stmt.x5c.as_deref(),
+                        cert_info: stmt.cert_info,
+                        pub_area: stmt.pub_area,
+                    },
+                    &signed,
+                    &credential.credential_public_key,
+                    &credential.aaguid,
+                )?;
+                Ok(AttestationType::Certificate)
+            }
             "apple" => {
                 // §8.8 Apple Anonymous Attestation.
                 let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {
@@ -238,6 +254,10 @@ struct Statement<'a> {
     sig: Option<&'a [u8]>,
     x5c: Option<Vec<&'a [u8]>>,
     is_empty: bool,
+    /// tpm only.
+    ver: Option<&'a str>,
+    cert_info: Option<&'a [u8]>,
+    pub_area: Option<&'a [u8]>,
 }
 
 impl<'a> Statement<'a> {
@@ -250,6 +270,9 @@ impl<'a> Statement<'a> {
             sig: None,
             x5c: None,
             is_empty: map.is_empty(),
+            ver: None,
+            cert_info: None,
+            pub_area: None,
         };
         for (k, v) in map {
             match k.as_text() {
@@ -275,6 +298,24 @@ impl<'a> Statement<'a> {
                     stmt.x5c = Some(
                         certs.ok_or(WebauthnError::Attestation("x5c holds a non-bytes item"))?,
                     );
+                }
+                Some("ver") => {
+                    stmt.ver = Some(
+                        v.as_text()
+                            .ok_or(WebauthnError::Attestation("ver is not text"))?,
+                    )
+                }
+                Some("certInfo") => {
+                    stmt.cert_info = Some(
+                        v.as_bytes()
+                            .ok_or(WebauthnError::Attestation("certInfo is not bytes"))?,
+                    )
+                }
+                Some("pubArea") => {
+                    stmt.pub_area = Some(
+                        v.as_bytes()
+                            .ok_or(WebauthnError::Attestation("pubArea is not bytes"))?,
+                    )
                 }
                 _ => {}
             }

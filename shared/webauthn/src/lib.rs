@@ -18,6 +18,7 @@ mod error;
 mod flags;
 pub mod json;
 mod registration;
+mod tpm;
 
 pub use attestation::{AttestationObject, AttestationType};
 pub use authentication::{

@@ -353,10 +353,12 @@ fn reg_step_19_algorithm_must_be_one_offered() {
 fn reg_step_21_unknown_formats_are_refused() {
     assert_eq!(
         register(&Params {
-            fmt: "tpm".into(),
+            fmt: "android-safetynet".into(),
             ..create()
         }),
-        Err(WebauthnError::UnsupportedAttestationFormat("tpm".into()))
+        Err(WebauthnError::UnsupportedAttestationFormat(
+            "android-safetynet".into()
+        ))
     );
     assert_eq!(
         register(&Params {

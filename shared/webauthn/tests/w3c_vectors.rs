@@ -3,7 +3,13 @@
 //! as a relying party for `example.org`. Each vector is expected to verify, or to
 //! be refused with a named error; the table below says which and why.
 
-#![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::type_complexity
+)]
 
 use std::collections::BTreeMap;
 
@@ -72,7 +78,8 @@ fn expected(id: &str) -> Result<(), WebauthnError> {
         | "packed-rs256"
         | "packed-eddsa"
         | "fido-u2f-es256"
-        | "apple-es256" => Ok(()),
+        | "apple-es256"
+        | "tpm-es256" => Ok(()),
         // The client ran inside a cross-origin iframe: refused (docs/WEBAUTHN.md).
         "none-es256-crossOrigin" | "none-es256-topOrigin" => Err(WebauthnError::CrossOrigin),
         // Algorithms no peer offers by default and this build does not verify.
@@ -80,7 +87,6 @@ fn expected(id: &str) -> Result<(), WebauthnError> {
         "packed-es512" => Err(WebauthnError::AlgorithmNotAllowed(-36)),
         "packed-ed448" => Err(WebauthnError::AlgorithmNotAllowed(-53)),
         // Attestation formats not verified yet.
-        "tpm-es256" => Err(WebauthnError::UnsupportedAttestationFormat("tpm".into())),
         "android-key-es256" => Err(WebauthnError::UnsupportedAttestationFormat(
             "android-key".into(),
         )),
@@ -227,4 +233,117 @@ fn apple_nonce_must_cover_the_authenticator_data() {
             "apple nonce does not match authenticatorData and clientDataHash"
         ))
     );
+}
+
+/// Registers the vector `id` after `mutate` changed its attestation object.
+fn register_mutated(
+    id: &str,
+    mutate: impl Fn(&mut Vec<(ciborium::Value, ciborium::Value)>),
+) -> Result<(), WebauthnError> {
+    use ciborium::Value;
+    let v = parse().into_iter().find(|v| v.id == id).unwrap();
+    let r = &v.registration;
+    let Value::Map(mut entries) =
+        ciborium::de::from_reader(r["attestationObject"].as_slice()).unwrap()
+    else {
+        panic!()
+    };
+    mutate(&mut entries);
+    let mut object = Vec::new();
+    ciborium::ser::into_writer(&Value::Map(entries), &mut object).unwrap();
+    let cred = &r["credential_id"];
+    let response = RegistrationResponseJson {
+        id: b64url(cred),
+        raw_id: b64url(cred),
+        response: AttestationResponseJson {
+            client_data_json: b64url(&r["clientDataJSON"]),
+            attestation_object: b64url(&object),
+            transports: vec![],
+        },
+        authenticator_attachment: None,
+        client_extension_results: serde_json::json!({}),
+        type_: "public-key".into(),
+    };
+    let origins = origins();
+    verify_registration(
+        &RegistrationCeremony {
+            challenge: &r["challenge"],
+            rp_id: RP_ID,
+            origins: &origins,
+            user_verification_required: false,
+            algorithms: SUPPORTED_ALGORITHMS,
+            existing: &[],
+        },
+        &response,
+    )
+    .map(|_| ())
+}
+
+/// Flips the byte at `at(bytes)` of the attestation statement's byte string `field`.
+fn flip_in_statement(
+    field: &'static str,
+    at: fn(&[u8]) -> usize,
+) -> impl Fn(&mut Vec<(ciborium::Value, ciborium::Value)>) {
+    move |entries| {
+        for (k, v) in entries.iter_mut() {
+            let (Some("attStmt"), ciborium::Value::Map(stmt)) = (k.as_text(), v) else {
+                continue;
+            };
+            for (sk, sv) in stmt.iter_mut() {
+                if let (Some(name), ciborium::Value::Bytes(b)) = (sk.as_text(), sv)
+                    && name == field
+                {
+                    let i = at(b);
+                    b[i] ^= 1;
+                }
+            }
+        }
+    }
+}
+
+fn last(b: &[u8]) -> usize {
+    b.len() - 1
+}
+
+/// certInfo: magic (4) | type (2) | qualifiedSigner (2 + n) | extraData (2 + m) | ...
+fn first_byte_of_extra_data(b: &[u8]) -> usize {
+    6 + 2 + usize::from(u16::from_be_bytes([b[6], b[7]])) + 2
+}
+
+fn first(_: &[u8]) -> usize {
+    0
+}
+
+#[test]
+fn tpm_statements_are_checked_part_by_part() {
+    assert_eq!(register_mutated("tpm-es256", |_| {}), Ok(()));
+    let cases: [(&str, fn(&[u8]) -> usize, &str); 4] = [
+        (
+            "pubArea",
+            last,
+            "tpm: pubArea is not the credential public key",
+        ),
+        (
+            "certInfo",
+            first_byte_of_extra_data,
+            "tpm: extraData is not the hash of authData || clientDataHash",
+        ),
+        (
+            "certInfo",
+            first,
+            "tpm: certInfo magic is not TPM_GENERATED_VALUE",
+        ),
+        (
+            "sig",
+            last,
+            "tpm: the AIK signature over certInfo does not verify",
+        ),
+    ];
+    for (field, at, why) in cases {
+        assert_eq!(
+            register_mutated("tpm-es256", flip_in_statement(field, at)),
+            Err(WebauthnError::Attestation(why)),
+            "{field}"
+        );
+    }
 }
