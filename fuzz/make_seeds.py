@@ -68,6 +68,16 @@ for path in sorted(fixtures.glob("*.json")):
     for i, a in enumerate(f.get("authentications", [])):
         write("authentication", f"{tag}-{i}", json.dumps(a["response"]))
 
+# Peers' real-device ceremonies (tpm, android-key, apple, packed, fido-u2f, none).
+for path in sorted((fixtures / "peers").glob("*.json")):
+    f = json.loads(path.read_text())
+    tag = path.stem
+    credential = f["registration"]["credential"]
+    write("registration", tag, json.dumps(credential))
+    write("attestation_object", tag, b64url(credential["response"]["attestationObject"]))
+    if f.get("authentication"):
+        write("authentication", tag, json.dumps(f["authentication"]["credential"]))
+
 # Tickets, codes, otpauth names, HTTP bodies.
 write("ticket", "hs256", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJhY21lIiwic3ViIjoidSIsImF1ZCI6ImVkZ2UtbWZhIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDAzMDB9.c2lnbmF0dXJl")
 write("ticket", "none", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.")

@@ -181,6 +181,33 @@ impl AttestationObject {
                 )?;
                 Ok(AttestationType::Certificate)
             }
+            "android-key" => {
+                // §8.4: alg, sig, x5c; the leaf signed authData || clientDataHash.
+                let alg = stmt
+                    .alg
+                    .ok_or(WebauthnError::Attestation("android-key needs alg"))?;
+                let sig = stmt
+                    .sig
+                    .ok_or(WebauthnError::Attestation("android-key needs sig"))?;
+                let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {
+                    return Err(WebauthnError::Attestation("android-key needs x5c"));
+                };
+                let cert = Certificate::parse(leaf).map_err(|e| WebauthnError::Attestation(e.0))?;
+                cert.public_key
+                    .verify(alg, &signed, sig, false)
+                    .map_err(|e| match e {
+                        WebauthnError::Signature => {
+                            WebauthnError::Attestation("android-key signature does not verify")
+                        }
+                        other => other,
+                    })?;
+                crate::android_key::verify(
+                    &cert,
+                    &credential.credential_public_key,
+                    client_data_hash,
+                )?;
+                Ok(AttestationType::Certificate)
+            }
             "apple" => {
                 // §8.8 Apple Anonymous Attestation.
                 let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {

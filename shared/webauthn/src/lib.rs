@@ -7,6 +7,7 @@
 //! [`WebauthnError`] variant. No I/O, no clock: challenges are issued and kept by
 //! the caller.
 
+mod android_key;
 mod attestation;
 mod authentication;
 mod authenticator_data;

@@ -41,7 +41,7 @@ struct Authentication {
 /// What this build does with an attestation format.
 fn expected(fmt: &str) -> Result<(), WebauthnError> {
     match fmt {
-        "none" | "packed" | "fido-u2f" | "apple" | "tpm" => Ok(()),
+        "none" | "packed" | "fido-u2f" | "apple" | "tpm" | "android-key" => Ok(()),
         other => Err(WebauthnError::UnsupportedAttestationFormat(other.into())),
     }
 }
