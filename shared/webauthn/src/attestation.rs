@@ -101,14 +101,13 @@ impl AttestationObject {
                         let cert = Certificate::parse(leaf)
                             .map_err(|e| WebauthnError::Attestation(e.0))?;
                         check_packed_certificate(&cert, &credential.aaguid)?;
-                        cert.public_key
-                            .verify(alg, &signed, sig, false)
-                            .map_err(|e| match e {
-                                WebauthnError::Signature => WebauthnError::Attestation(
-                                    "packed x5c signature does not verify",
-                                ),
-                                other => other,
-                            })?;
+                        cert.public_key.verify(
+                            alg,
+                            &signed,
+                            sig,
+                            false,
+                            "packed x5c signature does not verify",
+                        )?;
                         Ok(AttestationType::Certificate)
                     }
                     Some([]) => Err(WebauthnError::Attestation("x5c is empty")),
@@ -193,14 +192,13 @@ impl AttestationObject {
                     return Err(WebauthnError::Attestation("android-key needs x5c"));
                 };
                 let cert = Certificate::parse(leaf).map_err(|e| WebauthnError::Attestation(e.0))?;
-                cert.public_key
-                    .verify(alg, &signed, sig, false)
-                    .map_err(|e| match e {
-                        WebauthnError::Signature => {
-                            WebauthnError::Attestation("android-key signature does not verify")
-                        }
-                        other => other,
-                    })?;
+                cert.public_key.verify(
+                    alg,
+                    &signed,
+                    sig,
+                    false,
+                    "android-key signature does not verify",
+                )?;
                 crate::android_key::verify(
                     &cert,
                     &credential.credential_public_key,

@@ -91,17 +91,19 @@ impl RsaKey {
 
     /// RSASSA-PKCS1-v1_5 with SHA-256 over `message` (RFC 8017 §8.2.2).
     pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
-        let verifier = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(self.key.clone());
-        let signature =
-            rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| WebauthnError::Signature)?;
-        verifier
-            .verify(message, &signature)
-            .map_err(|_| WebauthnError::Signature)
+        self.verify_pkcs1v15::<sha2::Sha256>(message, signature)
     }
 
     /// RSASSA-PKCS1-v1_5 with SHA-1 ([`RS1`], TPM attestation only).
     pub fn verify_rs1(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
-        let verifier = rsa::pkcs1v15::VerifyingKey::<sha1::Sha1>::new(self.key.clone());
+        self.verify_pkcs1v15::<sha1::Sha1>(message, signature)
+    }
+
+    fn verify_pkcs1v15<D>(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError>
+    where
+        D: sha2::digest::Digest + sha2::digest::const_oid::AssociatedOid,
+    {
+        let verifier = rsa::pkcs1v15::VerifyingKey::<D>::new(self.key.clone());
         let signature =
             rsa::pkcs1v15::Signature::try_from(signature).map_err(|_| WebauthnError::Signature)?;
         verifier

@@ -116,24 +116,29 @@ pub enum PublicKey {
 impl PublicKey {
     /// Verifies an attestation statement's `sig` over `message` with this key, by
     /// the statement's `alg`: ES256 for P-256 keys; RS256 for RSA keys, and RS1
-    /// where `allow_rs1` (TPM statements only).
+    /// where `allow_rs1` (TPM statements only). A signature that does not verify is
+    /// refused as `Attestation(refusal)`.
     pub fn verify(
         &self,
         alg: i64,
         message: &[u8],
         sig: &[u8],
         allow_rs1: bool,
+        refusal: &'static str,
     ) -> Result<(), crate::WebauthnError> {
-        match (self, alg) {
+        let verified = match (self, alg) {
             (PublicKey::P256(key), crate::cose::ES256) => {
                 crate::cose::verify_es256(key, message, sig)
             }
             (PublicKey::Rsa(key), crate::cose::RS256) => key.verify_rs256(message, sig),
             (PublicKey::Rsa(key), crate::cose::RS1) if allow_rs1 => key.verify_rs1(message, sig),
-            _ => Err(crate::WebauthnError::Attestation(
-                "the statement's alg does not fit the certificate's key",
-            )),
-        }
+            _ => {
+                return Err(crate::WebauthnError::Attestation(
+                    "the statement's alg does not fit the certificate's key",
+                ));
+            }
+        };
+        verified.map_err(|_| crate::WebauthnError::Attestation(refusal))
     }
 
     /// Whether this is the same key as a credential's.

@@ -213,14 +213,13 @@ pub(crate) fn verify(
     // Step 5: the AIK certificate meets §8.3.1 and signed certInfo.
     let cert = Certificate::parse(aik).map_err(|e| refused(e.0))?;
     check_aik_certificate(&cert, aaguid)?;
-    cert.public_key
-        .verify(alg, cert_info, sig, true)
-        .map_err(|e| match e {
-            WebauthnError::Signature => {
-                refused("tpm: the AIK signature over certInfo does not verify")
-            }
-            other => other,
-        })
+    cert.public_key.verify(
+        alg,
+        cert_info,
+        sig,
+        true,
+        "tpm: the AIK signature over certInfo does not verify",
+    )
 }
 
 /// §8.3.1 "TPM Attestation Statement Certificate Requirements".

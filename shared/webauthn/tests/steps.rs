@@ -31,6 +31,15 @@ fn register_with(
     algorithms: &[i64],
     existing: &[Vec<u8>],
 ) -> Result<RegisteredCredential, WebauthnError> {
+    register_response(&soft.register(p), uv_required, algorithms, existing)
+}
+
+fn register_response(
+    response: &edge_mfa_webauthn::json::RegistrationResponseJson,
+    uv_required: bool,
+    algorithms: &[i64],
+    existing: &[Vec<u8>],
+) -> Result<RegisteredCredential, WebauthnError> {
     let origins = origins();
     verify_registration(
         &RegistrationCeremony {
@@ -41,7 +50,7 @@ fn register_with(
             algorithms,
             existing,
         },
-        &soft.register(p),
+        response,
     )
 }
 
@@ -845,18 +854,7 @@ fn with_entries_before(
 fn verify_registration_response(
     response: &edge_mfa_webauthn::json::RegistrationResponseJson,
 ) -> Result<RegisteredCredential, WebauthnError> {
-    let origins = origins();
-    verify_registration(
-        &RegistrationCeremony {
-            challenge: CHALLENGE,
-            rp_id: "acme.test",
-            origins: &origins,
-            user_verification_required: false,
-            algorithms: &[-7],
-            existing: &[],
-        },
-        response,
-    )
+    register_response(response, false, &[-7], &[])
 }
 
 #[test]

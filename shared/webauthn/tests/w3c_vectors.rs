@@ -102,6 +102,46 @@ fn origins() -> Vec<String> {
     vec!["https://example.org".to_string()]
 }
 
+/// The RegistrationResponseJSON of a vector's registration, with `attestation_object`.
+fn registration_response(
+    r: &BTreeMap<String, Vec<u8>>,
+    attestation_object: &[u8],
+) -> RegistrationResponseJson {
+    let id = r.get("credential_id").expect("credential_id");
+    RegistrationResponseJson {
+        id: b64url(id),
+        raw_id: b64url(id),
+        response: AttestationResponseJson {
+            client_data_json: b64url(&r["clientDataJSON"]),
+            attestation_object: b64url(attestation_object),
+            transports: vec![],
+        },
+        authenticator_attachment: None,
+        client_extension_results: serde_json::json!({}),
+        type_: "public-key".into(),
+    }
+}
+
+/// §7.1 for a vector's registration, offering `algorithms`.
+fn register(
+    r: &BTreeMap<String, Vec<u8>>,
+    response: &RegistrationResponseJson,
+    algorithms: &[i64],
+) -> Result<edge_mfa_webauthn::RegisteredCredential, WebauthnError> {
+    let origins = origins();
+    verify_registration(
+        &RegistrationCeremony {
+            challenge: &r["challenge"],
+            rp_id: RP_ID,
+            origins: &origins,
+            user_verification_required: false,
+            algorithms,
+            existing: &[],
+        },
+        response,
+    )
+}
+
 #[test]
 fn every_spec_vector_verifies_or_is_refused_by_name() {
     let vectors: Vec<Vector> = parse()
@@ -112,33 +152,14 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
     for v in &vectors {
         let r = &v.registration;
         let id = r.get("credential_id").expect("credential_id");
-        let response = RegistrationResponseJson {
-            id: b64url(id),
-            raw_id: b64url(id),
-            response: AttestationResponseJson {
-                client_data_json: b64url(&r["clientDataJSON"]),
-                attestation_object: b64url(&r["attestationObject"]),
-                transports: vec![],
-            },
-            authenticator_attachment: None,
-            client_extension_results: serde_json::json!({}),
-            type_: "public-key".into(),
-        };
-        let origins = origins();
         // The relying party offers what peers offer by default, plus the vector's
         // own algorithm, so an unsupported one is refused for what it is.
         let mut algorithms = SUPPORTED_ALGORITHMS.to_vec();
         algorithms.extend([-35, -36, -53]);
-        let registered = verify_registration(
-            &RegistrationCeremony {
-                challenge: &r["challenge"],
-                rp_id: RP_ID,
-                origins: &origins,
-                user_verification_required: false,
-                algorithms: &algorithms,
-                existing: &[],
-            },
-            &response,
+        let registered = register(
+            r,
+            &registration_response(r, &r["attestationObject"]),
+            &algorithms,
         );
         let want = expected(&v.id);
         assert_eq!(
@@ -173,7 +194,7 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
             &AuthenticationCeremony {
                 challenge: &a["challenge"],
                 rp_id: RP_ID,
-                origins: &origins,
+                origins: &origins(),
                 user_verification_required: false,
                 allow_credentials: &[],
                 user_handle: b"unused",
@@ -187,51 +208,18 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
 
 #[test]
 fn apple_nonce_must_cover_the_authenticator_data() {
-    use ciborium::Value;
-    let v = parse().into_iter().find(|v| v.id == "apple-es256").unwrap();
-    let r = &v.registration;
-    let Value::Map(mut entries) =
-        ciborium::de::from_reader(r["attestationObject"].as_slice()).unwrap()
-    else {
-        panic!()
-    };
-    for (k, value) in &mut entries {
-        if k.as_text() == Some("authData") {
-            let Value::Bytes(bytes) = value else { panic!() };
-            // The signature counter: not covered by anything but the nonce.
-            bytes[36] ^= 1;
+    assert_eq!(register_mutated("apple-es256", |_| {}), Ok(()));
+    let flip_sign_count = |entries: &mut Vec<(ciborium::Value, ciborium::Value)>| {
+        for (k, value) in entries.iter_mut() {
+            if let (Some("authData"), ciborium::Value::Bytes(bytes)) = (k.as_text(), value) {
+                // The signature counter: covered by nothing but the nonce.
+                bytes[36] ^= 1;
+            }
         }
-    }
-    let mut object = Vec::new();
-    ciborium::ser::into_writer(&Value::Map(entries), &mut object).unwrap();
-    let id = &r["credential_id"];
-    let response = RegistrationResponseJson {
-        id: b64url(id),
-        raw_id: b64url(id),
-        response: AttestationResponseJson {
-            client_data_json: b64url(&r["clientDataJSON"]),
-            attestation_object: b64url(&object),
-            transports: vec![],
-        },
-        authenticator_attachment: None,
-        client_extension_results: serde_json::json!({}),
-        type_: "public-key".into(),
     };
-    let origins = origins();
     assert_eq!(
-        verify_registration(
-            &RegistrationCeremony {
-                challenge: &r["challenge"],
-                rp_id: RP_ID,
-                origins: &origins,
-                user_verification_required: false,
-                algorithms: SUPPORTED_ALGORITHMS,
-                existing: &[],
-            },
-            &response,
-        )
-        .err(),
-        Some(WebauthnError::Attestation(
+        register_mutated("apple-es256", flip_sign_count),
+        Err(WebauthnError::Attestation(
             "apple nonce does not match authenticatorData and clientDataHash"
         ))
     );
@@ -253,32 +241,7 @@ fn register_mutated(
     mutate(&mut entries);
     let mut object = Vec::new();
     ciborium::ser::into_writer(&Value::Map(entries), &mut object).unwrap();
-    let cred = &r["credential_id"];
-    let response = RegistrationResponseJson {
-        id: b64url(cred),
-        raw_id: b64url(cred),
-        response: AttestationResponseJson {
-            client_data_json: b64url(&r["clientDataJSON"]),
-            attestation_object: b64url(&object),
-            transports: vec![],
-        },
-        authenticator_attachment: None,
-        client_extension_results: serde_json::json!({}),
-        type_: "public-key".into(),
-    };
-    let origins = origins();
-    verify_registration(
-        &RegistrationCeremony {
-            challenge: &r["challenge"],
-            rp_id: RP_ID,
-            origins: &origins,
-            user_verification_required: false,
-            algorithms: SUPPORTED_ALGORITHMS,
-            existing: &[],
-        },
-        &response,
-    )
-    .map(|_| ())
+    register(r, &registration_response(r, &object), SUPPORTED_ALGORITHMS).map(|_| ())
 }
 
 /// Flips the byte at `at(bytes)` of the attestation statement's byte string `field`.
