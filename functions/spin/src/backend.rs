@@ -12,7 +12,7 @@
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::MasterKey;
-use edge_mfa_core::tenant::{Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use spin_sdk::key_value::Store;
 use spin_sdk::sqlite::{Connection, RowResult, Value};
@@ -97,7 +97,7 @@ impl Backend for SpinBackend<'_> {
     async fn update_tenant(
         &self,
         id: &TenantId,
-        change: &TenantChange,
+        change: &AuthorisedChange,
     ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
         // The key-value store cannot order two writers; SQLite's write lock does: the
         // read and the write of the tenant happen while this connection holds it, so
@@ -107,7 +107,7 @@ impl Backend for SpinBackend<'_> {
             let Some(tenant) = self.tenant(id).await? else {
                 return Ok(Ok(None));
             };
-            let tenant = match tenant.apply(change.clone()) {
+            let tenant = match tenant.apply_authorised(change.clone()) {
                 Ok(next) => {
                     let mut random = edge_mfa_core::OsRandom;
                     let mut env = edge_mfa_core::Env {

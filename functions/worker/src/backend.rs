@@ -5,7 +5,7 @@
 
 use edge_mfa_api::{Backend, BackendError};
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::tenant::{Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit};
 
@@ -77,10 +77,16 @@ impl Backend for CloudflareBackend<'_> {
         Ok(matches!(created, Ok(Some(_))))
     }
 
+    async fn authoritative_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+        let stored: Result<Option<Tenant>, CoreError> =
+            call_object(self.env, TENANTS_DO, id.as_str(), &TenantCall::Get).await?;
+        stored.map_err(|e| BackendError(e.to_string()))
+    }
+
     async fn update_tenant(
         &self,
         id: &TenantId,
-        change: &TenantChange,
+        change: &AuthorisedChange,
     ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
         let call = TenantCall::Update {
             change: change.clone(),

@@ -12,7 +12,7 @@
 //! so retries converge either way.
 
 use edge_mfa_core::CoreError;
-use edge_mfa_core::tenant::{Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
@@ -23,8 +23,15 @@ use crate::backend::{TENANTS_KV, tenant_key};
 /// exist), or the change's refusal.
 #[derive(Serialize, Deserialize)]
 pub enum TenantCall {
-    Create { tenant: Tenant },
-    Update { change: TenantChange, now: u64 },
+    Create {
+        tenant: Tenant,
+    },
+    Update {
+        change: AuthorisedChange,
+        now: u64,
+    },
+    /// The stored tenant, for admin requests (KV may be older).
+    Get,
 }
 
 const TENANT_KEY: &str = "tenant";
@@ -64,9 +71,10 @@ impl DurableObject for TenantState {
                     .transpose()
                     .map_err(rust_error)?;
                 let next = match (call, stored) {
+                    (TenantCall::Get, stored) => return Ok(Ok(stored)),
                     (TenantCall::Create { tenant }, None) => tenant,
                     (TenantCall::Update { change, now }, Some(tenant)) => {
-                        match tenant.apply(change) {
+                        match tenant.apply_authorised(change) {
                             Ok(next) => {
                                 let mut random = edge_mfa_core::OsRandom;
                                 let mut core_env = edge_mfa_core::Env {

@@ -2,7 +2,7 @@
 
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::{NewTenant, Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, NewTenant, Tenant, TenantChange};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 use serde_json::json;
 
@@ -51,11 +51,16 @@ pub(crate) async fn handle<B: Backend>(
                 // The whole policy object; omitted fields take their safe defaults.
                 let mut policy: Policy = parse_body(req)?;
                 // GET shows a set webhook secret as "(set)": sending that back keeps it.
-                if policy.delivery.webhook_secret.as_deref() == Some(WEBHOOK_SECRET_SHOWN) {
+                if policy
+                    .delivery
+                    .webhook_secret
+                    .as_ref()
+                    .is_some_and(|s| s.expose() == WEBHOOK_SECRET_SHOWN)
+                {
                     policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
                 }
                 policy.validate().map_err(ApiError::InvalidRequest)?;
-                let updated = update(backend, tenant, TenantChange::SetPolicy(policy)).await?;
+                let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
                 policy_response(&updated)
             }
             _ => Err(ApiError::MethodNotAllowed),
@@ -132,7 +137,7 @@ pub(crate) async fn handle<B: Backend>(
                 KeyKind::TicketSecret => tenant.rotate_ticket_secret(&deployment.master, env),
                 KeyKind::AdminKey => Tenant::rotate_admin_key(env),
             };
-            update(backend, tenant, rotation.change).await?;
+            update(backend, tenant, req, rotation.change).await?;
             let body = match (key, rotation.kid, rotation.shown) {
                 (KeyKind::Signing, Some(kid), _) => json!({ "kid": kid }),
                 (KeyKind::TicketSecret, _, Some(secret)) => {
@@ -151,21 +156,26 @@ pub(crate) async fn handle<B: Backend>(
                 // An admin key stops at once when rotated: nothing to retire.
                 KeyKind::AdminKey => return Err(ApiError::NotFound("no such path".into())),
             };
-            update(backend, tenant, change).await?;
+            update(backend, tenant, req, change).await?;
             Ok(ApiResponse::empty(204))
         }
         _ => Err(ApiError::NotFound("no such path".into())),
     }
 }
 
-/// Applies `change` at the tenant's ordering point.
+/// Applies `change` at the tenant's ordering point, as the admin key of `req`.
 async fn update<B: Backend>(
     backend: &B,
     tenant: &Tenant,
+    req: &ApiRequest,
     change: TenantChange,
 ) -> Result<Tenant, ApiError> {
+    let authorised = AuthorisedChange {
+        change,
+        admin_key_sha256: Tenant::admin_key_hash(req.bearer().unwrap_or_default()),
+    };
     backend
-        .update_tenant(&tenant.id, &change)
+        .update_tenant(&tenant.id, &authorised)
         .await
         .map_err(|e| ApiError::Internal(e.0))??
         .ok_or_else(|| ApiError::NotFound("no such tenant".into()))

@@ -2,7 +2,7 @@
 //! Worker futures are not `Send`.
 
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::tenant::{Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 
 /// The runtime could not reach its storage. Always a 500; the message is logged.
@@ -21,6 +21,14 @@ impl std::error::Error for BackendError {}
 pub trait Backend {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError>;
 
+    /// The tenant as its ordering point holds it (never an older published copy),
+    /// for admin requests. Where the published copy is never stale, [`tenant`].
+    ///
+    /// [`tenant`]: Backend::tenant
+    async fn authoritative_tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+        self.tenant(id).await
+    }
+
     /// Stores and publishes `tenant` unless a tenant with its id exists, atomically;
     /// `false` if one did. A creation whose publication failed leaves the id free,
     /// so retrying it converges.
@@ -35,7 +43,7 @@ pub trait Backend {
     async fn update_tenant(
         &self,
         id: &TenantId,
-        change: &TenantChange,
+        change: &AuthorisedChange,
     ) -> Result<Result<Option<Tenant>, CoreError>, BackendError>;
 
     /// Runs `request` on the user's record atomically with respect to every other

@@ -154,10 +154,19 @@ pub fn declares_too_large(headers: &[(String, String)]) -> bool {
 /// that goes beyond (chunked, without `Content-Length`) is drained, not kept, up to
 /// a bound and then refused: a server that closes while the client is still
 /// sending makes the client lose the 413 (the kernel resets the connection).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct BodyReader {
     kept: Vec<u8>,
     total: usize,
+}
+
+/// A body may hold codes and secrets: `Debug` shows its length only.
+impl std::fmt::Debug for BodyReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BodyReader")
+            .field("total", &self.total)
+            .finish()
+    }
 }
 
 /// How much of an oversized body is read and dropped before answering 413.

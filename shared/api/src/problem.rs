@@ -143,6 +143,7 @@ impl From<CoreError> for ApiError {
                 ApiError::VerificationFailed(message)
             }
             CoreError::Forbidden(_) => ApiError::Forbidden(message),
+            CoreError::Unauthorized(_) => ApiError::Unauthorized(message),
             CoreError::RateLimited { retry_after } => ApiError::RateLimited { retry_after },
             CoreError::StepUpRequired => ApiError::StepUpRequired(message),
             CoreError::Internal(detail) => ApiError::Internal(detail),

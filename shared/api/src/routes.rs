@@ -229,11 +229,16 @@ async fn tenant_route<B: Backend>(
     let id = TenantId::try_from(tenant.to_string()).map_err(|_| no_tenant())?;
     let resource =
         Resource::parse(rest).ok_or_else(|| ApiError::NotFound("no such path".into()))?;
-    let tenant = backend
-        .tenant(&id)
-        .await
-        .map_err(|e| ApiError::Internal(e.0))?
-        .ok_or_else(no_tenant)?;
+    // Admin routes read the ordering point's own copy, not the published one: a
+    // rotated admin key then stops at once everywhere, and an admin sees (and
+    // changes) the latest configuration.
+    let tenant = if resource.is_admin() {
+        backend.authoritative_tenant(&id).await
+    } else {
+        backend.tenant(&id).await
+    }
+    .map_err(|e| ApiError::Internal(e.0))?
+    .ok_or_else(no_tenant)?;
 
     if resource == Resource::Jwks {
         only(req, "GET")?;

@@ -24,6 +24,8 @@ pub enum CoreError {
     VerificationFailed(String),
     /// The tenant's policy refuses this request outright (a denied country).
     Forbidden(String),
+    /// The credential that authorised a change no longer does (a rotated key).
+    Unauthorized(String),
     /// Too many failures: nothing is evaluated until `retry_after` seconds pass.
     RateLimited { retry_after: u64 },
     /// The operation needs a fresh `mfa_token` of this user (API.md "step-up").
@@ -50,7 +52,8 @@ impl std::fmt::Display for CoreError {
             | CoreError::Expired(m)
             | CoreError::WrongCode(m)
             | CoreError::VerificationFailed(m)
-            | CoreError::Forbidden(m) => f.write_str(m),
+            | CoreError::Forbidden(m)
+            | CoreError::Unauthorized(m) => f.write_str(m),
             CoreError::RateLimited { retry_after } => {
                 write!(f, "too many failed attempts; retry in {retry_after} s")
             }

@@ -220,7 +220,8 @@ impl Default for Lockout {
 #[serde(default, deny_unknown_fields)]
 pub struct Delivery {
     pub webhook_url: Option<String>,
-    pub webhook_secret: Option<String>,
+    /// Write-only; never in `Debug` (issue 12 moves it to a sealed webhook resource).
+    pub webhook_secret: Option<crate::secret::Secret<String>>,
 }
 
 /// Cloudflare's pseudo-countries that `request.cf.country` may carry besides ISO

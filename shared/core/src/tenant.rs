@@ -89,6 +89,15 @@ pub enum TenantChange {
     },
 }
 
+/// A change with the admin key that asked for it (its SHA-256, as stored): the
+/// ordering point applies it only if that is still the tenant's admin key, so a
+/// rotated-out key cannot act on a copy read before the rotation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorisedChange {
+    pub change: TenantChange,
+    pub admin_key_sha256: String,
+}
+
 /// A new secret to show once, and the change that installs it.
 #[derive(Debug)]
 pub struct Rotation {
@@ -240,6 +249,23 @@ impl Tenant {
         }
     }
 
+    /// `authorised.change` applied if `authorised` names this tenant's current
+    /// admin key (else `Unauthorized`, nothing changed).
+    pub fn apply_authorised(self, authorised: AuthorisedChange) -> Result<Tenant, CoreError> {
+        let given = authorised.admin_key_sha256.as_bytes();
+        if !bool::from(given.ct_eq(self.admin_key_sha256.as_bytes())) {
+            return Err(CoreError::Unauthorized(
+                "the admin key is no longer this tenant's".into(),
+            ));
+        }
+        self.apply(authorised.change)
+    }
+
+    /// The stored form of a presented admin key (SHA-256, base64url).
+    pub fn admin_key_hash(presented: &str) -> String {
+        sha256_b64(presented.as_bytes())
+    }
+
     /// `change` applied: the tenant one version later. Refused (`Conflict`) only
     /// when a rotation would publish more than [`MAX_SIGNING_KEYS`].
     pub fn apply(self, change: TenantChange) -> Result<Tenant, CoreError> {
@@ -331,21 +357,17 @@ impl Tenant {
     }
 
     /// The ticket secrets accepted at `now`: the current one, then the previous one
-    /// while its overlap lasts.
+    /// while its overlap lasts. A previous secret that does not open is left out
+    /// (tickets under the current one keep working); the current one must open.
     pub fn ticket_secrets(&self, master: &MasterKey, now: u64) -> Result<Vec<Vec<u8>>, CoreError> {
         let mut secrets = vec![self.ticket_secret(master)?];
         if let Some(previous) = self
             .previous_ticket_secret
             .as_ref()
             .filter(|p| p.until > now)
+            && let Ok(secret) = master.open(&context("ticket-secret", &self.id), &previous.sealed)
         {
-            secrets.push(
-                master
-                    .open(&context("ticket-secret", &self.id), &previous.sealed)
-                    .map_err(|_| {
-                        CoreError::Internal("previous ticket secret does not open".into())
-                    })?,
-            );
+            secrets.push(secret);
         }
         Ok(secrets)
     }
@@ -486,6 +508,47 @@ mod tests {
             origins: origins.iter().map(|s| s.to_string()).collect(),
             policy: None,
         }
+    }
+
+    #[test]
+    fn a_change_applies_only_as_the_current_admin_key() {
+        let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
+        let mut rng = SeededRandom::new(8);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        let (tenant, creds) = Tenant::create(
+            new_tenant(&["https://app.acme.test"], "acme.test"),
+            &master,
+            &mut env,
+        )
+        .unwrap();
+        let rotation = Tenant::rotate_admin_key(&mut env);
+        let as_admin = |key: &str, change: TenantChange| AuthorisedChange {
+            change,
+            admin_key_sha256: Tenant::admin_key_hash(key),
+        };
+        let rotated = tenant
+            .apply_authorised(as_admin(&creds.admin_key, rotation.change))
+            .unwrap();
+        let new_key = rotation.shown.unwrap().expose().clone();
+        assert!(rotated.admin_key_matches(&new_key));
+        assert!(!rotated.admin_key_matches(&creds.admin_key));
+        // The old key, presented to a copy read before the rotation, changes nothing.
+        assert_eq!(
+            rotated
+                .clone()
+                .apply_authorised(as_admin(&creds.admin_key, TenantChange::RetireSigningKeys)),
+            Err(CoreError::Unauthorized(
+                "the admin key is no longer this tenant's".into()
+            ))
+        );
+        assert!(
+            rotated
+                .apply_authorised(as_admin(&new_key, TenantChange::RetireSigningKeys))
+                .is_ok()
+        );
     }
 
     #[test]

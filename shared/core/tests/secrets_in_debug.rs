@@ -9,7 +9,7 @@
 use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::{Method, Policy};
+use edge_mfa_core::policy::{Delivery, Method, Policy};
 use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
 use edge_mfa_core::{Env, Outcome, Secret, UserCommand, UserRequest, execute};
@@ -30,7 +30,13 @@ fn no_secret_in_any_debug_output() {
             name: "ACME".into(),
             rp_id: "acme.test".into(),
             origins: vec!["https://app.acme.test".into()],
-            policy: Some(Policy::default()),
+            policy: Some(Policy {
+                delivery: Delivery {
+                    webhook_url: Some("https://hooks.acme.test/mfa".into()),
+                    webhook_secret: Some("whsec_c2VjcmV0LXdlYmhvb2stc2VjcmV0".into()),
+                },
+                ..Policy::default()
+            }),
         },
         &master,
         &mut env,
@@ -41,6 +47,7 @@ fn no_secret_in_any_debug_output() {
     let mut secrets: Vec<String> = vec![
         credentials.admin_key.clone(),
         credentials.ticket_secret.clone(),
+        "whsec_c2VjcmV0LXdlYmhvb2stc2VjcmV0".into(),
     ];
     let mut shown: Vec<String> = vec![
         format!("{credentials:?}"),

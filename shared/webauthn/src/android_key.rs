@@ -124,13 +124,15 @@ pub(crate) fn verify(
             "android-key: the key was not generated in the keystore",
         ));
     }
-    if !hardware
+    // "The value in the AuthorizationList.purpose field is equal to KM_PURPOSE_SIGN":
+    // stated, and nothing else.
+    let mut purposes = hardware
         .purposes
         .iter()
         .chain(&software.purposes)
-        .any(|&p| p == PURPOSE_SIGN)
-    {
-        return Err(refused("android-key: the key is not for signing"));
+        .peekable();
+    if purposes.peek().is_none() || purposes.any(|&p| p != PURPOSE_SIGN) {
+        return Err(refused("android-key: the key is not for signing only"));
     }
     Ok(())
 }

@@ -50,6 +50,15 @@ impl<'a> Reader<'a> {
         self.array::<4>(what).map(u32::from_be_bytes)
     }
 
+    /// A `TPMT_*_SCHEME` (or `TPMT_KDF_SCHEME`): an algorithm, and its hash
+    /// algorithm unless the algorithm is `TPM_ALG_NULL`.
+    fn scheme(&mut self, what: &'static str) -> Result<(), WebauthnError> {
+        if self.u16(what)? != TPM_ALG_NULL {
+            self.u16(what)?;
+        }
+        Ok(())
+    }
+
     /// A `TPM2B_*`: a u16 size, then that many bytes.
     fn sized(&mut self, what: &'static str) -> Result<&'a [u8], WebauthnError> {
         let n = self.u16(what)?;
@@ -77,7 +86,7 @@ fn parse_pub_area(pub_area: &[u8]) -> Result<(u16, PubAreaKey<'_>), WebauthnErro
             if r.u16("pubArea symmetric")? != TPM_ALG_NULL {
                 return Err(refused("pubArea: a signing key has no symmetric algorithm"));
             }
-            let _scheme = r.u16("pubArea scheme")?;
+            r.scheme("pubArea scheme")?;
             let _key_bits = r.u16("pubArea keyBits")?;
             let e = r.u32("pubArea exponent")?;
             let n = r.sized("pubArea unique")?;
@@ -88,11 +97,11 @@ fn parse_pub_area(pub_area: &[u8]) -> Result<(u16, PubAreaKey<'_>), WebauthnErro
             if r.u16("pubArea symmetric")? != TPM_ALG_NULL {
                 return Err(refused("pubArea: a signing key has no symmetric algorithm"));
             }
-            let _scheme = r.u16("pubArea scheme")?;
+            r.scheme("pubArea scheme")?;
             if r.u16("pubArea curveID")? != TPM_ECC_NIST_P256 {
                 return Err(refused("pubArea: only the P-256 curve is supported"));
             }
-            let _kdf = r.u16("pubArea kdf")?;
+            r.scheme("pubArea kdf")?;
             let x = r.sized("pubArea unique x")?;
             let y = r.sized("pubArea unique y")?;
             PubAreaKey::Ecc { x, y }

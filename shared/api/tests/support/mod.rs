@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use edge_mfa_api::{ApiRequest, ApiResponse, Backend, BackendError, Deployment};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::tenant::{Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
 
 pub const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
@@ -106,7 +106,7 @@ impl Backend for Memory {
     async fn update_tenant(
         &self,
         id: &TenantId,
-        change: &TenantChange,
+        change: &AuthorisedChange,
     ) -> Result<Result<Option<Tenant>, CoreError>, BackendError> {
         let mut tenants = self.tenants.borrow_mut();
         let Some(tenant) = tenants.get(id.as_str()).cloned() else {
@@ -117,7 +117,7 @@ impl Backend for Memory {
             now: NOW,
             random: &mut *random,
         };
-        let tenant = match tenant.apply(change.clone()) {
+        let tenant = match tenant.apply_authorised(change.clone()) {
             Ok(t) => t.resealed(&self.deployment.master, &mut env),
             Err(e) => return Ok(Err(e)),
         };
