@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
             user_verification_required: false,
             algorithms: &[-8, -7, -257],
             existing: &[],
+            trust_anchors: None,
         },
         &response,
     );

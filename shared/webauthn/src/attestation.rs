@@ -68,6 +68,15 @@ impl AttestationObject {
         }
     }
 
+    /// The statement's certificate path (`x5c`, leaf first), for trust decisions;
+    /// empty when it has none.
+    pub fn trust_path(&self) -> Vec<&[u8]> {
+        Statement::from(&self.att_stmt)
+            .ok()
+            .and_then(|s| s.x5c)
+            .unwrap_or_default()
+    }
+
     /// §7.1 steps 21–22: verifies the statement over `authData || clientDataHash`.
     pub fn verify(
         &self,

@@ -99,7 +99,11 @@ impl RsaKey {
         self.verify_pkcs1v15::<sha1::Sha1>(message, signature)
     }
 
-    fn verify_pkcs1v15<D>(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError>
+    pub(crate) fn verify_pkcs1v15<D>(
+        &self,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), WebauthnError>
     where
         D: sha2::digest::Digest + sha2::digest::const_oid::AssociatedOid,
     {

@@ -168,6 +168,17 @@ pub struct Certificate {
     pub subject_alt_name: Option<bool>,
     /// The DER of Android's KeyDescription extension, if present.
     pub android_key_description: Option<Vec<u8>>,
+    /// What the issuer signed: the TBSCertificate's whole DER.
+    pub tbs_der: Vec<u8>,
+    /// The issuer's signature algorithm (OID) and signature.
+    pub signature_algorithm: Vec<u8>,
+    pub signature: Vec<u8>,
+    /// The issuer's and the subject's names, as DER contents (compared bytewise).
+    pub issuer: Vec<u8>,
+    pub subject_der: Vec<u8>,
+    /// Validity, in Unix seconds.
+    pub not_before: u64,
+    pub not_after: u64,
     /// Apple's nonce extension: `SEQUENCE { [1] EXPLICIT OCTET STRING (32) }`.
     pub apple_nonce: Option<[u8; 32]>,
 }
@@ -187,7 +198,19 @@ impl Certificate {
             return Err(DerError("trailing bytes"));
         }
         let mut cert = cert;
+        let whole = cert;
         let mut tbs = expect(&mut cert, SEQUENCE, "tbsCertificate")?;
+        let tbs_der = whole
+            .get(..whole.len() - cert.len())
+            .ok_or(DerError("tbsCertificate"))?
+            .to_vec();
+        let mut signature_algorithm = expect(&mut cert, SEQUENCE, "signatureAlgorithm")?;
+        let signature_algorithm =
+            expect(&mut signature_algorithm, OID, "signatureAlgorithm")?.to_vec();
+        let signature = match expect(&mut cert, BIT_STRING, "signatureValue")? {
+            [0, bits @ ..] => bits.to_vec(),
+            _ => return Err(DerError("signatureValue")),
+        };
 
         let mut version = 0;
         if tbs.first() == Some(&VERSION_TAG) {
@@ -200,9 +223,13 @@ impl Certificate {
         }
         expect(&mut tbs, INTEGER, "serialNumber")?;
         expect(&mut tbs, SEQUENCE, "signature")?;
-        expect(&mut tbs, SEQUENCE, "issuer")?;
-        expect(&mut tbs, SEQUENCE, "validity")?;
-        let subject = parse_name(expect(&mut tbs, SEQUENCE, "subject")?)?;
+        let issuer = expect(&mut tbs, SEQUENCE, "issuer")?.to_vec();
+        let mut validity = expect(&mut tbs, SEQUENCE, "validity")?;
+        let not_before = parse_time(&mut validity)?;
+        let not_after = parse_time(&mut validity)?;
+        let subject_der = expect(&mut tbs, SEQUENCE, "subject")?;
+        let subject = parse_name(subject_der)?;
+        let subject_der = subject_der.to_vec();
         let public_key = parse_spki(expect(&mut tbs, SEQUENCE, "subjectPublicKeyInfo")?)?;
 
         let mut is_ca = false;
@@ -278,8 +305,69 @@ impl Certificate {
             extended_key_usage,
             subject_alt_name,
             android_key_description,
+            tbs_der,
+            signature_algorithm,
+            signature,
+            issuer,
+            subject_der,
+            not_before,
+            not_after,
         })
     }
+}
+
+const UTC_TIME: u8 = 0x17;
+const GENERALIZED_TIME: u8 = 0x18;
+
+/// A `Time` (RFC 5280 §4.1.2.5): UTCTime `YYMMDDHHMMSSZ` (years 1950–2049) or
+/// GeneralizedTime `YYYYMMDDHHMMSSZ`, as Unix seconds.
+fn parse_time(input: &mut &[u8]) -> Result<u64, DerError> {
+    let (tag, text) = tlv(input)?;
+    let digits = |s: &[u8]| -> Option<u64> {
+        s.iter().try_fold(0u64, |acc, &b| {
+            b.is_ascii_digit().then(|| acc * 10 + u64::from(b - b'0'))
+        })
+    };
+    let (year, rest) = match (tag, text.len()) {
+        (UTC_TIME, 13) => {
+            let yy = digits(text.get(..2).unwrap_or_default()).ok_or(DerError("time"))?;
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, text.get(2..))
+        }
+        (GENERALIZED_TIME, 15) => (
+            digits(text.get(..4).unwrap_or_default()).ok_or(DerError("time"))?,
+            text.get(4..),
+        ),
+        _ => return Err(DerError("time")),
+    };
+    let rest = rest.ok_or(DerError("time"))?;
+    if rest.last() != Some(&b'Z') {
+        return Err(DerError("time is not UTC"));
+    }
+    let field = |r: std::ops::Range<usize>| rest.get(r).and_then(digits).ok_or(DerError("time"));
+    let (month, day) = (field(0..2)?, field(2..4)?);
+    let (hour, minute, second) = (field(4..6)?, field(6..8)?, field(8..10)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return Err(DerError("time"));
+    }
+    // Days from civil (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let era = y / 400;
+    let yoe = y % 400;
+    let doy = (153 * m + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe)
+        .checked_sub(719_468)
+        .ok_or(DerError("time before 1970"))?;
+    Ok(days * 86_400 + hour * 3_600 + minute * 60 + second)
 }
 
 fn parse_name(mut name: &[u8]) -> Result<Vec<Attribute>, DerError> {

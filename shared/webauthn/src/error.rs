@@ -46,6 +46,9 @@ pub enum WebauthnError {
     UnsupportedAttestationFormat(String),
     /// §7.1 step 22: the attestation statement does not verify.
     Attestation(&'static str),
+    /// §7.1 step 24: the tenant trusts only certain roots, and this attestation
+    /// does not lead to one of them.
+    AttestationNotTrusted(&'static str),
     /// §7.1 step 25: credential ids are at most 1023 bytes.
     CredentialIdTooLong,
     /// A credential id of zero bytes names no credential.
@@ -106,6 +109,7 @@ impl WebauthnError {
                 format!("attestation format {fmt:?} is not supported")
             }
             WebauthnError::Attestation(why) => format!("attestation statement: {why}"),
+            WebauthnError::AttestationNotTrusted(why) => format!("attestation not trusted: {why}"),
             WebauthnError::CredentialIdTooLong => "credential id is longer than 1023 bytes".into(),
             WebauthnError::CredentialIdTooShort => "credential id is empty".into(),
             WebauthnError::CredentialAlreadyRegistered => {

@@ -12,6 +12,7 @@ mod attestation;
 mod authentication;
 mod authenticator_data;
 pub mod cbor;
+pub mod chain;
 mod client_data;
 pub mod cose;
 pub mod der;
@@ -26,6 +27,7 @@ pub use authentication::{
     Assertion, AuthenticationCeremony, StoredCredential, verify_authentication,
 };
 pub use authenticator_data::{AttestedCredentialData, AuthenticatorData};
+pub use chain::TrustAnchors;
 pub use client_data::{Ceremony, CollectedClientData};
 pub use error::WebauthnError;
 pub use flags::Flags;

@@ -22,6 +22,9 @@ pub struct RegistrationCeremony<'a> {
     pub algorithms: &'a [i64],
     /// Credential ids this user already has (§7.1 step 26, within the user).
     pub existing: &'a [Vec<u8>],
+    /// The tenant's trust anchors, if it configured any (§7.1 steps 23–24): then
+    /// only a statement whose certificate path leads to one of them registers.
+    pub trust_anchors: Option<crate::chain::TrustAnchors<'a>>,
 }
 
 /// The credential record to store (§7.1 step 27).
@@ -79,7 +82,20 @@ pub fn verify_registration(
     // Step 20: no extensions were requested, so extension outputs are ignored.
     // Steps 21–22: the attestation statement of its format verifies.
     let attestation_type = attestation.verify(&auth_data, &client_data_hash)?;
-    // Steps 23–24: no trust anchors are configured; the statement's type is recorded.
+    // Steps 23–24: where the tenant configured trust anchors, the statement must be
+    // certificate-based and its path must lead to one of them; otherwise the
+    // statement's type is recorded as the authenticator claims it.
+    if let Some(anchors) = &ceremony.trust_anchors {
+        if !matches!(
+            attestation_type,
+            AttestationType::Certificate | AttestationType::AnonymizationCa
+        ) {
+            return Err(WebauthnError::AttestationNotTrusted(
+                "the tenant accepts only attested authenticators",
+            ));
+        }
+        crate::chain::verify_path(&attestation.trust_path(), anchors)?;
+    }
     // Step 25: credential id length (enforced while parsing; repeated for clarity).
     if raw_id.len() > crate::authenticator_data::MAX_CREDENTIAL_ID_LEN {
         return Err(WebauthnError::CredentialIdTooLong);

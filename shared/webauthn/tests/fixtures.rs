@@ -67,6 +67,7 @@ impl Fixture {
                 user_verification_required: uv,
                 algorithms: &[-7],
                 existing: &[],
+                trust_anchors: None,
             },
             response,
         )

@@ -71,6 +71,7 @@ fn every_peer_fixture_verifies_or_is_refused_by_name() {
                 user_verification_required: false,
                 algorithms: SUPPORTED_ALGORITHMS,
                 existing: &[],
+                trust_anchors: None,
             },
             &f.registration.credential,
         );

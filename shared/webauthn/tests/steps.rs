@@ -49,6 +49,7 @@ fn register_response(
             user_verification_required: uv_required,
             algorithms,
             existing,
+            trust_anchors: None,
         },
         response,
     )
@@ -142,6 +143,7 @@ fn reg_id_and_raw_id_must_agree() {
         user_verification_required: false,
         algorithms: &[-7],
         existing: &[],
+        trust_anchors: None,
     };
     assert_eq!(
         verify_registration(&ceremony, &r),
@@ -173,6 +175,7 @@ fn reg_step_5_6_client_data_must_be_json() {
         user_verification_required: false,
         algorithms: &[-7],
         existing: &[],
+        trust_anchors: None,
     };
     assert_eq!(
         verify_registration(&ceremony, &r),
@@ -428,6 +431,7 @@ fn reg_step_22_attestation_statement_must_verify() {
         user_verification_required: true,
         algorithms: &[-7],
         existing: &[],
+        trust_anchors: None,
     };
     assert!(matches!(
         verify_registration(&ceremony, &r),

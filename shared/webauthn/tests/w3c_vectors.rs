@@ -137,6 +137,7 @@ fn register(
             user_verification_required: false,
             algorithms,
             existing: &[],
+            trust_anchors: None,
         },
         response,
     )
@@ -311,4 +312,88 @@ fn tpm_statements_are_checked_part_by_part() {
             "{field}"
         );
     }
+}
+
+#[test]
+fn with_trust_anchors_only_paths_to_a_root_register() {
+    use edge_mfa_webauthn::TrustAnchors;
+    let vectors = parse();
+    let ca = vectors
+        .iter()
+        .find(|v| v.id == "attestation-root-cert")
+        .unwrap()
+        .registration["attestation_ca_cert"]
+        .clone();
+    let other_ca = {
+        // Another root: the spec's CA with its public key changed (one byte of the
+        // point's x coordinate, after `03 42 00 04`).
+        let mut c = ca.clone();
+        let at = c
+            .windows(4)
+            .position(|w| w == [0x03, 0x42, 0x00, 0x04])
+            .unwrap()
+            + 4;
+        c[at] ^= 1;
+        c
+    };
+    let now = 1_800_000_000;
+    let register_with = |id: &str, roots: &[Vec<u8>], now: u64| {
+        let v = vectors.iter().find(|v| v.id == id).unwrap();
+        let r = &v.registration;
+        let origins = origins();
+        verify_registration(
+            &RegistrationCeremony {
+                challenge: &r["challenge"],
+                rp_id: RP_ID,
+                origins: &origins,
+                user_verification_required: false,
+                algorithms: SUPPORTED_ALGORITHMS,
+                existing: &[],
+                trust_anchors: Some(TrustAnchors { roots, now }),
+            },
+            &registration_response(r, &r["attestationObject"]),
+        )
+        .map(|_| ())
+    };
+    let roots = [ca];
+    for id in [
+        "packed-es256",
+        "packed-rs256",
+        "packed-eddsa",
+        "tpm-es256",
+        "fido-u2f-es256",
+        "apple-es256",
+    ] {
+        assert_eq!(register_with(id, &roots, now), Ok(()), "{id}");
+        assert_eq!(
+            register_with(id, std::slice::from_ref(&other_ca), now),
+            Err(WebauthnError::AttestationNotTrusted(
+                "the certificate path leads to none of the tenant's roots"
+            )),
+            "{id} with another root"
+        );
+    }
+    for id in ["none-es256", "packed-self-es256"] {
+        assert_eq!(
+            register_with(id, &roots, now),
+            Err(WebauthnError::AttestationNotTrusted(
+                "the tenant accepts only attested authenticators"
+            )),
+            "{id}"
+        );
+    }
+    // Long after the certificates expire (the vectors' run to 3024; this is 3237),
+    // and before they begin.
+    assert_eq!(
+        register_with("packed-es256", &roots, 40_000_000_000),
+        Err(WebauthnError::AttestationNotTrusted(
+            "a certificate is not valid now"
+        ))
+    );
+    assert_eq!(
+        register_with("packed-es256", &roots, 1_000_000_000),
+        Err(WebauthnError::AttestationNotTrusted(
+            "a certificate is not valid now"
+        ))
+    );
 }

@@ -162,6 +162,7 @@ pub(super) fn confirm(
             user_verification_required: ceremony.user_verification_required,
             algorithms: &ceremony.algorithms,
             existing: &existing,
+            trust_anchors: None,
         },
         credential,
     )
