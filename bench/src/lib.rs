@@ -81,6 +81,7 @@ fn webauthn_fixture() -> WebauthnFixture {
                 user_verification_required: false,
                 algorithms: &[-7],
                 existing: &[],
+                trust_anchors: None,
             },
             &registration,
         ),

@@ -45,3 +45,28 @@ test('a tenant may offer one algorithm only; a key of another is refused', async
   assert.equal(r.status, 422, r.text);
   assert.match(r.body.detail, /algorithm -8 was not offered/);
 });
+
+// The WebAuthn spec's test-vector attestation CA (fixtures/w3c), as a tenant's root.
+const SPEC_CA = 'MIICBzCCAa2gAwIBAgIRAO1/kF2L0LQU0XhJExcKkLYwCgYIKoZIzj0EAwIwYjEeMBwGA1UEAwwVV2ViQXV0aG4gdGVzdCB2ZWN0b3JzMQwwCgYDVQQKDANXM0MxJTAjBgNVBAsMHEF1dGhlbnRpY2F0b3IgQXR0ZXN0YXRpb24gQ0ExCzAJBgNVBAYTAkFBMCAXDTI0MDEwMTAwMDAwMFoYDzMwMjQwMTAxMDAwMDAwWjBiMR4wHAYDVQQDDBVXZWJBdXRobiB0ZXN0IHZlY3RvcnMxDDAKBgNVBAoMA1czQzElMCMGA1UECwwcQXV0aGVudGljYXRvciBBdHRlc3RhdGlvbiBDQTELMAkGA1UEBhMCQUEwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQyaTAOX/e2mQFfcM+AqHY79wW8LirwwbOc/3GLfDWIDKMPMZB42RsDOJoAb9/IodzYTt+gfTCqE0dKJIoNq1uqo0IwQDAPBgNVHRMBAf8EBTADAQH/MA4GA1UdDwEB/wQEAwIBBjAdBgNVHQ4EFgQURa/3FbDdeGdB/umW68FlR6OTGx4wCgYIKoZIzj0EAwIDSAAwRQIgSDBjtrsI3Mg9ozoCwR0vQiAxdok1VNE4xhSjaQhyTMgCIQD17yyRLUUAs+L1tZHQYiSR6fIg39H5c07EhLt+kIh2Yw==';
+
+test('trust anchors: only attested authenticators whose path leads to a root register', async () => {
+  const tenant = await createTenant();
+  const put = (webauthn) => api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: { webauthn } });
+  let r = await put({ attestation: 'none', attestation_roots: [SPEC_CA] });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.body.detail, /attestation direct or enterprise/);
+  r = await put({ attestation: 'direct', attestation_roots: ['bm90IGEgY2VydGlmaWNhdGU='] });
+  assert.equal(r.status, 400, r.text);
+  assert.match(r.body.detail, /attestation_roots\[0\]/);
+  r = await put({ attestation: 'direct', attestation_roots: [SPEC_CA] });
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual(r.body.webauthn.attestation_roots, [SPEC_CA]);
+  // A passkey with attestation "none" (as most are) is not from that root.
+  const ticket = await ticketFor(tenant, 'anchored');
+  const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'webauthn' } });
+  assert.equal(enroll.body.public_key.attestation, 'direct');
+  const credential = new SoftAuthenticator({ origin: ORIGIN }).register(enroll.body.public_key);
+  const refused = await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, { token: ticket, body: { credential } });
+  assert.equal(refused.status, 422, refused.text);
+  assert.match(refused.body.detail, /attestation not trusted: the tenant accepts only attested authenticators/);
+});

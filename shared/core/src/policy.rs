@@ -159,6 +159,40 @@ pub struct WebauthnPolicy {
     pub attestation: String,
     /// COSE algorithm identifiers in preference order.
     pub algorithms: Vec<i64>,
+    /// Trust anchors for attestation (§7.1 steps 23–24): root certificates, DER in
+    /// standard base64. Empty (the default): attestation is recorded as claimed.
+    /// Set: only authenticators whose attestation certificate path leads to one of
+    /// these register (needs `attestation` `direct` or `enterprise`).
+    pub attestation_roots: Vec<String>,
+}
+
+/// Most trust anchors a tenant may configure.
+pub const MAX_ATTESTATION_ROOTS: usize = 10;
+
+impl WebauthnPolicy {
+    /// The configured roots as DER; `Err` names the first that is not a CA
+    /// certificate in base64.
+    pub fn attestation_roots_der(&self) -> Result<Vec<Vec<u8>>, String> {
+        self.attestation_roots
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let der = data_encoding::BASE64
+                    .decode(text.trim().as_bytes())
+                    .map_err(|_| format!("webauthn.attestation_roots[{i}] is not base64"))?;
+                match edge_mfa_webauthn::der::Certificate::parse(&der) {
+                    Ok(cert) if cert.is_ca => Ok(der),
+                    Ok(_) => Err(format!(
+                        "webauthn.attestation_roots[{i}] is not a CA certificate"
+                    )),
+                    Err(e) => Err(format!(
+                        "webauthn.attestation_roots[{i}] is not a certificate this build reads: {}",
+                        e.0
+                    )),
+                }
+            })
+            .collect()
+    }
 }
 
 impl Default for WebauthnPolicy {
@@ -166,6 +200,7 @@ impl Default for WebauthnPolicy {
         WebauthnPolicy {
             user_verification: "preferred".into(),
             attestation: "none".into(),
+            attestation_roots: Vec::new(),
             // What WebAuthn peers offer by default, in their order: EdDSA, ES256,
             // and RS256 for Windows Hello.
             algorithms: vec![-8, -7, -257],
@@ -293,6 +328,20 @@ impl Policy {
                 "webauthn.algorithms must be a non-empty list of {supported:?} (EdDSA, ES256, RS256)"
             ));
         }
+        if self.webauthn.attestation_roots.len() > MAX_ATTESTATION_ROOTS {
+            return Err(format!(
+                "webauthn.attestation_roots: at most {MAX_ATTESTATION_ROOTS} roots"
+            ));
+        }
+        self.webauthn.attestation_roots_der()?;
+        if !self.webauthn.attestation_roots.is_empty()
+            && !matches!(self.webauthn.attestation.as_str(), "direct" | "enterprise")
+        {
+            return Err(
+                "webauthn.attestation_roots need webauthn.attestation direct or enterprise: browsers send no attestation otherwise"
+                    .into(),
+            );
+        }
         for cidr in &self.adaptive.trusted_networks {
             if !is_cidr(cidr) {
                 return Err(format!(
@@ -418,6 +467,10 @@ mod tests {
             (
                 r#"{"mode":"adaptive","adaptive":{"deny_countries":["T2"]}}"#,
                 "deny_countries",
+            ),
+            (
+                r#"{"webauthn":{"attestation":"direct","attestation_roots":["bm90IGEgY2VydA=="]}}"#,
+                "webauthn.attestation_roots[0]",
             ),
         ];
         for (json, field) in cases {

@@ -7,7 +7,7 @@ use edge_mfa_webauthn::json::{
     b64url, from_b64url,
 };
 use edge_mfa_webauthn::{
-    AuthenticationCeremony, RegistrationCeremony, StoredCredential, WebauthnError,
+    AuthenticationCeremony, RegistrationCeremony, StoredCredential, TrustAnchors, WebauthnError,
     verify_authentication, verify_registration,
 };
 
@@ -151,6 +151,16 @@ pub(super) fn confirm(
     env: &mut Env<'_>,
 ) -> Result<Factor, CoreError> {
     let challenge = decode(&ceremony.challenge)?;
+    let roots = ctx
+        .tenant
+        .policy
+        .webauthn
+        .attestation_roots_der()
+        .map_err(CoreError::Internal)?;
+    let trust_anchors = (!roots.is_empty()).then_some(TrustAnchors {
+        roots: &roots,
+        now: env.now,
+    });
     let existing = credentials(record)
         .map(|(_, w)| decode(&w.credential_id))
         .collect::<Result<Vec<_>, _>>()?;
@@ -162,7 +172,7 @@ pub(super) fn confirm(
             user_verification_required: ceremony.user_verification_required,
             algorithms: &ceremony.algorithms,
             existing: &existing,
-            trust_anchors: None,
+            trust_anchors,
         },
         credential,
     )
