@@ -3,6 +3,9 @@
 //! itself, so the fuzzer gets past those comparisons into authenticator data and
 //! the signature check.
 #![no_main]
+
+#[path = "common/mod.rs"]
+mod common;
 use edge_mfa_webauthn::json::{AuthenticationResponseJson, from_b64url};
 use edge_mfa_webauthn::{AuthenticationCeremony, StoredCredential, verify_authentication};
 use libfuzzer_sys::fuzz_target;
@@ -21,16 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(response) = serde_json::from_slice::<AuthenticationResponseJson>(data) else {
         return;
     };
-    let client_data = from_b64url(&response.response.client_data_json, "c").unwrap_or_default();
-    let client_data: serde_json::Value = serde_json::from_slice(&client_data).unwrap_or_default();
-    let challenge = client_data["challenge"].as_str().unwrap_or_default();
-    let challenge = from_b64url(challenge, "c").unwrap_or_default();
-    let origins = vec![
-        client_data["origin"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string(),
-    ];
+    let (challenge, origins) = common::ceremony_of(&response.response.client_data_json);
     let id = from_b64url(&response.raw_id, "id").unwrap_or_default();
     let key = hex(ES256_KEY);
     let stored = [StoredCredential {

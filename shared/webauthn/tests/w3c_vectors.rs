@@ -122,11 +122,12 @@ fn registration_response(
     }
 }
 
-/// §7.1 for a vector's registration, offering `algorithms`.
-fn register(
+/// §7.1 for a vector's registration, offering `algorithms`, with `trust_anchors`.
+fn register_trusting(
     r: &BTreeMap<String, Vec<u8>>,
     response: &RegistrationResponseJson,
     algorithms: &[i64],
+    trust_anchors: Option<edge_mfa_webauthn::TrustAnchors<'_>>,
 ) -> Result<edge_mfa_webauthn::RegisteredCredential, WebauthnError> {
     let origins = origins();
     verify_registration(
@@ -137,10 +138,19 @@ fn register(
             user_verification_required: false,
             algorithms,
             existing: &[],
-            trust_anchors: None,
+            trust_anchors,
         },
         response,
     )
+}
+
+/// §7.1 for a vector's registration, offering `algorithms`, without trust anchors.
+fn register(
+    r: &BTreeMap<String, Vec<u8>>,
+    response: &RegistrationResponseJson,
+    algorithms: &[i64],
+) -> Result<edge_mfa_webauthn::RegisteredCredential, WebauthnError> {
+    register_trusting(r, response, algorithms, None)
 }
 
 #[test]
@@ -338,20 +348,13 @@ fn with_trust_anchors_only_paths_to_a_root_register() {
     };
     let now = 1_800_000_000;
     let register_with = |id: &str, roots: &[Vec<u8>], now: u64| {
-        let v = vectors.iter().find(|v| v.id == id).unwrap();
-        let r = &v.registration;
-        let origins = origins();
-        verify_registration(
-            &RegistrationCeremony {
-                challenge: &r["challenge"],
-                rp_id: RP_ID,
-                origins: &origins,
-                user_verification_required: false,
-                algorithms: SUPPORTED_ALGORITHMS,
-                existing: &[],
-                trust_anchors: Some(TrustAnchors { roots, now }),
-            },
-            &registration_response(r, &r["attestationObject"]),
+        let r = &vectors.iter().find(|v| v.id == id).unwrap().registration;
+        let response = registration_response(r, &r["attestationObject"]);
+        register_trusting(
+            r,
+            &response,
+            SUPPORTED_ALGORITHMS,
+            Some(TrustAnchors { roots, now }),
         )
         .map(|_| ())
     };
