@@ -20,6 +20,40 @@ def write(target, name, data):
     (d / name).write_bytes(data if isinstance(data, bytes) else data.encode())
 
 
+def cbor(data, i=0):
+    """A small CBOR decoder (major types 0-5, 7): (value, next index)."""
+    head = data[i]
+    major, info = head >> 5, head & 0x1F
+    i += 1
+    if info < 24:
+        n = info
+    else:
+        size = {24: 1, 25: 2, 26: 4, 27: 8}[info]
+        n = int.from_bytes(data[i:i + size], "big")
+        i += size
+    if major == 0:
+        return n, i
+    if major == 1:
+        return -1 - n, i
+    if major in (2, 3):
+        raw = data[i:i + n]
+        return (raw if major == 2 else raw.decode()), i + n
+    if major == 4:
+        items = []
+        for _ in range(n):
+            item, i = cbor(data, i)
+            items.append(item)
+        return items, i
+    if major == 5:
+        entries = {}
+        for _ in range(n):
+            k, i = cbor(data, i)
+            v, i = cbor(data, i)
+            entries[k] = v
+        return entries, i
+    return None, i
+
+
 def cose_key_of(auth_data):
     # rpIdHash 32 | flags 1 | signCount 4 | aaguid 16 | credIdLen 2 | credId | COSE key
     if len(auth_data) < 55 or not auth_data[32] & 0x40:
@@ -74,7 +108,11 @@ for path in sorted((fixtures / "peers").glob("*.json")):
     tag = path.stem
     credential = f["registration"]["credential"]
     write("registration", tag, json.dumps(credential))
-    write("attestation_object", tag, b64url(credential["response"]["attestationObject"]))
+    object = b64url(credential["response"]["attestationObject"])
+    write("attestation_object", tag, object)
+    statement = cbor(object)[0].get("attStmt", {})
+    for n, cert in enumerate(statement.get("x5c", [])):
+        write("der", f"{tag}-x5c-{n}", cert)
     if f.get("authentication"):
         write("authentication", tag, json.dumps(f["authentication"]["credential"]))
 
