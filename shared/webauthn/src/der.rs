@@ -354,20 +354,23 @@ fn parse_time(input: &mut &[u8]) -> Result<u64, DerError> {
     {
         return Err(DerError("time"));
     }
-    // Days from civil (Howard Hinnant's algorithm), for the proleptic Gregorian calendar.
+    // Days from civil (Howard Hinnant's algorithm), for the proleptic Gregorian
+    // calendar, in signed arithmetic: a year 0 in January is day -719,528, and
+    // times before 1970 read as 0 (valid from the start of Unix time).
+    let year = i64::try_from(year).map_err(|_| DerError("time"))?;
+    let (month, day) = (month as i64, day as i64);
     let (y, m) = if month <= 2 {
         (year - 1, month + 9)
     } else {
         (year, month - 3)
     };
-    let era = y / 400;
-    let yoe = y % 400;
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
     let doy = (153 * m + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = (era * 146_097 + doe)
-        .checked_sub(719_468)
-        .ok_or(DerError("time before 1970"))?;
-    Ok(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + (hour * 3_600 + minute * 60 + second) as i64;
+    Ok(u64::try_from(seconds).unwrap_or(0))
 }
 
 fn parse_name(mut name: &[u8]) -> Result<Vec<Attribute>, DerError> {
@@ -414,6 +417,45 @@ fn parse_spki(mut spki: &[u8]) -> Result<PublicKey, DerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn time(tag: u8, text: &str) -> Result<u64, DerError> {
+        let mut der = vec![tag, text.len() as u8];
+        der.extend_from_slice(text.as_bytes());
+        parse_time(&mut der.as_slice())
+    }
+
+    #[test]
+    fn times_are_read_as_unix_seconds() {
+        assert_eq!(time(GENERALIZED_TIME, "20240101000000Z"), Ok(1_704_067_200));
+        assert_eq!(time(UTC_TIME, "240101000000Z"), Ok(1_704_067_200));
+        assert_eq!(time(UTC_TIME, "491231235959Z"), Ok(2_524_607_999));
+        assert_eq!(
+            time(GENERALIZED_TIME, "30240101000000Z"),
+            Ok(33_260_976_000)
+        );
+        // Before Unix time: 0. The fuzzer found year 0 in January overflowing.
+        assert_eq!(time(UTC_TIME, "500101000000Z"), Ok(0));
+        assert_eq!(time(GENERALIZED_TIME, "00000101000000Z"), Ok(0));
+        assert_eq!(time(GENERALIZED_TIME, "00000229000000Z"), Ok(0));
+        for bad in [
+            "2024010100000Z",
+            "20241301000000Z",
+            "20240100000000Z",
+            "20240101240000Z",
+            "20240101000000+0100",
+            "2024o101000000Z",
+        ] {
+            assert!(time(GENERALIZED_TIME, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_fuzzers_certificates_are_errors_not_panics() {
+        // fuzz/artifacts/der, kept as fixtures: the spec's CA with its validity
+        // rewritten by libFuzzer into year 0.
+        let found = include_bytes!("../tests/fixtures/fuzz/der-generalized-time-year-zero.der");
+        let _ = Certificate::parse(found);
+    }
 
     #[test]
     fn truncated_and_odd_lengths_are_errors() {
