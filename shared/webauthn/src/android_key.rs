@@ -33,10 +33,6 @@ fn refused(why: &'static str) -> WebauthnError {
     WebauthnError::Attestation(why)
 }
 
-fn der_refused(e: DerError) -> WebauthnError {
-    WebauthnError::Attestation(e.0)
-}
-
 /// A small non-negative DER INTEGER.
 fn small_int(bytes: &[u8]) -> Option<i64> {
     if bytes.is_empty() || bytes.len() > 4 {
@@ -93,21 +89,17 @@ pub(crate) fn verify(
         .as_deref()
         .ok_or(refused("android-key: no KeyDescription extension"))?;
     let mut input = extension;
-    let mut description =
-        der::expect(&mut input, SEQUENCE, "KeyDescription").map_err(der_refused)?;
+    let mut description = der::expect(&mut input, SEQUENCE, "KeyDescription")?;
     let d = &mut description;
-    der::expect(d, INTEGER, "attestationVersion").map_err(der_refused)?;
-    der::expect(d, ENUMERATED, "attestationSecurityLevel").map_err(der_refused)?;
-    der::expect(d, INTEGER, "keyMintVersion").map_err(der_refused)?;
-    der::expect(d, ENUMERATED, "keyMintSecurityLevel").map_err(der_refused)?;
-    let challenge = der::expect(d, OCTET_STRING, "attestationChallenge").map_err(der_refused)?;
-    der::expect(d, OCTET_STRING, "uniqueId").map_err(der_refused)?;
-    let software = der::expect(d, SEQUENCE, "softwareEnforced").map_err(der_refused)?;
-    let hardware = der::expect(d, SEQUENCE, "hardwareEnforced").map_err(der_refused)?;
-    let (software, hardware) = (
-        authorizations(software).map_err(der_refused)?,
-        authorizations(hardware).map_err(der_refused)?,
-    );
+    der::expect(d, INTEGER, "attestationVersion")?;
+    der::expect(d, ENUMERATED, "attestationSecurityLevel")?;
+    der::expect(d, INTEGER, "keyMintVersion")?;
+    der::expect(d, ENUMERATED, "keyMintSecurityLevel")?;
+    let challenge = der::expect(d, OCTET_STRING, "attestationChallenge")?;
+    der::expect(d, OCTET_STRING, "uniqueId")?;
+    let software = der::expect(d, SEQUENCE, "softwareEnforced")?;
+    let hardware = der::expect(d, SEQUENCE, "hardwareEnforced")?;
+    let (software, hardware) = (authorizations(software)?, authorizations(hardware)?);
     if challenge != client_data_hash.as_slice() {
         return Err(refused(
             "android-key: attestationChallenge is not the client data hash",

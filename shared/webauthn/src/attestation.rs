@@ -107,8 +107,7 @@ impl AttestationObject {
                     .ok_or(WebauthnError::Attestation("packed needs sig"))?;
                 match stmt.x5c.as_deref() {
                     Some([leaf, ..]) => {
-                        let cert = Certificate::parse(leaf)
-                            .map_err(|e| WebauthnError::Attestation(e.0))?;
+                        let cert = Certificate::parse(leaf)?;
                         check_packed_certificate(&cert, &credential.aaguid)?;
                         cert.public_key.verify(
                             alg,
@@ -148,7 +147,7 @@ impl AttestationObject {
                         "fido-u2f needs exactly one certificate",
                     ));
                 };
-                let cert = Certificate::parse(cert).map_err(|e| WebauthnError::Attestation(e.0))?;
+                let cert = Certificate::parse(cert)?;
                 // §8.6 step 3: the credential key is a P-256 point (U2F knows nothing else).
                 let public_key_u2f = credential.credential_public_key.sec1_uncompressed().ok_or(
                     WebauthnError::Attestation("fido-u2f needs an ES256 credential key"),
@@ -200,7 +199,7 @@ impl AttestationObject {
                 let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {
                     return Err(WebauthnError::Attestation("android-key needs x5c"));
                 };
-                let cert = Certificate::parse(leaf).map_err(|e| WebauthnError::Attestation(e.0))?;
+                let cert = Certificate::parse(leaf)?;
                 cert.public_key.verify(
                     alg,
                     &signed,
@@ -220,7 +219,7 @@ impl AttestationObject {
                 let [leaf, ..] = stmt.x5c.as_deref().unwrap_or_default() else {
                     return Err(WebauthnError::Attestation("apple needs x5c"));
                 };
-                let cert = Certificate::parse(leaf).map_err(|e| WebauthnError::Attestation(e.0))?;
+                let cert = Certificate::parse(leaf)?;
                 // Steps 2-3: nonce = SHA-256(authenticatorData || clientDataHash) is the
                 // value of the certificate's 1.2.840.113635.100.8.2 extension.
                 let nonce: [u8; 32] = sha2::Sha256::digest(&signed).into();

@@ -93,8 +93,7 @@ pub fn verify_path(path: &[&[u8]], anchors: &TrustAnchors<'_>) -> Result<(), Web
     let certs = path
         .iter()
         .map(|der| Certificate::parse(der))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| WebauthnError::Attestation(e.0))?;
+        .collect::<Result<Vec<_>, _>>()?;
     for (i, cert) in certs.iter().enumerate() {
         valid_at(cert, anchors.now)?;
         if let Some(issuer) = certs.get(i + 1) {

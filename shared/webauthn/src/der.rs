@@ -10,6 +10,14 @@ use crate::cose::{CoseKey, RsaKey};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DerError(pub &'static str);
 
+/// A certificate (or an extension in it) that does not read is an attestation
+/// statement that does not verify.
+impl From<DerError> for crate::WebauthnError {
+    fn from(e: DerError) -> crate::WebauthnError {
+        crate::WebauthnError::Attestation(e.0)
+    }
+}
+
 const SEQUENCE: u8 = 0x30;
 const SET: u8 = 0x31;
 const INTEGER: u8 = 0x02;

@@ -220,7 +220,7 @@ pub(crate) fn verify(
     }
 
     // Step 5: the AIK certificate meets §8.3.1 and signed certInfo.
-    let cert = Certificate::parse(aik).map_err(|e| refused(e.0))?;
+    let cert = Certificate::parse(aik)?;
     check_aik_certificate(&cert, aaguid)?;
     cert.public_key.verify(
         alg,
