@@ -124,7 +124,15 @@ impl Workloads {
             origins: vec!["http://localhost:8787".into()],
             policy: Some(Policy::default()),
         };
-        let (tenant, credentials) = expect(Tenant::create(new, &master, &mut env), "tenant");
+        let (tenant, credentials) = expect(
+            Tenant::create(
+                new,
+                edge_mfa_core::policy::Capabilities { country: true },
+                &master,
+                &mut env,
+            ),
+            "tenant",
+        );
         let user = expect(UserId::try_from("user-1".to_string()), "user");
         let signer = expect(tenant.signer(&master), "signer");
         let claims = MfaTokenClaims {

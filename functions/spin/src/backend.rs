@@ -9,18 +9,26 @@
 //!   (or any users) are serialised: no update is lost, nothing single-use is used
 //!   twice. See docs/SPIN.md for which backend gives which guarantee.
 
-use edge_mfa_api::{Backend, BackendError};
+use edge_mfa_api::{Backend, BackendError, TenantListing, TenantPage};
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::seal::MasterKey;
-use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
-use edge_mfa_core::{CoreError, Outcome, UserRequest};
+use edge_mfa_core::seal::{MasterKey, Sealed};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
+use edge_mfa_core::{CoreError, Outcome, UserRequest, UserSummary, Write};
 use spin_sdk::key_value::Store;
 use spin_sdk::sqlite::{Connection, RowResult, Value};
 
 const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS edge_mfa_users (key TEXT PRIMARY KEY, record TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_ids (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
+    // Deleted tenants: the operator's record that a deletion happened.
+    "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_deletions (id TEXT NOT NULL, deleted_at INTEGER NOT NULL, users INTEGER NOT NULL)",
 ];
+
+const CANARY_KEY: &str = "deployment:canary";
+
+/// The users' rows of one tenant: keys `<tenant>/<user>`, so the range
+/// [`<tenant>/`, `<tenant>0`) (`'0'` follows `'/'`) holds exactly them.
+const TENANT_USERS: &str = "key >= ? || '/' AND key < ? || '0'";
 
 #[derive(Debug)]
 pub struct SpinBackend<'a> {
@@ -58,19 +66,7 @@ async fn open() -> Result<Connection, BackendError> {
 
 impl Backend for SpinBackend<'_> {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
-        let store = Store::open_default()
-            .await
-            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
-        let Some(bytes) = store
-            .get(tenant_key(id))
-            .await
-            .map_err(|e| BackendError(format!("kv get: {e:?}")))?
-        else {
-            return Ok(None);
-        };
-        serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|e| BackendError(format!("stored tenant: {e}")))
+        read_tenant(id).await
     }
 
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
@@ -94,6 +90,113 @@ impl Backend for SpinBackend<'_> {
         .await
     }
 
+    async fn list_tenants(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<TenantPage, BackendError> {
+        let db = open().await?;
+        let rows = exec(
+            &db,
+            "SELECT id FROM edge_mfa_tenant_ids WHERE id > ? ORDER BY id LIMIT ?",
+            vec![
+                Value::Text(cursor.unwrap_or_default().to_string()),
+                Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)),
+            ],
+        )
+        .await
+        .map_err(err("sqlite list tenants"))?;
+        let mut tenants = Vec::new();
+        for row in &rows {
+            let Some(id) = row
+                .get::<&str>(0)
+                .and_then(|id| TenantId::try_from(id.to_string()).ok())
+            else {
+                continue;
+            };
+            if let Some(tenant) = self.tenant(&id).await? {
+                tenants.push(TenantListing {
+                    id,
+                    name: tenant.name,
+                    created_at: tenant.created_at,
+                });
+            }
+        }
+        let next = (rows.len() > limit).then(|| {
+            tenants.truncate(limit);
+            tenants.last().map(|t| t.id.to_string()).unwrap_or_default()
+        });
+        Ok(TenantPage { tenants, next })
+    }
+
+    async fn delete_tenant(&self, id: &TenantId, now: u64) -> Result<bool, BackendError> {
+        // One transaction: the users' rows, the id's claim and the published copy
+        // go together, and the deletion is recorded.
+        let db = open().await?;
+        in_transaction(&db, async {
+            if self.tenant(id).await?.is_none() {
+                return Ok(false);
+            }
+            let range = vec![Value::Text(id.to_string()), Value::Text(id.to_string())];
+            exec(
+                &db,
+                &format!("DELETE FROM edge_mfa_users WHERE {TENANT_USERS}"),
+                range,
+            )
+            .await
+            .map_err(err("sqlite delete users"))?;
+            let users = db.changes().await;
+            exec(
+                &db,
+                "DELETE FROM edge_mfa_tenant_ids WHERE id = ?",
+                vec![Value::Text(id.to_string())],
+            )
+            .await
+            .map_err(err("sqlite delete tenant id"))?;
+            exec(
+                &db,
+                "INSERT INTO edge_mfa_tenant_deletions (id, deleted_at, users) VALUES (?, ?, ?)",
+                vec![
+                    Value::Text(id.to_string()),
+                    Value::Integer(i64::try_from(now).unwrap_or(i64::MAX)),
+                    Value::Integer(i64::try_from(users).unwrap_or(i64::MAX)),
+                ],
+            )
+            .await
+            .map_err(err("sqlite record deletion"))?;
+            let store = Store::open_default()
+                .await
+                .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+            store
+                .delete(tenant_key(id))
+                .await
+                .map_err(|e| BackendError(format!("kv delete: {e:?}")))?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
+        let store = Store::open_default()
+            .await
+            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+        let bytes = store
+            .get(CANARY_KEY)
+            .await
+            .map_err(|e| BackendError(format!("kv get: {e:?}")))?;
+        Ok(bytes.map(|b| Sealed::from_stored(String::from_utf8_lossy(&b).into_owned())))
+    }
+
+    async fn store_canary(&self, sealed: &Sealed) -> Result<(), BackendError> {
+        let store = Store::open_default()
+            .await
+            .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+        store
+            .set(CANARY_KEY, sealed.as_stored().as_bytes().to_vec())
+            .await
+            .map_err(|e| BackendError(format!("kv set: {e:?}")))
+    }
+
     async fn update_tenant(
         &self,
         id: &TenantId,
@@ -107,7 +210,12 @@ impl Backend for SpinBackend<'_> {
             let Some(tenant) = self.tenant(id).await? else {
                 return Ok(Ok(None));
             };
-            let tenant = match tenant.apply_authorised(change.clone()) {
+            let facts = if change.change.needs_user_facts(&tenant) {
+                user_facts(&db, id).await?
+            } else {
+                UserFacts::default()
+            };
+            let tenant = match tenant.apply_authorised(change.clone(), facts) {
                 Ok(next) => {
                     let mut random = edge_mfa_core::OsRandom;
                     let mut env = edge_mfa_core::Env {
@@ -139,6 +247,23 @@ impl Backend for SpinBackend<'_> {
         )
         .await
     }
+}
+
+/// The published tenant `id`.
+async fn read_tenant(id: &TenantId) -> Result<Option<Tenant>, BackendError> {
+    let store = Store::open_default()
+        .await
+        .map_err(|e| BackendError(format!("kv open: {e:?}")))?;
+    let Some(bytes) = store
+        .get(tenant_key(id))
+        .await
+        .map_err(|e| BackendError(format!("kv get: {e:?}")))?
+    else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| BackendError(format!("stored tenant: {e}")))
 }
 
 /// Runs `work` inside `BEGIN IMMEDIATE … COMMIT` on `db`: the write lock is taken
@@ -177,6 +302,27 @@ async fn publish(tenant: &Tenant) -> Result<(), BackendError> {
         .map_err(|e| BackendError(format!("kv set: {e:?}")))
 }
 
+/// Counts what a tenant-wide change needs, from the tenant's rows (inside the
+/// caller's transaction).
+async fn user_facts(db: &Connection, id: &TenantId) -> Result<UserFacts, BackendError> {
+    let rows = exec(
+        db,
+        &format!("SELECT record FROM edge_mfa_users WHERE {TENANT_USERS}"),
+        vec![Value::Text(id.to_string()), Value::Text(id.to_string())],
+    )
+    .await
+    .map_err(err("sqlite scan users"))?;
+    let webauthn_users = rows
+        .iter()
+        .filter_map(|row| row.get::<&str>(0))
+        .filter_map(edge_mfa_core::summarize)
+        .filter(UserSummary::has_webauthn)
+        .count();
+    Ok(UserFacts {
+        webauthn_users: u64::try_from(webauthn_users).unwrap_or(u64::MAX),
+    })
+}
+
 /// Load, apply, store: inside the caller's transaction.
 async fn transaction(
     db: &Connection,
@@ -204,14 +350,37 @@ async fn transaction(
         random: &mut random,
     };
     let applied = edge_mfa_core::apply(stored.as_deref(), tenant, master, user, request, &mut env);
-    if let Some(record) = applied.store {
-        exec(
-            db,
-            "INSERT INTO edge_mfa_users (key, record) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET record = excluded.record",
-            vec![Value::Text(key.to_string()), Value::Text(record)],
-        )
-        .await
-        .map_err(err("sqlite upsert"))?;
+    match applied.store {
+        Some(Write::Put(record)) => {
+            // A first record for a tenant deleted (or created anew) since this
+            // request read it is not stored: the deletion took the write lock first.
+            if stored.is_none() && !still_current(tenant).await? {
+                return Ok(Err(CoreError::NotFound("no such tenant".into())));
+            }
+            exec(
+                db,
+                "INSERT INTO edge_mfa_users (key, record) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET record = excluded.record",
+                vec![Value::Text(key.to_string()), Value::Text(record)],
+            )
+            .await
+            .map_err(err("sqlite upsert"))?;
+        }
+        Some(Write::Delete) => {
+            exec(
+                db,
+                "DELETE FROM edge_mfa_users WHERE key = ?",
+                vec![Value::Text(key.to_string())],
+            )
+            .await
+            .map_err(err("sqlite delete"))?;
+        }
+        None => {}
     }
     Ok(applied.reply)
+}
+
+/// Whether the published tenant is still `tenant`'s incarnation.
+async fn still_current(tenant: &Tenant) -> Result<bool, BackendError> {
+    let backend_tenant = read_tenant(&tenant.id).await?;
+    Ok(backend_tenant.is_some_and(|t| t.incarnation == tenant.incarnation))
 }

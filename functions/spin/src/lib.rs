@@ -33,7 +33,9 @@ pub async fn serve(req: Request) -> Response<FullBody<Bytes>> {
 async fn handle(req: &ApiRequest) -> ApiResponse {
     let deployment = match deployment().await {
         Ok(d) => d,
-        Err(e) => return ApiError::Internal(e).to_response(),
+        // Readiness fails with the reason; every other route answers 503.
+        Err(problem) if req.path == "/health" => return edge_mfa_api::misconfigured(&problem),
+        Err(problem) => return ApiError::Misconfigured(problem).to_response(),
     };
     let mut random = edge_mfa_core::OsRandom;
     let mut env = edge_mfa_core::Env {
@@ -50,11 +52,12 @@ async fn handle(req: &ApiRequest) -> ApiResponse {
 async fn deployment() -> Result<Deployment, String> {
     let master = spin_sdk::variables::get("master_key")
         .await
-        .map_err(|e| format!("variable master_key: {e:?}"))?;
+        .map_err(|e| format!("the Spin variable master_key is not set: {e:?}"))?;
     let operator = spin_sdk::variables::get("operator_key")
         .await
-        .map_err(|e| format!("variable operator_key: {e:?}"))?;
-    let mut deployment = Deployment::new(&master, &operator)?;
+        .map_err(|e| format!("the Spin variable operator_key is not set: {e:?}"))?;
+    let mut deployment = Deployment::new(&master, &operator)
+        .map_err(|e| format!("{e} (Spin variables master_key, operator_key)"))?;
     // Non-empty only during a MASTER_KEY rotation (docs/SECURITY.md).
     let previous = spin_sdk::variables::get("master_key_previous")
         .await

@@ -3,8 +3,9 @@
 //! creation, orders policy updates and publishes them (tenant_object.rs); each
 //! user's record in a Durable Object per `(tenant, user)` (user_object.rs).
 
-use edge_mfa_api::{Backend, BackendError};
+use edge_mfa_api::{Backend, BackendError, TenantListing, TenantPage};
 use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::seal::Sealed;
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit};
@@ -28,8 +29,31 @@ pub fn tenant_key(id: &TenantId) -> String {
     format!("tenant:{id}")
 }
 
+/// The KV metadata of a published tenant: what the operator's list shows, so
+/// listing reads no tenant record.
+pub fn tenant_metadata(tenant: &Tenant) -> TenantListing {
+    TenantListing {
+        id: tenant.id.clone(),
+        name: tenant.name.clone(),
+        created_at: tenant.created_at,
+    }
+}
+
+/// The name of a user's object. Tenant ids hold no '/' or '~', so names are
+/// unambiguous; a tenant's incarnation (absent for tenants made before it) keeps a
+/// deleted tenant's users away from a new tenant of the same id.
+pub fn user_object_name(tenant: &Tenant, user: &UserId) -> String {
+    if tenant.incarnation.is_empty() {
+        format!("{}/{}", tenant.id, user.as_str())
+    } else {
+        format!("{}~{}/{}", tenant.id, tenant.incarnation, user.as_str())
+    }
+}
+
+const CANARY_KEY: &str = "deployment:canary";
+
 /// Posts `body` to the named object and reads its JSON answer.
-async fn call_object<T: serde::de::DeserializeOwned>(
+pub(crate) async fn call_object<T: serde::de::DeserializeOwned>(
     env: &Env,
     namespace: &str,
     name: &str,
@@ -83,6 +107,94 @@ impl Backend for CloudflareBackend<'_> {
         stored.map_err(|e| BackendError(e.to_string()))
     }
 
+    async fn list_tenants(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<TenantPage, BackendError> {
+        // KV lists keys in order; a page after `cursor` starts at the key after it.
+        // KV's own cursors are opaque and long-lived only for a while, so ours is
+        // the last id: `start_after` is emulated by listing from the prefix.
+        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+        let mut tenants = Vec::new();
+        let mut kv_cursor: Option<String> = None;
+        loop {
+            let mut list = kv.list().prefix("tenant:".into()).limit(1000);
+            if let Some(c) = kv_cursor.take() {
+                list = list.cursor(c);
+            }
+            let page = list
+                .execute()
+                .await
+                .map_err(|e| BackendError(format!("kv list: {e}")))?;
+            for key in page.keys {
+                let id = key.name.trim_start_matches("tenant:");
+                if cursor.is_some_and(|c| id <= c) {
+                    continue;
+                }
+                let listing = match key
+                    .metadata
+                    .and_then(|m| serde_json::from_value::<TenantListing>(m).ok())
+                {
+                    Some(listing) => listing,
+                    // Published before metadata: read the record.
+                    None => match TenantId::try_from(id.to_string()) {
+                        Ok(id) => match self.tenant(&id).await? {
+                            Some(t) => tenant_metadata(&t),
+                            None => continue,
+                        },
+                        Err(_) => continue,
+                    },
+                };
+                tenants.push(listing);
+                if tenants.len() > limit {
+                    break;
+                }
+            }
+            if tenants.len() > limit || page.list_complete {
+                break;
+            }
+            kv_cursor = page.cursor;
+            if kv_cursor.is_none() {
+                break;
+            }
+        }
+        let next = (tenants.len() > limit).then(|| {
+            tenants.truncate(limit);
+            tenants.last().map(|t| t.id.to_string()).unwrap_or_default()
+        });
+        Ok(TenantPage { tenants, next })
+    }
+
+    async fn delete_tenant(&self, id: &TenantId, now: u64) -> Result<bool, BackendError> {
+        let deleted: Result<Option<Tenant>, CoreError> = call_object(
+            self.env,
+            TENANTS_DO,
+            id.as_str(),
+            &TenantCall::Delete { now },
+        )
+        .await?;
+        Ok(matches!(deleted, Ok(Some(_))))
+    }
+
+    async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
+        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+        kv.get(CANARY_KEY)
+            .text()
+            .await
+            .map(|text| text.map(Sealed::from_stored))
+            .map_err(|e| BackendError(format!("kv get: {e}")))
+    }
+
+    async fn store_canary(&self, sealed: &Sealed) -> Result<(), BackendError> {
+        let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
+        kv.put(CANARY_KEY, sealed.as_stored())
+            .map_err(|e| BackendError(format!("kv put: {e}")))?
+            .execute()
+            .await
+            .map_err(|e| BackendError(format!("kv put: {e}")))
+    }
+
     async fn update_tenant(
         &self,
         id: &TenantId,
@@ -103,9 +215,9 @@ impl Backend for CloudflareBackend<'_> {
         now: u64,
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         // Tenant ids contain no '/', so this name is unambiguous.
-        let name = format!("{}/{}", tenant.id, user.as_str());
-        let call = UserCall {
-            tenant: tenant.clone(),
+        let name = user_object_name(tenant, user);
+        let call = UserCall::Run {
+            tenant: Box::new(tenant.clone()),
             user: user.clone(),
             request,
             now,

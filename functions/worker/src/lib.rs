@@ -34,7 +34,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
 async fn serve(req: &ApiRequest, env: &Env) -> ApiResponse {
     let deployment = match deployment(env) {
         Ok(d) => d,
-        Err(e) => return ApiError::Internal(e).to_response(),
+        // Readiness fails with the reason; every other route answers 503.
+        Err(problem) if req.path == "/health" => return edge_mfa_api::misconfigured(&problem),
+        Err(problem) => return ApiError::Misconfigured(problem).to_response(),
     };
     let backend = backend::CloudflareBackend { env };
     let mut random = edge_mfa_core::OsRandom;
@@ -61,6 +63,8 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
     deployment.test_hooks = env
         .var("EDGE_MFA_TEST_HOOKS")
         .is_ok_and(|v| v.to_string() == "enabled");
+    // `request.cf.country`: Cloudflare's edge tells every request's country.
+    deployment.platform_country = true;
     Ok(deployment)
 }
 

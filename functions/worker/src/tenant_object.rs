@@ -1,8 +1,8 @@
 //! The Durable Object of one tenant id: the ordering point for the tenant's
-//! configuration. KV cannot refuse a second creation or order two updates; this
-//! object can, and it publishes to KV itself, inside the same critical section, so
-//! KV receives the versions in order and a newer copy is never overwritten by an
-//! older one.
+//! configuration, and the index of its users. KV cannot refuse a second creation
+//! or order two updates; this object can, and it publishes to KV itself, inside
+//! the same critical section, so KV receives the versions in order and a newer
+//! copy is never overwritten by an older one.
 //!
 //! Each change is published first and stored after. A creation whose KV write
 //! failed stored nothing (its credentials were never returned), so a retry with the
@@ -10,17 +10,28 @@
 //! the storage write fails after KV took the change, KV holds a version the object
 //! does not: the next change is computed from the object's copy and overwrites it,
 //! so retries converge either way.
+//!
+//! The user index (`user:<id>` → [`UserSummary`]) is written by each user's object
+//! *before* it stores a record, so every stored record is indexed: deleting the
+//! tenant erases exactly the indexed users (in batches, from an alarm), and a
+//! user's object whose tenant is gone (or is a newer incarnation) stores nothing.
 
-use edge_mfa_core::CoreError;
-use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
+use edge_mfa_core::ids::UserId;
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
+use edge_mfa_core::{CoreError, UserSummary};
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Request, Response, State, durable_object};
+use worker::{DurableObject, Env, ListOptions, Request, Response, State, durable_object};
 
-use crate::backend::{TENANTS_KV, tenant_key};
+use crate::backend::{
+    TENANTS_KV, USERS_DO, call_object, tenant_key, tenant_metadata, user_object_name,
+};
+use crate::user_object::UserCall;
 
-/// A request from the Worker to a tenant id's object; answers the stored tenant
-/// after the change, or `None` (create: it already existed; update: it does not
-/// exist), or the change's refusal.
+/// A request from the Worker (or a user's object) to a tenant id's object;
+/// answers the stored tenant after the call, or `None` (create: it already
+/// existed; the others: it does not exist), or the change's refusal.
 #[derive(Serialize, Deserialize)]
 pub enum TenantCall {
     Create {
@@ -32,9 +43,28 @@ pub enum TenantCall {
     },
     /// The stored tenant, for admin requests (KV may be older).
     Get,
+    /// Unpublish and forget the tenant, then erase its users in the background.
+    Delete {
+        now: u64,
+    },
+    /// From a user's object, before it stores a record: the user's summary
+    /// (`None`: erased). Answers the tenant only if it is still `incarnation`.
+    IndexUser {
+        incarnation: String,
+        user: UserId,
+        summary: Option<UserSummary>,
+    },
 }
 
 const TENANT_KEY: &str = "tenant";
+/// Users with a WebAuthn credential, kept with the index.
+const WEBAUTHN_USERS_KEY: &str = "webauthn_users";
+/// Deleted incarnations waiting for their users to be erased: `erase:<incarnation>`
+/// → the tenant as it was (its id and incarnation name the users' objects).
+const ERASE_PREFIX: &str = "erase:";
+const USER_PREFIX: &str = "user:";
+/// Users erased per alarm: well under the subrequests one invocation may make.
+const ERASE_BATCH: usize = 50;
 
 fn rust_error(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
@@ -50,6 +80,13 @@ impl std::fmt::Debug for TenantState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TenantState").finish_non_exhaustive()
     }
+}
+
+/// A deletion in progress: the tenant that was deleted and when.
+#[derive(Serialize, Deserialize)]
+struct Erasure {
+    tenant: Tenant,
+    deleted_at: u64,
 }
 
 impl DurableObject for TenantState {
@@ -74,7 +111,17 @@ impl DurableObject for TenantState {
                     (TenantCall::Get, stored) => return Ok(Ok(stored)),
                     (TenantCall::Create { tenant }, None) => tenant,
                     (TenantCall::Update { change, now }, Some(tenant)) => {
-                        match tenant.apply_authorised(change) {
+                        let facts = if change.change.needs_user_facts(&tenant) {
+                            UserFacts {
+                                webauthn_users: storage
+                                    .get::<u64>(WEBAUTHN_USERS_KEY)
+                                    .await?
+                                    .unwrap_or(0),
+                            }
+                        } else {
+                            UserFacts::default()
+                        };
+                        match tenant.apply_authorised(change, facts) {
                             Ok(next) => {
                                 let mut random = edge_mfa_core::OsRandom;
                                 let mut core_env = edge_mfa_core::Env {
@@ -86,13 +133,45 @@ impl DurableObject for TenantState {
                             Err(refused) => return Ok(Err(refused)),
                         }
                     }
-                    (TenantCall::Create { .. }, Some(_)) | (TenantCall::Update { .. }, None) => {
-                        return Ok(Ok(None));
+                    (
+                        TenantCall::IndexUser {
+                            incarnation,
+                            user,
+                            summary,
+                        },
+                        Some(tenant),
+                    ) if tenant.incarnation == incarnation => {
+                        index_user(&storage, &user, summary).await?;
+                        return Ok(Ok(Some(tenant)));
                     }
+                    (TenantCall::Delete { now }, Some(tenant)) => {
+                        // Unpublished first: from here on no request is served for
+                        // it, and a new tenant of the same id is another incarnation.
+                        env.kv(TENANTS_KV)?
+                            .delete(&tenant_key(&tenant.id))
+                            .await
+                            .map_err(rust_error)?;
+                        let erasure = Erasure {
+                            tenant: tenant.clone(),
+                            deleted_at: now,
+                        };
+                        storage
+                            .put(
+                                &format!("{ERASE_PREFIX}{}", tenant.incarnation),
+                                serde_json::to_string(&erasure).map_err(rust_error)?,
+                            )
+                            .await?;
+                        storage.delete(TENANT_KEY).await?;
+                        storage.set_alarm(Duration::ZERO).await?;
+                        return Ok(Ok(Some(tenant)));
+                    }
+                    _ => return Ok(Ok(None)),
                 };
                 let json = serde_json::to_string(&next).map_err(rust_error)?;
                 env.kv(TENANTS_KV)?
                     .put(&tenant_key(&next.id), json.clone())
+                    .map_err(rust_error)?
+                    .metadata(tenant_metadata(&next))
                     .map_err(rust_error)?
                     .execute()
                     .await
@@ -103,4 +182,95 @@ impl DurableObject for TenantState {
             .await?;
         Response::from_json(&answer)
     }
+
+    /// Erases the users of deleted incarnations, a batch at a time: each user's
+    /// object deletes its storage, then the index entry goes. When no user is
+    /// left, the erasure record goes too.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let storage = self.state.storage();
+        let erasures = storage
+            .list_with_options(ListOptions::new().prefix(ERASE_PREFIX).limit(1))
+            .await?;
+        let Some(entry) = erasures.entries().into_iter().flatten().next() else {
+            return Response::ok("nothing to erase");
+        };
+        let entry: worker::js_sys::Array = entry.into();
+        let key = entry.get(0).as_string().unwrap_or_default();
+        let erasure: Erasure = entry
+            .get(1)
+            .as_string()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .ok_or_else(|| rust_error("unreadable erasure record"))?;
+        let users = storage
+            .list_with_options(ListOptions::new().prefix(USER_PREFIX).limit(ERASE_BATCH))
+            .await?;
+        let mut erased = 0;
+        for name in users.keys().into_iter().flatten() {
+            let Some(index_key) = name.as_string() else {
+                continue;
+            };
+            let user = index_key.trim_start_matches(USER_PREFIX).to_string();
+            let user = UserId::try_from(user).map_err(rust_error)?;
+            let object = user_object_name(&erasure.tenant, &user);
+            let _: Result<edge_mfa_core::Outcome, CoreError> =
+                call_object(&self.env, USERS_DO, &object, &UserCall::Erase)
+                    .await
+                    .map_err(|e| rust_error(e.0))?;
+            storage.delete(&index_key).await?;
+            erased += 1;
+        }
+        if erased == ERASE_BATCH {
+            storage.set_alarm(Duration::ZERO).await?;
+        } else {
+            storage.delete(&key).await?;
+            storage.delete(WEBAUTHN_USERS_KEY).await?;
+            worker::console_log!(
+                "tenant {} (deleted at {}): every user's data is erased",
+                erasure.tenant.id,
+                erasure.deleted_at
+            );
+            let more = storage
+                .list_with_options(ListOptions::new().prefix(ERASE_PREFIX).limit(1))
+                .await?;
+            if more.size() > 0 {
+                storage.set_alarm(Duration::ZERO).await?;
+            }
+        }
+        Response::ok("erased")
+    }
+}
+
+/// Writes a user's index entry and keeps the WebAuthn count.
+async fn index_user(
+    storage: &worker::Storage,
+    user: &UserId,
+    summary: Option<UserSummary>,
+) -> worker::Result<()> {
+    let key = format!("{USER_PREFIX}{}", user.as_str());
+    let before: Option<UserSummary> = storage
+        .get::<String>(&key)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok());
+    let had = before.as_ref().is_some_and(UserSummary::has_webauthn);
+    let has = summary.as_ref().is_some_and(UserSummary::has_webauthn);
+    match &summary {
+        Some(summary) => {
+            storage
+                .put(&key, serde_json::to_string(summary).map_err(rust_error)?)
+                .await?
+        }
+        None => {
+            storage.delete(&key).await?;
+        }
+    }
+    if had != has {
+        let count: u64 = storage.get(WEBAUTHN_USERS_KEY).await?.unwrap_or(0);
+        let count = if has {
+            count + 1
+        } else {
+            count.saturating_sub(1)
+        };
+        storage.put(WEBAUTHN_USERS_KEY, count).await?;
+    }
+    Ok(())
 }

@@ -3,21 +3,34 @@
 //! the user can interleave between load and store. This is what makes a backup
 //! code, a TOTP step, a challenge or a failure count single-use under any number of
 //! parallel requests.
+//!
+//! When a change alters the user's summary (first seen, factor methods, erased),
+//! the tenant's object indexes it *before* the record is stored: every stored
+//! record is indexed, so deleting the tenant finds it, and a tenant that is gone
+//! (or was created anew under the same id) gets nothing stored.
 
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::tenant::Tenant;
-use edge_mfa_core::{CoreError, Outcome, UserRequest};
+use edge_mfa_core::{CoreError, Outcome, UserRequest, Write};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Request, Response, State, durable_object};
 
-/// A request from the Worker to a user's object.
+use crate::backend::{TENANTS_DO, call_object};
+use crate::tenant_object::TenantCall;
+
+/// A request to a user's object.
 #[derive(Serialize, Deserialize)]
-pub struct UserCall {
-    pub tenant: Tenant,
-    pub user: UserId,
-    pub request: UserRequest,
-    /// The request's clock, chosen once by the Worker.
-    pub now: u64,
+pub enum UserCall {
+    /// From the Worker: run `request` on the record.
+    Run {
+        tenant: Box<Tenant>,
+        user: UserId,
+        request: UserRequest,
+        /// The request's clock, chosen once by the Worker.
+        now: u64,
+    },
+    /// From the tenant's object, after the tenant was deleted: forget everything.
+    Erase,
 }
 
 const RECORD_KEY: &str = "record";
@@ -40,28 +53,57 @@ impl DurableObject for UserState {
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
-        let call: UserCall = req.json().await?;
+        let (tenant, user, request, now) = match req.json().await? {
+            UserCall::Run {
+                tenant,
+                user,
+                request,
+                now,
+            } => (tenant, user, request, now),
+            UserCall::Erase => {
+                self.state.storage().delete_all().await?;
+                return Response::from_json(&Ok::<Outcome, CoreError>(Outcome::Erased));
+            }
+        };
         let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
+        let env = self.env.clone();
         let reply: Result<Outcome, CoreError> = self
             .state
             .block_concurrency_while(async move {
                 let stored: Option<String> = storage.get(RECORD_KEY).await?;
                 let mut random = edge_mfa_core::OsRandom;
-                let mut env = edge_mfa_core::Env {
-                    now: call.now,
+                let mut core_env = edge_mfa_core::Env {
+                    now,
                     random: &mut random,
                 };
                 let applied = edge_mfa_core::apply(
                     stored.as_deref(),
-                    &call.tenant,
+                    &tenant,
                     &deployment.master,
-                    &call.user,
-                    call.request,
-                    &mut env,
+                    &user,
+                    request,
+                    &mut core_env,
                 );
-                if let Some(record) = applied.store {
-                    storage.put(RECORD_KEY, record).await?;
+                if let Some(summary) = applied.summary {
+                    let call = TenantCall::IndexUser {
+                        incarnation: tenant.incarnation.clone(),
+                        user: user.clone(),
+                        summary,
+                    };
+                    let indexed: Result<Option<Tenant>, CoreError> =
+                        call_object(&env, TENANTS_DO, tenant.id.as_str(), &call)
+                            .await
+                            .map_err(|e| worker::Error::RustError(e.0))?;
+                    if !matches!(indexed, Ok(Some(_))) {
+                        // A copy of a tenant that was deleted since: store nothing.
+                        return Ok(Err(CoreError::NotFound("no such tenant".into())));
+                    }
+                }
+                match applied.store {
+                    Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
+                    Some(Write::Delete) => storage.delete_all().await?,
+                    None => {}
                 }
                 Ok(applied.reply)
             })

@@ -2,7 +2,7 @@
 
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Policy;
-use edge_mfa_core::tenant::{AuthorisedChange, NewTenant, Tenant, TenantChange};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 use serde_json::json;
 
@@ -12,28 +12,6 @@ use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{KeyKind, Resource, only};
 use crate::wire::{BypassBody, parse_body};
-
-pub(crate) async fn create_tenant<B: Backend>(
-    backend: &B,
-    deployment: &Deployment,
-    req: &ApiRequest,
-    env: &mut Env<'_>,
-) -> Result<ApiResponse, ApiError> {
-    let new: NewTenant = parse_body(req)?;
-    let (tenant, credentials) = Tenant::create(new, &deployment.master, env)?;
-    if !backend
-        .create_tenant(&tenant)
-        .await
-        .map_err(|e| ApiError::Internal(e.0))?
-    {
-        return Err(ApiError::Conflict(format!(
-            "tenant {} already exists",
-            tenant.id
-        )));
-    }
-    let body = serde_json::to_value(&credentials).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(ApiResponse::json(201, &body))
-}
 
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
@@ -45,26 +23,48 @@ pub(crate) async fn handle<B: Backend>(
 ) -> Result<ApiResponse, ApiError> {
     let now = env.now;
     match resource {
-        Resource::AdminPolicy => match req.method.as_str() {
-            "GET" => policy_response(tenant),
-            "PUT" => {
+        Resource::AdminPolicy => {
+            let policy = match req.method.as_str() {
+                "GET" => return policy_response(tenant),
                 // The whole policy object; omitted fields take their safe defaults.
-                let mut policy: Policy = parse_body(req)?;
-                // GET shows a set webhook secret as "(set)": sending that back keeps it.
-                if policy
-                    .delivery
-                    .webhook_secret
-                    .as_ref()
-                    .is_some_and(|s| s.expose() == WEBHOOK_SECRET_SHOWN)
-                {
-                    policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
+                "PUT" => parse_policy(tenant, parse_body(req)?)?,
+                // RFC 7396 over the stored policy: only what is sent changes, and
+                // `null` puts a field back to its default.
+                "PATCH" => {
+                    let patch: serde_json::Value = parse_body(req)?;
+                    if !patch.is_object() {
+                        return Err(ApiError::InvalidRequest(
+                            "a merge patch of the policy is a JSON object".into(),
+                        ));
+                    }
+                    let mut value = serde_json::to_value(&tenant.policy)
+                        .map_err(|e| ApiError::Internal(e.to_string()))?;
+                    json_patch::merge(&mut value, &patch);
+                    parse_policy(tenant, value)?
                 }
-                policy.validate().map_err(ApiError::InvalidRequest)?;
-                let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
-                policy_response(&updated)
+                _ => return Err(ApiError::MethodNotAllowed),
+            };
+            policy
+                .check_usable(deployment.capabilities())
+                .map_err(ApiError::InvalidRequest)?;
+            let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
+            policy_response(&updated)
+        }
+        Resource::AdminTenant => match req.method.as_str() {
+            "GET" => Ok(ApiResponse::json(200, &tenant_view(tenant))),
+            "PATCH" => {
+                let patch: TenantPatch = parse_body(req)?;
+                let change = tenant.identity_change(patch)?;
+                let updated = update(backend, tenant, req, change).await?;
+                Ok(ApiResponse::json(200, &tenant_view(&updated)))
             }
             _ => Err(ApiError::MethodNotAllowed),
         },
+        Resource::AdminUser(user) if req.method == "DELETE" => {
+            // Right to erasure: the record, factors, devices and pending operations.
+            run(backend, tenant, &user_id(user)?, UserCommand::Erase, now).await?;
+            Ok(ApiResponse::empty(204))
+        }
         Resource::AdminUser(user) => {
             only(req, "GET")?;
             let user = user_id(user)?;
@@ -80,6 +80,9 @@ pub(crate) async fn handle<B: Backend>(
                 "backup_codes_remaining": status.backup_codes_remaining,
                 "trusted_devices": status.trusted_devices,
                 "last_mfa_at": status.last_mfa_at,
+                // A user edge-mfa has never seen (no request of theirs yet) says so.
+                "seen": status.first_seen.is_some(),
+                "first_seen": status.first_seen,
             });
             if let Some(map) = body.as_object_mut() {
                 if let Some(until) = status.locked_until {
@@ -94,6 +97,17 @@ pub(crate) async fn handle<B: Backend>(
         Resource::AdminUserReset(user) => {
             only(req, "POST")?;
             run(backend, tenant, &user_id(user)?, UserCommand::Reset, now).await?;
+            Ok(ApiResponse::empty(204))
+        }
+        Resource::AdminUserBypass(user) if req.method == "DELETE" => {
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::EndBypass,
+                now,
+            )
+            .await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserBypass(user) => {
@@ -179,6 +193,42 @@ async fn update<B: Backend>(
         .await
         .map_err(|e| ApiError::Internal(e.0))??
         .ok_or_else(|| ApiError::NotFound("no such tenant".into()))
+}
+
+/// A policy as sent (PUT) or as patched (PATCH), checked. GET shows a set webhook
+/// secret as "(set)": sending that back keeps the stored one.
+fn parse_policy(tenant: &Tenant, value: serde_json::Value) -> Result<Policy, ApiError> {
+    let mut policy: Policy = serde_json::from_value(value)
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid policy: {e}")))?;
+    if policy
+        .delivery
+        .webhook_secret
+        .as_ref()
+        .is_some_and(|s| s.expose() == WEBHOOK_SECRET_SHOWN)
+    {
+        policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
+    }
+    policy.validate().map_err(ApiError::InvalidRequest)?;
+    Ok(policy)
+}
+
+/// The tenant as its admin sees it: identity, version and public key ids, never
+/// a secret (API.md "Admin additions").
+fn tenant_view(tenant: &Tenant) -> serde_json::Value {
+    let mut view = json!({
+        "id": tenant.id.as_str(),
+        "name": tenant.name,
+        "rp_id": tenant.rp_id,
+        "origins": tenant.origins,
+        "created_at": tenant.created_at,
+        "version": tenant.version,
+        "signing_keys": tenant.jwks().keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(),
+    });
+    if let (Some(until), Some(map)) = (tenant.previous_ticket_secret_until(), view.as_object_mut())
+    {
+        map.insert("previous_ticket_secret_until".into(), json!(until));
+    }
+    view
 }
 
 /// What a policy response shows for a webhook secret that is set.

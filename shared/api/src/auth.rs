@@ -1,6 +1,7 @@
 //! The callers of API.md: operator, admin, end user with a ticket, and step-up.
 
 use edge_mfa_core::ids::UserId;
+use edge_mfa_core::policy::Capabilities;
 use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_jose::{TicketClaims, verify_ticket};
@@ -10,8 +11,9 @@ use subtle::ConstantTimeEq;
 use crate::http::ApiRequest;
 use crate::problem::ApiError;
 
-/// How old an `mfa_token` may be and still count as step-up (API.md).
-pub const STEP_UP_MAX_AGE: u64 = 600;
+/// How old an `mfa_token` may be and still count as step-up: its whole lifetime
+/// (300 s). API.md allows up to 600 s; a token is never valid that long.
+pub const STEP_UP_MAX_AGE: u64 = edge_mfa_jose::MFA_TOKEN_LIFETIME;
 /// An operator key holds at least this many random bytes (API.md "Deployment
 /// settings"): 256 bits, like every other key of edge-mfa.
 const MIN_OPERATOR_KEY_BYTES: usize = 32;
@@ -28,6 +30,8 @@ pub struct Deployment {
     /// Tests only: honour `X-Edge-MFA-Test-Now`, `-Test-IP` and `-Test-Country`.
     /// Off unless the deployment sets it (see docs/SECURITY.md); never in production.
     pub test_hooks: bool,
+    /// Whether the platform tells the client's country (set by the adapter).
+    pub platform_country: bool,
 }
 
 impl Deployment {
@@ -36,14 +40,30 @@ impl Deployment {
     /// setting is wrong and how to make a good one; the adapters refuse to serve
     /// without a valid deployment.
     pub fn new(master_key: &str, operator_key: &str) -> Result<Deployment, String> {
-        let master = MasterKey::from_config(master_key)
-            .map_err(|_| "MASTER_KEY must be 32 bytes in base64".to_string())?;
+        if master_key.trim().is_empty() {
+            return Err("MASTER_KEY is empty".into());
+        }
+        let master = MasterKey::from_config(master_key).map_err(|_| {
+            format!(
+                "MASTER_KEY must be 32 random bytes as 44 characters of base64 or 64 hex digits (head -c 32 /dev/urandom | base64); the one set has {} characters",
+                master_key.trim().len()
+            )
+        })?;
         check_operator_key(operator_key.trim())?;
         Ok(Deployment {
             master,
             operator_key_sha256: Sha256::digest(operator_key.trim().as_bytes()).into(),
             test_hooks: false,
+            platform_country: false,
         })
+    }
+
+    /// What policies can rely on here: a country from the platform, or (tests)
+    /// from the test hooks.
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            country: self.platform_country || self.test_hooks,
+        }
     }
 
     /// Adds the earlier master keys of a `MASTER_KEY` rotation (comma-separated,

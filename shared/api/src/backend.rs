@@ -2,6 +2,7 @@
 //! Worker futures are not `Send`.
 
 use edge_mfa_core::ids::{TenantId, UserId};
+use edge_mfa_core::seal::Sealed;
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 
@@ -16,6 +17,22 @@ impl std::fmt::Display for BackendError {
 }
 
 impl std::error::Error for BackendError {}
+
+/// One tenant in the operator's list: no secret, no policy.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TenantListing {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: u64,
+}
+
+/// A page of [`TenantListing`]s, in id order, and where the next page starts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TenantPage {
+    pub tenants: Vec<TenantListing>,
+    /// Opaque; `None` on the last page.
+    pub next: Option<String>,
+}
 
 #[allow(async_fn_in_trait)]
 pub trait Backend {
@@ -34,8 +51,30 @@ pub trait Backend {
     /// so retrying it converges.
     async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
 
+    /// Up to `limit` tenants after `cursor` (a `next` of an earlier page).
+    async fn list_tenants(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<TenantPage, BackendError>;
+
+    /// Deletes the tenant and every record of its users, and records the deletion
+    /// (id and time) where the operator can find it; `false` if there was no such
+    /// tenant. From the answer on, the id is free and nothing of the old tenant is
+    /// served; a runtime that erases users' records in the background does so
+    /// where no new tenant of the same id can reach them.
+    async fn delete_tenant(&self, id: &TenantId, now: u64) -> Result<bool, BackendError>;
+
+    /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
+    /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is
+    /// caught before a tenant's request is.
+    async fn load_canary(&self) -> Result<Option<Sealed>, BackendError>;
+
+    async fn store_canary(&self, sealed: &Sealed) -> Result<(), BackendError>;
+
     /// Applies `change` at the tenant's ordering point — `tenant.apply(change)?`,
-    /// then [`Tenant::resealed`] under the deployment's current master key — and
+    /// with the [`edge_mfa_core::tenant::UserFacts`] it needs counted there, then
+    /// [`Tenant::resealed`] under the deployment's current master key — and
     /// publishes the result from there in version order, so a newer copy is never
     /// overwritten by an older one. `Ok(None)` if the tenant does not exist; the
     /// inner error is the change's refusal. A `BackendError` may or may not have

@@ -46,6 +46,15 @@ impl ApiRequest {
             .map(|(_, v)| v)
     }
 
+    /// The first value of query parameter `name` (`application/x-www-form-urlencoded`,
+    /// percent-decoded); `None` if absent or empty.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        form_urlencoded::parse(self.query.as_bytes())
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.into_owned())
+            .filter(|v| !v.is_empty())
+    }
+
     /// The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1).
     pub fn bearer(&self) -> Option<&str> {
         let value = self.header("authorization")?;
@@ -86,6 +95,12 @@ impl ApiResponse {
             body: Vec::new(),
             log: None,
         }
+    }
+
+    /// This response with a line for the operator's log.
+    pub fn with_log(mut self, line: impl Into<String>) -> ApiResponse {
+        self.log = Some(line.into());
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: impl Into<String>) -> ApiResponse {

@@ -8,14 +8,17 @@
 mod admin_api;
 mod auth;
 mod backend;
+mod health;
 mod http;
+mod operator_api;
 mod problem;
 mod routes;
 mod user_api;
 mod wire;
 
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
-pub use backend::{Backend, BackendError};
+pub use backend::{Backend, BackendError, TenantListing, TenantPage};
+pub use health::misconfigured;
 pub use http::{
     ApiRequest, ApiResponse, BodyReader, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,
 };

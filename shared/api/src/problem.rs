@@ -23,6 +23,9 @@ pub enum ApiError {
     },
     /// Logged by the adapter with its detail; the client sees none.
     Internal(String),
+    /// The deployment's settings are missing or wrong (`MASTER_KEY`, ...): 503
+    /// until its operator fixes them. Logged with the reason; `GET /health` shows it.
+    Misconfigured(String),
 }
 
 impl ApiError {
@@ -39,6 +42,7 @@ impl ApiError {
             ApiError::VerificationFailed(_) => 422,
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
+            ApiError::Misconfigured(_) => 503,
         }
     }
 
@@ -57,6 +61,7 @@ impl ApiError {
             ApiError::VerificationFailed(_) => "verification_failed",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
+            ApiError::Misconfigured(_) => "misconfigured",
         }
     }
 
@@ -74,6 +79,7 @@ impl ApiError {
             ApiError::VerificationFailed(_) => "Verification failed",
             ApiError::RateLimited { .. } => "Too many attempts",
             ApiError::Internal(_) => "Internal error",
+            ApiError::Misconfigured(_) => "Service misconfigured",
         }
     }
 
@@ -96,6 +102,9 @@ impl ApiError {
                 format!("too many failed attempts; try again in {retry_after} seconds")
             }
             ApiError::Internal(_) => "the server could not complete the request".into(),
+            ApiError::Misconfigured(_) => {
+                "the deployment is misconfigured; its operator sees why at GET /health and in the logs".into()
+            }
         }
     }
 
@@ -116,7 +125,7 @@ impl ApiError {
             *ct = "application/problem+json".into();
         }
         match self {
-            ApiError::Internal(detail) => ApiResponse {
+            ApiError::Internal(detail) | ApiError::Misconfigured(detail) => ApiResponse {
                 log: Some(detail.clone()),
                 ..response
             },

@@ -8,7 +8,7 @@ use crate::auth::{Deployment, require_admin, require_ticket};
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, MAX_BODY_BYTES};
 use crate::problem::ApiError;
-use crate::{admin_api, user_api};
+use crate::{admin_api, operator_api, user_api};
 
 /// The resources under `/v1/{tenant}/`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -26,6 +26,7 @@ pub enum Resource<'a> {
     Devices,
     Device(&'a str),
     AdminPolicy,
+    AdminTenant,
     AdminUser(&'a str),
     AdminUserReset(&'a str),
     AdminUserBypass(&'a str),
@@ -71,6 +72,7 @@ pub const TENANT_PATHS: &[&str] = &[
     "devices",
     "devices/{device_id}",
     "admin/policy",
+    "admin/tenant",
     "admin/users/{user}",
     "admin/users/{user}/reset",
     "admin/users/{user}/bypass",
@@ -98,6 +100,7 @@ impl<'a> Resource<'a> {
             ["devices"] => Resource::Devices,
             ["devices", id] => Resource::Device(id),
             ["admin", "policy"] => Resource::AdminPolicy,
+            ["admin", "tenant"] => Resource::AdminTenant,
             ["admin", "users", user] => Resource::AdminUser(user),
             ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
             ["admin", "users", user, "bypass"] => Resource::AdminUserBypass(user),
@@ -112,6 +115,7 @@ impl<'a> Resource<'a> {
         matches!(
             self,
             Resource::AdminPolicy
+                | Resource::AdminTenant
                 | Resource::AdminUser(_)
                 | Resource::AdminUserReset(_)
                 | Resource::AdminUserBypass(_)
@@ -124,12 +128,13 @@ impl<'a> Resource<'a> {
     /// What a preflight may ask for.
     fn methods(self) -> &'static str {
         match self {
-            Resource::Factors | Resource::Jwks | Resource::Devices | Resource::AdminUser(_) => {
-                "GET"
-            }
+            Resource::Factors | Resource::Jwks | Resource::Devices => "GET",
+            Resource::AdminUser(_) => "GET, DELETE",
+            Resource::AdminUserBypass(_) => "POST, DELETE",
             Resource::Factor(_) => "DELETE, PATCH",
             Resource::Device(_) | Resource::AdminUserDevices(_) => "DELETE",
-            Resource::AdminPolicy => "GET, PUT",
+            Resource::AdminPolicy => "GET, PUT, PATCH",
+            Resource::AdminTenant => "GET, PATCH",
             _ => "POST",
         }
     }
@@ -188,7 +193,7 @@ async fn route<B: Backend>(
     match segments.as_slice() {
         ["health"] => {
             only(req, "GET")?;
-            Ok(ApiResponse::json(200, &json!({"status": "ok"})))
+            Ok(crate::health::health(backend, deployment, env).await)
         }
         ["openapi.json"] => {
             only(req, "GET")?;
@@ -197,10 +202,21 @@ async fn route<B: Backend>(
                 ..ApiResponse::json(200, &json!(null))
             })
         }
-        ["v1", "tenants"] => {
-            only(req, "POST")?;
+        ["v1", "tenants"] => match req.method.as_str() {
+            "POST" => {
+                deployment.require_operator(req)?;
+                operator_api::create_tenant(backend, deployment, req, env).await
+            }
+            "GET" => {
+                deployment.require_operator(req)?;
+                operator_api::list_tenants(backend, req).await
+            }
+            _ => Err(ApiError::MethodNotAllowed),
+        },
+        ["v1", "tenants", id] => {
+            only(req, "DELETE")?;
             deployment.require_operator(req)?;
-            admin_api::create_tenant(backend, deployment, req, env).await
+            operator_api::delete_tenant(backend, id, env).await
         }
         ["v1", tenant, rest @ ..] => {
             tenant_route(backend, deployment, req, tenant, rest, env).await

@@ -162,6 +162,7 @@ pub(crate) async fn handle<B: Backend>(
             let Outcome::Confirmed {
                 factor,
                 backup_codes,
+                verified,
             } = outcome
             else {
                 return Err(unexpected());
@@ -171,7 +172,17 @@ pub(crate) async fn handle<B: Backend>(
             if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
                 map.insert("backup_codes".into(), json!(codes.expose()));
             }
-            Ok(ApiResponse::json(201, &answer))
+            // The first factor ends with proof (API.md "Admin additions"): the user
+            // just presented it, so the SPA need not verify again.
+            match verified {
+                Some(verified) => {
+                    let mut response =
+                        verified_response(tenant, deployment, caller, &verified, env, answer)?;
+                    response.status = 201;
+                    Ok(response)
+                }
+                None => Ok(ApiResponse::json(201, &answer)),
+            }
         }
         Resource::Challenge => {
             only(req, "POST")?;
@@ -279,6 +290,9 @@ pub(crate) async fn handle<B: Backend>(
                 "factors": factors.iter().map(|f| json!({"id": f.id, "type": f.method, "name": f.name})).collect::<Vec<_>>(),
                 "enrollment": decision.enrollment,
             });
+            if let (Some(seconds), Some(map)) = (decision.retry_after, answer.as_object_mut()) {
+                map.insert("retry_after".into(), json!(seconds));
+            }
             if let (Some(by), Some(map)) = (decision.allowed_by, answer.as_object_mut()) {
                 // Nobody presented a second factor now: amr is empty, mfa_method says why.
                 let token = sign_token(
@@ -309,6 +323,7 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::Jwks
         | Resource::AdminPolicy
+        | Resource::AdminTenant
         | Resource::AdminUser(_)
         | Resource::AdminUserReset(_)
         | Resource::AdminUserBypass(_)

@@ -76,6 +76,9 @@ pub struct Decision {
     pub reasons: Vec<String>,
     pub enrollment: Enrollment,
     pub allowed_by: Option<AllowedBy>,
+    /// With the reason `locked`: seconds until codes are accepted again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// What we know of the user.
@@ -145,6 +148,7 @@ fn decision(
         reasons: reasons.iter().map(|r| r.to_string()).collect(),
         enrollment,
         allowed_by,
+        retry_after: None,
     }
 }
 
@@ -278,6 +282,7 @@ mod tests {
                 challenge_new_device: true,
                 challenge_new_country: true,
                 deny_countries: vec!["KP".into()],
+                no_country_acknowledged: false,
             },
             ..Policy::default()
         }

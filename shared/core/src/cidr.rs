@@ -22,6 +22,12 @@ impl Cidr {
         (prefix <= max).then_some(Cidr { network, prefix })
     }
 
+    /// Whether the prefix covers a large part of the Internet: shorter than /8
+    /// (IPv4) or /16 (IPv6). `0.0.0.0/0` would make every address "trusted".
+    pub fn is_too_broad(&self) -> bool {
+        self.prefix < if self.network.is_ipv4() { 8 } else { 16 }
+    }
+
     /// Whether `ip` lies in this prefix. An IPv4-mapped IPv6 address
     /// (`::ffff:a.b.c.d`) is compared as the IPv4 address it carries.
     pub fn contains(&self, ip: IpAddr) -> bool {

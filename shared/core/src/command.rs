@@ -19,13 +19,13 @@ use crate::policy::Method;
 use crate::seal::MasterKey;
 use crate::secret::Secret;
 use crate::tenant::Tenant;
-use crate::user::{Factor, UserRecord};
+use crate::user::{Factor, UserRecord, UserSummary};
 
 /// A request to run against one user's record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRequest {
     pub command: UserCommand,
-    /// The caller presented a valid `mfa_token` of this user, at most 600 s old.
+    /// The caller presented a valid (unexpired) `mfa_token` of this user.
     #[serde(default)]
     pub step_up: bool,
     /// What the edge knows of the request (country, remember-device wish).
@@ -104,6 +104,10 @@ pub enum UserCommand {
     Bypass {
         minutes: u32,
     },
+    /// Admin: the bypass ends now.
+    EndBypass,
+    /// Admin: erase the user (right to erasure): the record is deleted.
+    Erase,
     /// Admin: the user's MFA status.
     Status,
     /// Admin: forget every factor, code and pending operation.
@@ -143,6 +147,8 @@ impl UserCommand {
                 | UserCommand::Reset
                 | UserCommand::ClearDevices
                 | UserCommand::Bypass { .. }
+                | UserCommand::EndBypass
+                | UserCommand::Erase
         )
     }
 }
@@ -202,6 +208,9 @@ pub struct UserStatus {
     pub enrollment: Enrollment,
     pub trusted_devices: Vec<DeviceView>,
     pub bypass_until: Option<u64>,
+    /// The user's first own request; `None` for a user edge-mfa has never seen.
+    #[serde(default)]
+    pub first_seen: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +230,9 @@ pub enum Outcome {
     Confirmed {
         factor: FactorView,
         backup_codes: Option<Secret<Vec<String>>>,
+        /// The user's first factor: the proof to turn into an `mfa_token`.
+        #[serde(default)]
+        verified: Option<Verified>,
     },
     Deleted,
     WebauthnEnrollment {
@@ -255,6 +267,8 @@ pub enum Outcome {
     Bypassed {
         bypass_until: u64,
     },
+    BypassEnded,
+    Erased,
 }
 
 /// Runs `request` on `record`. On a refusal the record is left exactly as it was,
@@ -304,11 +318,23 @@ pub fn execute(
     result
 }
 
+/// What an adapter writes back after [`apply`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Write {
+    /// Store this record (JSON) in place of the old one.
+    Put(String),
+    /// Delete the record: the user was erased.
+    Delete,
+}
+
 /// What an adapter does with the result of [`apply`].
 #[derive(Debug)]
 pub struct Applied {
-    /// The record to store, if it changed.
-    pub store: Option<String>,
+    /// What to write, if anything changed.
+    pub store: Option<Write>,
+    /// The user's [`UserSummary`] when it changed (`Some(None)`: erased), for a
+    /// runtime that keeps an index of the tenant's users beside the records.
+    pub summary: Option<Option<UserSummary>>,
     pub reply: Result<Outcome, CoreError>,
 }
 
@@ -322,17 +348,43 @@ pub fn apply(
     request: UserRequest,
     env: &mut Env<'_>,
 ) -> Applied {
-    let mut record = match stored.map(serde_json::from_str::<UserRecord>).transpose() {
-        Ok(record) => record.unwrap_or_default(),
+    let parsed = match stored.map(serde_json::from_str::<UserRecord>).transpose() {
+        Ok(record) => record,
         Err(e) => {
             return Applied {
                 store: None,
+                summary: None,
                 reply: Err(CoreError::Internal(format!("stored user record: {e}"))),
             };
         }
     };
+    let before = parsed.as_ref().map(UserRecord::summary);
+    let mut record = parsed.unwrap_or_default();
     let reply = execute(&mut record, tenant, master, user, request, env);
+    if matches!(reply, Ok(Outcome::Erased)) {
+        return Applied {
+            store: stored.map(|_| Write::Delete),
+            summary: before.map(|_| None),
+            reply,
+        };
+    }
     let json = serde_json::to_string(&record).ok();
-    let store = json.filter(|new| stored != Some(new.as_str()));
-    Applied { store, reply }
+    let store = json
+        .filter(|new| stored != Some(new.as_str()))
+        .map(Write::Put);
+    let after = Some(record.summary());
+    let summary = (store.is_some() && after != before).then_some(after);
+    Applied {
+        store,
+        summary,
+        reply,
+    }
+}
+
+/// The [`UserSummary`] of a stored record, for a runtime that scans records
+/// rather than keeping an index; `None` if it does not parse.
+pub fn summarize(stored: &str) -> Option<UserSummary> {
+    serde_json::from_str::<UserRecord>(stored)
+        .ok()
+        .map(|r| r.summary())
 }

@@ -23,8 +23,10 @@ pub mod tenant;
 pub mod user;
 
 pub use command::{
-    Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, apply, execute,
+    Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, Write, apply,
+    execute, summarize,
 };
 pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;
 pub use secret::Secret;
+pub use user::UserSummary;

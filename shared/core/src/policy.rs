@@ -222,6 +222,15 @@ pub struct Adaptive {
     pub challenge_new_device: bool,
     pub challenge_new_country: bool,
     pub deny_countries: Vec<String>,
+    /// On a runtime that does not tell the client's country (Spin), country rules
+    /// never fire as meant (every client is `XX`); they are refused unless this
+    /// says the tenant knows.
+    #[serde(skip_serializing_if = "is_false")]
+    pub no_country_acknowledged: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Default for Adaptive {
@@ -231,6 +240,7 @@ impl Default for Adaptive {
             challenge_new_device: true,
             challenge_new_country: true,
             deny_countries: Vec::new(),
+            no_country_acknowledged: false,
         }
     }
 }
@@ -258,6 +268,18 @@ pub struct Delivery {
     /// Write-only; never in `Debug` (issue 12 moves it to a sealed webhook resource).
     pub webhook_secret: Option<crate::secret::Secret<String>>,
 }
+
+/// What the deployment can do, as far as a policy depends on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    /// The platform tells the client's country (Workers' `request.cf.country`;
+    /// Spin tells none).
+    pub country: bool,
+}
+
+/// The methods a user can enroll in this build; backup codes come with the first
+/// of them and are never enrolled alone.
+pub const ENROLLABLE_METHODS: &[Method] = &[Method::Totp, Method::Webauthn];
 
 /// Cloudflare's pseudo-countries that `request.cf.country` may carry besides ISO
 /// 3166-1 alpha-2: `T1` for Tor exit nodes, `XX` for unknown.
@@ -343,10 +365,18 @@ impl Policy {
             );
         }
         for cidr in &self.adaptive.trusted_networks {
-            if !is_cidr(cidr) {
-                return Err(format!(
-                    "adaptive.trusted_networks: {cidr:?} is not an IPv4 or IPv6 CIDR"
-                ));
+            match crate::cidr::Cidr::parse(cidr) {
+                None => {
+                    return Err(format!(
+                        "adaptive.trusted_networks: {cidr:?} is not an IPv4 or IPv6 CIDR"
+                    ));
+                }
+                Some(network) if network.is_too_broad() => {
+                    return Err(format!(
+                        "adaptive.trusted_networks: {cidr:?} covers a large part of the Internet (prefixes must be at least /8 for IPv4, /16 for IPv6)"
+                    ));
+                }
+                Some(_) => {}
             }
         }
         for country in &self.adaptive.deny_countries {
@@ -386,13 +416,105 @@ impl Policy {
     }
 }
 
-fn is_cidr(s: &str) -> bool {
-    crate::cidr::Cidr::parse(s).is_some()
+impl Policy {
+    /// Whether this policy can work on a deployment that can do `capabilities`:
+    /// [`Policy::validate`] checks the object; this refuses a valid policy that
+    /// would lock users out or silently do nothing here. Checked when a policy is
+    /// written, not when it is read.
+    pub fn check_usable(&self, capabilities: Capabilities) -> Result<(), String> {
+        if !self
+            .allowed_methods
+            .iter()
+            .any(|m| ENROLLABLE_METHODS.contains(m))
+        {
+            let names: Vec<&str> = ENROLLABLE_METHODS.iter().map(|m| m.as_str()).collect();
+            return Err(format!(
+                "allowed_methods must include a method users can enroll here ({}): with only {:?} nobody could set up MFA and every user asked for it would be locked out",
+                names.join(", "),
+                self.allowed_methods
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if self.mode == Mode::Adaptive
+            && !capabilities.country
+            && !self.adaptive.no_country_acknowledged
+            && (self.adaptive.challenge_new_country || !self.adaptive.deny_countries.is_empty())
+        {
+            return Err(
+                "this runtime does not tell the client's country (every client counts as XX), so adaptive.challenge_new_country and adaptive.deny_countries would not work as meant: set challenge_new_country to false and deny_countries to [], or set adaptive.no_country_acknowledged to true"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_policy_that_cannot_work_here_is_refused() {
+        let workers = Capabilities { country: true };
+        let spin = Capabilities { country: false };
+        // Only methods nobody can enroll: every user asked for MFA is locked out.
+        let sms_only = Policy {
+            allowed_methods: vec![Method::Sms],
+            default_method: Method::Sms,
+            ..Policy::default()
+        };
+        assert!(sms_only.validate().is_ok());
+        assert!(sms_only.check_usable(workers).is_err());
+        let backup_only = Policy {
+            allowed_methods: vec![Method::BackupCode],
+            default_method: Method::BackupCode,
+            ..Policy::default()
+        };
+        assert!(backup_only.check_usable(workers).is_err());
+        // Country rules where no country is told, unless acknowledged.
+        let adaptive = Policy {
+            mode: Mode::Adaptive,
+            ..Policy::default()
+        };
+        assert!(adaptive.check_usable(workers).is_ok());
+        assert!(adaptive.check_usable(spin).is_err());
+        let mut quiet = adaptive.clone();
+        quiet.adaptive.challenge_new_country = false;
+        assert!(quiet.check_usable(spin).is_ok());
+        quiet.adaptive.deny_countries = vec!["XX".into()];
+        assert!(quiet.check_usable(spin).is_err());
+        quiet.adaptive.no_country_acknowledged = true;
+        assert!(quiet.check_usable(spin).is_ok());
+        assert!(Policy::default().check_usable(spin).is_ok());
+    }
+
+    #[test]
+    fn trusted_networks_covering_the_internet_are_refused() {
+        for cidr in ["0.0.0.0/0", "::/0", "128.0.0.0/1", "10.0.0.0/7", "2000::/3"] {
+            let p = Policy {
+                mode: Mode::Adaptive,
+                adaptive: Adaptive {
+                    trusted_networks: vec![cidr.into()],
+                    ..Adaptive::default()
+                },
+                ..Policy::default()
+            };
+            assert!(p.validate().is_err(), "{cidr}");
+        }
+        for cidr in ["10.0.0.0/8", "2001:db8::/32", "198.51.100.7/32"] {
+            let p = Policy {
+                mode: Mode::Adaptive,
+                adaptive: Adaptive {
+                    trusted_networks: vec![cidr.into()],
+                    ..Adaptive::default()
+                },
+                ..Policy::default()
+            };
+            assert!(p.validate().is_ok(), "{cidr}");
+        }
+    }
 
     #[test]
     fn defaults_are_the_safe_ones() {

@@ -70,8 +70,16 @@ fn key(bytes: &[u8]) -> Result<Key, SealError> {
     Ok(Key { id, cipher })
 }
 
+/// A configured key: 64 hex digits (`openssl rand -hex 32`), or base64url or
+/// standard base64 (`openssl rand -base64 32`). Hex is tried first: 64 characters
+/// of base64 would be 48 bytes, never a key.
 fn decode_config(text: &str) -> Result<Vec<u8>, SealError> {
     let text = text.trim();
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return data_encoding::HEXLOWER_PERMISSIVE
+            .decode(text.as_bytes())
+            .map_err(|_| SealError::BadKey);
+    }
     edge_mfa_jose::b64url_decode(text.trim_end_matches('='))
         .or_else(|| data_encoding::BASE64.decode(text.as_bytes()).ok())
         .ok_or(SealError::BadKey)
@@ -108,6 +116,21 @@ impl MasterKey {
     /// The id of the key that seals.
     pub fn current_id(&self) -> &str {
         &self.current.id
+    }
+
+    /// Why `sealed` does not open here, for the operator's log: the key id it was
+    /// sealed under beside this deployment's, and what to do. Never holds a secret.
+    pub fn explain_unopenable(&self, what: &str, sealed: &Sealed) -> String {
+        let sealed_under = match sealed.parts() {
+            Some((Some(id), _)) => format!("key id {id}"),
+            Some((None, _)) => "a key without an id (v1)".to_string(),
+            None => "no key (it is not a sealed value)".to_string(),
+        };
+        let held: Vec<&str> = self.keys().map(|k| k.id.as_str()).collect();
+        format!(
+            "MASTER_KEY does not open {what}: it was sealed under {sealed_under}, this deployment holds key id(s) {}; restore the MASTER_KEY it was sealed under, or give it as MASTER_KEY_PREVIOUS during a rotation (docs/SECURITY.md \"Rotating MASTER_KEY\")",
+            held.join(", ")
+        )
     }
 
     fn keys(&self) -> impl Iterator<Item = &Key> {
@@ -174,6 +197,16 @@ impl MasterKey {
 pub struct Sealed(String);
 
 impl Sealed {
+    /// A value as a store gave it back (the text [`Sealed::as_stored`] gave).
+    pub fn from_stored(text: String) -> Sealed {
+        Sealed(text)
+    }
+
+    /// The text to store.
+    pub fn as_stored(&self) -> &str {
+        &self.0
+    }
+
     /// (key id — `None` for `v1` values — and the base64url body).
     fn parts(&self) -> Option<(Option<&str>, &str)> {
         if let Some(rest) = self.0.strip_prefix(VERSION) {
@@ -198,6 +231,48 @@ mod tests {
 
     fn key() -> MasterKey {
         MasterKey::from_bytes(&[42u8; 32]).unwrap()
+    }
+
+    #[test]
+    fn keys_are_configured_in_base64_or_hex() {
+        let bytes = [0xabu8; 32];
+        let b64 = data_encoding::BASE64.encode(&bytes);
+        let hex = data_encoding::HEXLOWER.encode(&bytes);
+        let id = MasterKey::from_bytes(&bytes)
+            .unwrap()
+            .current_id()
+            .to_string();
+        for text in [
+            b64.clone(),
+            hex.clone(),
+            hex.to_uppercase(),
+            format!(" {b64}\n"),
+        ] {
+            let key = MasterKey::from_config(&text).unwrap();
+            assert_eq!(key.current_id(), id, "{text}");
+        }
+        // 31 bytes, 33 bytes, not a key at all.
+        for text in [
+            "q".repeat(62),
+            data_encoding::HEXLOWER.encode(&[1u8; 33]),
+            "x".into(),
+        ] {
+            assert!(MasterKey::from_config(&text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unopenable_value_is_explained_without_secrets() {
+        let mut rng = SeededRandom::new(1);
+        let mut env = Env {
+            now: 0,
+            random: &mut rng,
+        };
+        let sealed = key().seal("ctx", b"secret", &mut env);
+        let other = MasterKey::from_bytes(&[7u8; 32]).unwrap();
+        let why = other.explain_unopenable("tenant acme's ticket secret", &sealed);
+        assert!(why.contains(key().current_id()) && why.contains(other.current_id()));
+        assert!(!why.contains("secret\"") && !why.contains(sealed.as_stored()));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 use crate::env::Env;
 use crate::error::CoreError;
 use crate::ids::TenantId;
-use crate::policy::Policy;
+use crate::policy::{Capabilities, Policy};
 use crate::seal::{MasterKey, Sealed};
 
 const MAX_ORIGINS: usize = 20;
@@ -87,6 +87,20 @@ pub enum TenantChange {
     RotateAdminKey {
         sha256: String,
     },
+    /// New name, relying-party id and origins, validated together.
+    SetIdentity {
+        name: String,
+        rp_id: String,
+        origins: Vec<String>,
+        confirm_rp_id_change: bool,
+    },
+}
+
+impl TenantChange {
+    /// Whether applying this to `tenant` needs [`UserFacts`] (changing `rp_id`).
+    pub fn needs_user_facts(&self, tenant: &Tenant) -> bool {
+        matches!(self, TenantChange::SetIdentity { rp_id, .. } if *rp_id != tenant.rp_id)
+    }
 }
 
 /// A change with the admin key that asked for it (its SHA-256, as stored): the
@@ -139,6 +153,32 @@ pub struct Tenant {
     /// that still read an older copy of the tenant.
     #[serde(default)]
     pub devices_epoch: u64,
+    /// Random, made at creation: a tenant deleted and created again under the same
+    /// id is another incarnation, and nothing of the old one's users reaches it.
+    /// Empty for tenants made before it existed.
+    #[serde(default)]
+    pub incarnation: String,
+}
+
+/// `PATCH /v1/{tenant}/admin/tenant`, as sent: the fields to change.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatch {
+    pub name: Option<String>,
+    pub origins: Option<Vec<String>>,
+    pub rp_id: Option<String>,
+    /// WebAuthn credentials are bound to the RP ID (WebAuthn §5.1.2): changing it
+    /// while any exist strands them, so it takes this explicit yes.
+    #[serde(default)]
+    pub confirm_rp_id_change: bool,
+}
+
+/// What a tenant-wide check needs to know of the tenant's users, counted by the
+/// runtime at the ordering point.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserFacts {
+    /// Users with at least one WebAuthn credential.
+    pub webauthn_users: u64,
 }
 
 impl Tenant {
@@ -146,26 +186,14 @@ impl Tenant {
     /// credentials to hand to the operator once.
     pub fn create(
         new: NewTenant,
+        capabilities: Capabilities,
         master: &MasterKey,
         env: &mut Env<'_>,
     ) -> Result<(Tenant, TenantCredentials), CoreError> {
-        let name = new.name.trim().to_string();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-            return Err(invalid(format!(
-                "name must be 1-{MAX_NAME_CHARS} characters"
-            )));
-        }
-        validate_rp_id(&new.rp_id)?;
-        if new.origins.is_empty() || new.origins.len() > MAX_ORIGINS {
-            return Err(invalid(format!(
-                "origins must list 1-{MAX_ORIGINS} origins"
-            )));
-        }
-        for origin in &new.origins {
-            validate_origin(origin, &new.rp_id)?;
-        }
+        let name = validate_identity(&new.name, &new.rp_id, &new.origins)?;
         let policy = new.policy.unwrap_or_default();
         policy.validate().map_err(invalid)?;
+        policy.check_usable(capabilities).map_err(invalid)?;
 
         let id = new.id;
         let admin_key = format!("ak_{}", edge_mfa_jose::b64url_encode(&env.bytes::<32>()));
@@ -190,6 +218,7 @@ impl Tenant {
             created_at: env.now,
             version: 1,
             devices_epoch: 0,
+            incarnation: crate::ids::random_id(env),
         };
         Ok((
             tenant,
@@ -250,15 +279,35 @@ impl Tenant {
     }
 
     /// `authorised.change` applied if `authorised` names this tenant's current
-    /// admin key (else `Unauthorized`, nothing changed).
-    pub fn apply_authorised(self, authorised: AuthorisedChange) -> Result<Tenant, CoreError> {
+    /// admin key (else `Unauthorized`, nothing changed). `facts` are read only when
+    /// [`TenantChange::needs_user_facts`].
+    pub fn apply_authorised(
+        self,
+        authorised: AuthorisedChange,
+        facts: UserFacts,
+    ) -> Result<Tenant, CoreError> {
         let given = authorised.admin_key_sha256.as_bytes();
         if !bool::from(given.ct_eq(self.admin_key_sha256.as_bytes())) {
             return Err(CoreError::Unauthorized(
                 "the admin key is no longer this tenant's".into(),
             ));
         }
-        self.apply(authorised.change)
+        self.apply(authorised.change, facts)
+    }
+
+    /// The change that `patch` asks for: the identity after it, validated as at
+    /// creation (origins within the new `rp_id`).
+    pub fn identity_change(&self, patch: TenantPatch) -> Result<TenantChange, CoreError> {
+        let name = patch.name.unwrap_or_else(|| self.name.clone());
+        let rp_id = patch.rp_id.unwrap_or_else(|| self.rp_id.clone());
+        let origins = patch.origins.unwrap_or_else(|| self.origins.clone());
+        let name = validate_identity(&name, &rp_id, &origins)?;
+        Ok(TenantChange::SetIdentity {
+            name,
+            rp_id,
+            origins,
+            confirm_rp_id_change: patch.confirm_rp_id_change,
+        })
     }
 
     /// The stored form of a presented admin key (SHA-256, base64url).
@@ -266,10 +315,30 @@ impl Tenant {
         sha256_b64(presented.as_bytes())
     }
 
-    /// `change` applied: the tenant one version later. Refused (`Conflict`) only
-    /// when a rotation would publish more than [`MAX_SIGNING_KEYS`].
-    pub fn apply(self, change: TenantChange) -> Result<Tenant, CoreError> {
+    /// `change` applied: the tenant one version later. Refused (`Conflict`) when a
+    /// rotation would publish more than [`MAX_SIGNING_KEYS`], and when `rp_id`
+    /// would change under WebAuthn credentials without `confirm_rp_id_change`.
+    pub fn apply(self, change: TenantChange, facts: UserFacts) -> Result<Tenant, CoreError> {
         let mut next = match change {
+            TenantChange::SetIdentity {
+                name,
+                rp_id,
+                origins,
+                confirm_rp_id_change,
+            } => {
+                if rp_id != self.rp_id && facts.webauthn_users > 0 && !confirm_rp_id_change {
+                    return Err(CoreError::Conflict(format!(
+                        "{} users have WebAuthn credentials bound to rp_id {:?}; they stop working under another rp_id: send confirm_rp_id_change: true to change it anyway",
+                        facts.webauthn_users, self.rp_id
+                    )));
+                }
+                Tenant {
+                    name,
+                    rp_id,
+                    origins,
+                    ..self
+                }
+            }
             TenantChange::SetPolicy(policy) => return Ok(self.with_policy(policy)),
             TenantChange::RotateSigningKey(key) => {
                 if self.signing_keys.len() >= MAX_SIGNING_KEYS {
@@ -342,6 +411,11 @@ impl Tenant {
         self
     }
 
+    /// Until when the ticket secret before the last rotation is still accepted.
+    pub fn previous_ticket_secret_until(&self) -> Option<u64> {
+        self.previous_ticket_secret.as_ref().map(|p| p.until)
+    }
+
     /// Constant-time check of a presented admin key.
     pub fn admin_key_matches(&self, presented: &str) -> bool {
         let presented = sha256_b64(presented.as_bytes());
@@ -353,7 +427,12 @@ impl Tenant {
     pub fn ticket_secret(&self, master: &MasterKey) -> Result<Vec<u8>, CoreError> {
         master
             .open(&context("ticket-secret", &self.id), &self.ticket_secret)
-            .map_err(|_| CoreError::Internal("ticket secret does not open".into()))
+            .map_err(|_| {
+                CoreError::Internal(master.explain_unopenable(
+                    &format!("tenant {}'s ticket secret", self.id),
+                    &self.ticket_secret,
+                ))
+            })
     }
 
     /// The ticket secrets accepted at `now`: the current one, then the previous one
@@ -378,7 +457,12 @@ impl Tenant {
                 &context("backup-code-pepper", &self.id),
                 &self.backup_code_pepper,
             )
-            .map_err(|_| CoreError::Internal("backup-code pepper does not open".into()))
+            .map_err(|_| {
+                CoreError::Internal(master.explain_unopenable(
+                    &format!("tenant {}'s backup-code pepper", self.id),
+                    &self.backup_code_pepper,
+                ))
+            })
     }
 
     /// The current signing key.
@@ -389,7 +473,12 @@ impl Tenant {
             .ok_or_else(|| CoreError::Internal("tenant has no signing key".into()))?;
         let scalar = master
             .open(&signing_context(&self.id, &key.jwk.kid), &key.sealed)
-            .map_err(|_| CoreError::Internal("signing key does not open".into()))?;
+            .map_err(|_| {
+                CoreError::Internal(master.explain_unopenable(
+                    &format!("tenant {}'s signing key {}", self.id, key.jwk.kid),
+                    &key.sealed,
+                ))
+            })?;
         TokenSigner::from_secret_bytes(&scalar)
             .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
     }
@@ -445,6 +534,26 @@ fn sha256_b64(bytes: &[u8]) -> String {
 
 fn invalid(message: impl Into<String>) -> CoreError {
     CoreError::InvalidRequest(message.into())
+}
+
+/// The checks of a tenant's name, RP ID and origins; the trimmed name.
+fn validate_identity(name: &str, rp_id: &str, origins: &[String]) -> Result<String, CoreError> {
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(invalid(format!(
+            "name must be 1-{MAX_NAME_CHARS} characters"
+        )));
+    }
+    validate_rp_id(rp_id)?;
+    if origins.is_empty() || origins.len() > MAX_ORIGINS {
+        return Err(invalid(format!(
+            "origins must list 1-{MAX_ORIGINS} origins"
+        )));
+    }
+    for origin in origins {
+        validate_origin(origin, rp_id)?;
+    }
+    Ok(name)
 }
 
 /// A WebAuthn RP ID is a domain (WebAuthn §5.1.2 "RP ID"): lowercase labels, no
@@ -520,6 +629,7 @@ mod tests {
         };
         let (tenant, creds) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
+            Capabilities { country: true },
             &master,
             &mut env,
         )
@@ -530,25 +640,83 @@ mod tests {
             admin_key_sha256: Tenant::admin_key_hash(key),
         };
         let rotated = tenant
-            .apply_authorised(as_admin(&creds.admin_key, rotation.change))
+            .apply_authorised(
+                as_admin(&creds.admin_key, rotation.change),
+                UserFacts::default(),
+            )
             .unwrap();
         let new_key = rotation.shown.unwrap().expose().clone();
         assert!(rotated.admin_key_matches(&new_key));
         assert!(!rotated.admin_key_matches(&creds.admin_key));
         // The old key, presented to a copy read before the rotation, changes nothing.
         assert_eq!(
-            rotated
-                .clone()
-                .apply_authorised(as_admin(&creds.admin_key, TenantChange::RetireSigningKeys)),
+            rotated.clone().apply_authorised(
+                as_admin(&creds.admin_key, TenantChange::RetireSigningKeys),
+                UserFacts::default()
+            ),
             Err(CoreError::Unauthorized(
                 "the admin key is no longer this tenant's".into()
             ))
         );
         assert!(
             rotated
-                .apply_authorised(as_admin(&new_key, TenantChange::RetireSigningKeys))
+                .apply_authorised(
+                    as_admin(&new_key, TenantChange::RetireSigningKeys),
+                    UserFacts::default()
+                )
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn identity_changes_are_validated_and_guard_webauthn_credentials() {
+        let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
+        let mut rng = SeededRandom::new(9);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        let (tenant, _) = Tenant::create(
+            new_tenant(&["https://app.acme.test"], "acme.test"),
+            Capabilities { country: true },
+            &master,
+            &mut env,
+        )
+        .unwrap();
+        // Origins must stay within the rp_id, new or old.
+        let outside = TenantPatch {
+            origins: Some(vec!["https://evil.test".into()]),
+            ..TenantPatch::default()
+        };
+        assert!(tenant.identity_change(outside).is_err());
+        let renamed = tenant
+            .identity_change(TenantPatch {
+                name: Some("  ACME Corp ".into()),
+                ..TenantPatch::default()
+            })
+            .unwrap();
+        assert!(!renamed.needs_user_facts(&tenant));
+        let t = tenant.clone().apply(renamed, UserFacts::default()).unwrap();
+        assert_eq!((t.name.as_str(), t.version), ("ACME Corp", 2));
+        // A new rp_id strands WebAuthn credentials: only with an explicit yes.
+        let move_to = |confirm| TenantPatch {
+            rp_id: Some("acme.example".into()),
+            origins: Some(vec!["https://login.acme.example".into()]),
+            confirm_rp_id_change: confirm,
+            ..TenantPatch::default()
+        };
+        let change = tenant.identity_change(move_to(false)).unwrap();
+        assert!(change.needs_user_facts(&tenant));
+        let with_keys = UserFacts { webauthn_users: 3 };
+        assert!(matches!(
+            tenant.clone().apply(change.clone(), with_keys),
+            Err(CoreError::Conflict(_))
+        ));
+        assert!(tenant.clone().apply(change, UserFacts::default()).is_ok());
+        let confirmed = tenant.identity_change(move_to(true)).unwrap();
+        let moved = tenant.clone().apply(confirmed, with_keys).unwrap();
+        assert_eq!(moved.rp_id, "acme.example");
+        assert_eq!(moved.incarnation, tenant.incarnation, "same tenant");
     }
 
     #[test]
@@ -561,6 +729,7 @@ mod tests {
         };
         let (tenant, creds) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
+            Capabilities { country: true },
             &master,
             &mut env,
         )
@@ -597,7 +766,13 @@ mod tests {
             (vec!["http://localhost:8787"], "localhost"),
         ] {
             assert!(
-                Tenant::create(new_tenant(&origins, rp_id), &master, &mut env).is_ok(),
+                Tenant::create(
+                    new_tenant(&origins, rp_id),
+                    Capabilities { country: true },
+                    &master,
+                    &mut env
+                )
+                .is_ok(),
                 "{origins:?}"
             );
         }
@@ -613,7 +788,13 @@ mod tests {
             (vec!["https://ACME.test"], "acme.test"),
         ] {
             assert!(
-                Tenant::create(new_tenant(&origins, rp_id), &master, &mut env).is_err(),
+                Tenant::create(
+                    new_tenant(&origins, rp_id),
+                    Capabilities { country: true },
+                    &master,
+                    &mut env
+                )
+                .is_err(),
                 "{origins:?} {rp_id}"
             );
         }

@@ -55,7 +55,36 @@ pub struct UserRecord {
     pub known_countries: Vec<String>,
 }
 
+/// What a tenant-wide view needs of a user (the users list, erasing a tenant,
+/// whether changing `rp_id` would strand WebAuthn credentials), small enough to
+/// keep in an index beside the records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub first_seen: Option<u64>,
+    /// The methods of the user's factors, each once, in enrollment order.
+    pub methods: Vec<Method>,
+}
+
+impl UserSummary {
+    pub fn has_webauthn(&self) -> bool {
+        self.methods.contains(&Method::Webauthn)
+    }
+}
+
 impl UserRecord {
+    pub fn summary(&self) -> UserSummary {
+        let mut methods: Vec<Method> = Vec::new();
+        for method in self.factors.iter().map(|f| f.kind.method()) {
+            if !methods.contains(&method) {
+                methods.push(method);
+            }
+        }
+        UserSummary {
+            first_seen: self.first_seen,
+            methods,
+        }
+    }
+
     pub fn has_factor(&self) -> bool {
         !self.factors.is_empty()
     }

@@ -10,7 +10,8 @@ use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
 use edge_mfa_core::user::{MAX_FACTORS, MAX_PENDING};
 use edge_mfa_core::{
-    CoreError, Env, Outcome, UserCommand, UserRequest, apply, execute, user::UserRecord,
+    CoreError, Env, Outcome, UserCommand, UserRequest, UserSummary, Write, apply, execute,
+    user::UserRecord,
 };
 use edge_mfa_otp::Totp;
 
@@ -40,7 +41,13 @@ impl World {
             origins: vec!["https://app.acme.test".into()],
             policy: Some(policy),
         };
-        let (tenant, _) = Tenant::create(new, &master, &mut env).unwrap();
+        let (tenant, _) = Tenant::create(
+            new,
+            edge_mfa_core::policy::Capabilities { country: true },
+            &master,
+            &mut env,
+        )
+        .unwrap();
         World {
             master,
             tenant,
@@ -90,9 +97,11 @@ impl World {
         let (enrollment_id, secret) = self.start_totp(step_up);
         assert_eq!(secret.len(), 20, "160-bit secret");
         let code = Totp::default().code_at(&secret, self.now);
+        let first = !self.record.has_factor();
         let Outcome::Confirmed {
             factor,
             backup_codes,
+            verified,
         } = self
             .run(
                 UserCommand::Confirm {
@@ -105,6 +114,13 @@ impl World {
         else {
             panic!("not confirmed")
         };
+        // The first factor ends with proof; later ones do not.
+        assert_eq!(verified.is_some(), first, "proof only for the first factor");
+        if let Some(verified) = verified {
+            assert_eq!(verified.method, Method::Totp);
+            assert_eq!(verified.factor_id.as_deref(), Some(factor.id.as_str()));
+            assert_eq!(self.record.last_mfa_at, Some(self.now));
+        }
         (factor.id, secret, backup_codes.map(|c| c.expose().clone()))
     }
 
@@ -368,7 +384,17 @@ fn apply_stores_only_changes_and_refuses_corrupt_records() {
         context: Default::default(),
     };
     let first = apply(None, &w.tenant, &w.master, &w.user, list(), &mut env);
-    let stored = first.store.expect("first contact records first_seen");
+    let Some(Write::Put(stored)) = first.store else {
+        panic!("first contact records first_seen");
+    };
+    assert_eq!(
+        first.summary,
+        Some(Some(UserSummary {
+            first_seen: Some(env.now),
+            methods: vec![],
+        })),
+        "a new user is indexed"
+    );
     let again = apply(
         Some(&stored),
         &w.tenant,

@@ -38,6 +38,7 @@ fn no_secret_in_any_debug_output() {
                 ..Policy::default()
             }),
         },
+        edge_mfa_core::policy::Capabilities { country: true },
         &master,
         &mut env,
     )

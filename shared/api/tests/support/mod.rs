@@ -12,11 +12,14 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use edge_mfa_api::{ApiRequest, ApiResponse, Backend, BackendError, Deployment};
+use edge_mfa_api::{
+    ApiRequest, ApiResponse, Backend, BackendError, Deployment, TenantListing, TenantPage,
+};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
-use edge_mfa_core::{CoreError, Env, Outcome, UserRequest};
+use edge_mfa_core::seal::Sealed;
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
+use edge_mfa_core::{CoreError, Env, Outcome, UserRequest, Write};
 
 pub const MASTER_KEY: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 // 32 random bytes, base64url, as the deployment requires.
@@ -27,6 +30,7 @@ pub const NOW: u64 = 1_800_000_000;
 pub struct Memory {
     tenants: RefCell<HashMap<String, Tenant>>,
     users: RefCell<HashMap<String, String>>,
+    canary: RefCell<Option<Sealed>>,
     deployment: Deployment,
     random: RefCell<SeededRandom>,
 }
@@ -36,6 +40,7 @@ impl Memory {
         Memory {
             tenants: RefCell::default(),
             users: RefCell::default(),
+            canary: RefCell::default(),
             deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
             random: RefCell::new(SeededRandom::new(1)),
         }
@@ -103,6 +108,47 @@ impl Backend for Memory {
         Ok(true)
     }
 
+    async fn list_tenants(
+        &self,
+        cursor: Option<&str>,
+        limit: usize,
+    ) -> Result<TenantPage, BackendError> {
+        let mut tenants: Vec<TenantListing> = self
+            .tenants
+            .borrow()
+            .values()
+            .filter(|t| cursor.is_none_or(|c| t.id.as_str() > c))
+            .map(|t| TenantListing {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                created_at: t.created_at,
+            })
+            .collect();
+        tenants.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
+        let next = (tenants.len() > limit).then(|| {
+            tenants.truncate(limit);
+            tenants.last().unwrap().id.to_string()
+        });
+        Ok(TenantPage { tenants, next })
+    }
+
+    async fn delete_tenant(&self, id: &TenantId, _now: u64) -> Result<bool, BackendError> {
+        let prefix = format!("{id}/");
+        self.users
+            .borrow_mut()
+            .retain(|k, _| !k.starts_with(&prefix));
+        Ok(self.tenants.borrow_mut().remove(id.as_str()).is_some())
+    }
+
+    async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
+        Ok(self.canary.borrow().clone())
+    }
+
+    async fn store_canary(&self, sealed: &Sealed) -> Result<(), BackendError> {
+        *self.canary.borrow_mut() = Some(sealed.clone());
+        Ok(())
+    }
+
     async fn update_tenant(
         &self,
         id: &TenantId,
@@ -117,7 +163,19 @@ impl Backend for Memory {
             now: NOW,
             random: &mut *random,
         };
-        let tenant = match tenant.apply_authorised(change.clone()) {
+        let facts = UserFacts {
+            webauthn_users: u64::try_from(
+                self.users
+                    .borrow()
+                    .iter()
+                    .filter(|(key, _)| key.starts_with(&format!("{id}/")))
+                    .filter_map(|(_, record)| edge_mfa_core::summarize(record))
+                    .filter(|s| s.has_webauthn())
+                    .count(),
+            )
+            .unwrap(),
+        };
+        let tenant = match tenant.apply_authorised(change.clone(), facts) {
             Ok(t) => t.resealed(&self.deployment.master, &mut env),
             Err(e) => return Ok(Err(e)),
         };
@@ -147,8 +205,14 @@ impl Backend for Memory {
             request,
             &mut env,
         );
-        if let Some(record) = applied.store {
-            self.users.borrow_mut().insert(key, record);
+        match applied.store {
+            Some(Write::Put(record)) => {
+                self.users.borrow_mut().insert(key, record);
+            }
+            Some(Write::Delete) => {
+                self.users.borrow_mut().remove(&key);
+            }
+            None => {}
         }
         Ok(applied.reply)
     }

@@ -1,7 +1,7 @@
 //! `assess`: the policy decision for this user now, and the admin's bypass.
 
 use super::{Ctx, invalid};
-use crate::assess::{Enrollment, Signals, Subject, decide, enrollment};
+use crate::assess::{Action, Enrollment, Signals, Subject, decide, enrollment};
 use crate::command::{FactorView, Outcome};
 use crate::env::Env;
 use crate::error::CoreError;
@@ -55,12 +55,22 @@ pub(super) fn assess(
         country: ctx.context.country.as_deref(),
         trusted_device,
     };
-    let decision = decide(
+    let mut decision = decide(
         &ctx.tenant.policy,
         &subject(record, groups, env.now),
         &signals,
         env.now,
     );
+    // A user locked out of codes is still asked; the SPA shows when codes work
+    // again (WebAuthn is never locked, docs/SECURITY.md "Lockout").
+    if decision.action == Action::Challenge
+        && let Some(retry_after) = record
+            .failures
+            .locked_for(&ctx.tenant.policy.lockout, env.now)
+    {
+        decision.reasons.push("locked".into());
+        decision.retry_after = Some(retry_after);
+    }
     Ok(Outcome::Assessed {
         decision,
         factors: record.factors.iter().map(FactorView::from).collect(),

@@ -20,8 +20,8 @@ use crate::seal::MasterKey;
 use crate::secret::Secret;
 use crate::tenant::Tenant;
 use crate::user::{
-    CHALLENGE_LIFETIME, Challenge, MAX_CHALLENGES, MAX_FACTORS, MAX_KNOWN_COUNTRIES, MAX_PENDING,
-    PendingEnrollment, UserRecord,
+    CHALLENGE_LIFETIME, Challenge, FactorKind, MAX_CHALLENGES, MAX_FACTORS, MAX_KNOWN_COUNTRIES,
+    MAX_PENDING, PendingEnrollment, UserRecord,
 };
 
 const MAX_NAME_CHARS: usize = 64;
@@ -116,6 +116,14 @@ pub(crate) fn run(
             env,
         ),
         UserCommand::Bypass { minutes } => assess::bypass(record, minutes, env.now),
+        UserCommand::EndBypass => {
+            record.bypass_until = None;
+            Ok(Outcome::BypassEnded)
+        }
+        UserCommand::Erase => {
+            *record = UserRecord::default();
+            Ok(Outcome::Erased)
+        }
         UserCommand::ListDevices => {
             require_step_up(record, step_up)?;
             Ok(devices::list(record))
@@ -285,6 +293,18 @@ fn confirm(
     };
     let view = FactorView::from(&factor);
     let first_factor = !record.has_factor();
+    // The user just proved the factor; the first one ends with proof, so the SPA
+    // need not verify again (with a TOTP step this confirm has already used).
+    let proof = first_factor.then(|| Verified {
+        method: factor.kind.method(),
+        factor_id: Some(factor.id.clone()),
+        auth_time: env.now,
+        remaining: None,
+        user_verified: matches!(&factor.kind, FactorKind::Webauthn(w) if w.user_verified),
+        synced: matches!(&factor.kind, FactorKind::Webauthn(w) if w.backup_eligible),
+        device_token: None,
+        device_expires_at: None,
+    });
     if first_factor {
         // Other enrollments were started without step-up, which was right while the
         // user had no factor; from now on adding a factor needs it, so they are void.
@@ -296,9 +316,11 @@ fn confirm(
     } else {
         None
     };
+    let verified = proof.map(|verified| passed(record, ctx, verified, env));
     Ok(Outcome::Confirmed {
         factor: view,
         backup_codes: backup_codes.map(Secret::new),
+        verified,
     })
 }
 
@@ -431,15 +453,24 @@ fn find_challenge<'a>(
         .ok_or_else(|| CoreError::Expired("the challenge has expired or was already used".into()))
 }
 
-/// A second factor passed: clear the failures, note the time.
 /// A second factor passed: clear the failures, note the time and country, and
 /// remember the device if asked (and the policy allows).
 fn succeeded(
     record: &mut UserRecord,
     ctx: &Ctx<'_>,
-    mut verified: Verified,
+    verified: Verified,
     env: &mut Env<'_>,
 ) -> Outcome {
+    Outcome::Verified(passed(record, ctx, verified, env))
+}
+
+/// What [`succeeded`] notes on the record; the `Verified` with its device token.
+fn passed(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    mut verified: Verified,
+    env: &mut Env<'_>,
+) -> Verified {
     record.failures.clear();
     record.last_mfa_at = Some(verified.auth_time);
     if let Some(country) = &ctx.context.country
@@ -464,7 +495,7 @@ fn succeeded(
         verified.device_token = Some(Secret::new(token));
         verified.device_expires_at = Some(env.now + u64::from(remember.days) * 86_400);
     }
-    Outcome::Verified(verified)
+    verified
 }
 
 fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
@@ -476,6 +507,7 @@ fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
             .map(crate::devices::DeviceView::from)
             .collect(),
         bypass_until: record.bypass_until,
+        first_seen: record.first_seen,
         factors: record.factors.iter().map(FactorView::from).collect(),
         backup_codes_remaining: backup_codes_remaining(record),
         last_mfa_at: record.last_mfa_at,
