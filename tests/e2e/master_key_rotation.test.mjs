@@ -44,11 +44,19 @@ test('MASTER_KEY rotation: old values open under MASTER_KEY_PREVIOUS, are re-sea
     const redeem = await api('POST', `/v1/${tenant.id}/backup-codes/redeem`, { base, token: user.ticket, body: { code: user.backupCodes[0] } });
     assert.equal(redeem.status, 200, redeem.text);
 
-    // 3. A key that sealed nothing here opens nothing: the failure is an opaque 500.
-    base = await restart({ masterKey: randomBytes(32).toString('base64') });
+    // 3. A key that sealed nothing here opens nothing: readiness says so (naming
+    // the key ids, never a key), and a tenant's request is an opaque 500.
+    const wrongKey = randomBytes(32).toString('base64');
+    base = await restart({ masterKey: wrongKey, ready: false });
+    const health = await api('GET', '/health', { base });
+    assert.equal(health.status, 503, health.text);
+    assert.equal(health.body.status, 'misconfigured');
+    assert.match(health.body.problems[0], /MASTER_KEY does not open the data this deployment stored/);
+    assert.ok(!health.text.includes(wrongKey) && !health.text.includes(newKey));
     const lost = await api('POST', `/v1/${tenant.id}/assess`, { base, token: user.ticket });
     assert.equal(lost.status, 500, lost.text);
     assert.equal(lost.body.code, 'internal');
+    assert.ok(!lost.text.includes('MASTER_KEY'), 'the client learns nothing of the deployment');
   } finally {
     runtime.keepState = false;
     await runtime.stop();

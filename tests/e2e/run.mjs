@@ -1,16 +1,24 @@
 #!/usr/bin/env node
 // Runs the end-to-end suite against each real runtime named on the command line
 // (default: all), the same test files for each, and fails if any run fails.
-//   node tests/e2e/run.mjs [worker] [-- extra node --test args]
+//   node tests/e2e/run.mjs [worker|spin ...] [-- [file.test.mjs ...] [node --test flags]]
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimes } from './runtimes.mjs';
 
 const dir = import.meta.dirname;
-const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Runtimes before `--`; after it, test files (all when none) and node --test flags.
+const dashes = process.argv.indexOf('--');
+const ours = dashes < 0 ? process.argv.slice(2) : process.argv.slice(2, dashes);
+const extra = dashes < 0 ? [] : process.argv.slice(dashes + 1);
+const names = ours.filter((a) => !a.startsWith('-'));
 const selected = names.length ? names : Object.keys(runtimes);
-const files = readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
+const chosen = extra.filter((a) => a.endsWith('.test.mjs'));
+const flags = extra.filter((a) => !a.endsWith('.test.mjs'));
+const files = chosen.length
+  ? chosen
+  : readdirSync(dir).filter((f) => f.endsWith('.test.mjs')).sort().map((f) => join(dir, f));
 
 let failed = false;
 for (const name of selected) {
@@ -19,7 +27,7 @@ for (const name of selected) {
   console.log(`\n=== end-to-end suite against ${name} ===`);
   const runtime = await start();
   try {
-    const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...files], {
+    const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...flags, ...files], {
       stdio: 'inherit',
       env: { ...process.env, EDGE_MFA_BASE_URL: runtime.baseUrl, EDGE_MFA_OPERATOR_KEY: runtime.operatorKey, EDGE_MFA_RUNTIME: name },
     });

@@ -20,13 +20,15 @@ export async function freePort() {
   });
 }
 
-async function waitForHealth(baseUrl, child, log, seconds = 60) {
+/// Waits until /health answers 200 — or, with `ready: false` (a deliberately
+/// misconfigured deployment), until it answers at all.
+async function waitForHealth(baseUrl, child, log, { ready = true, seconds = 60 } = {}) {
   const deadline = Date.now() + seconds * 1000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`runtime exited early (${child.exitCode}):\n${log()}`);
     try {
       const r = await fetch(`${baseUrl}/health`);
-      if (r.ok) return;
+      if (r.ok || !ready) return;
     } catch {
       // not listening yet
     }
@@ -48,7 +50,7 @@ function secrets() {
 /// false` runs it as production does, with X-Edge-MFA-Test-* headers ignored.
 /// A restart (master_key_rotation.test.mjs) passes `state`, the keys, and
 /// `keepState` so that `stop` leaves the state for the next start.
-export async function startWorker({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false } = {}) {
+export async function startWorker({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false, ready = true } = {}) {
   const port = await freePort();
   const fresh = secrets();
   const masterKey = mk ?? fresh.masterKey;
@@ -72,7 +74,7 @@ export async function startWorker({ testHooks = true, state: given, masterKey: m
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
   const baseUrl = `http://localhost:${port}`;
-  await waitForHealth(baseUrl, child, () => output);
+  await waitForHealth(baseUrl, child, () => output, { ready });
   return {
     name: 'worker',
     baseUrl,
@@ -91,7 +93,7 @@ export async function startWorker({ testHooks = true, state: given, masterKey: m
 /// The Spin components (build/spin/*.wasm) under the Spin-compatible test host
 /// (tests/spin-host), with fresh secrets and a fresh state directory; `testHooks`
 /// as for the Worker.
-export async function startSpin({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false } = {}) {
+export async function startSpin({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false, ready = true } = {}) {
   const host = process.env.EDGE_MFA_SPIN_HOST
     ?? join(process.env.HOME, '.cache/edge-mfa/spin-host-target/release/spin-test-host');
   const fresh = secrets();
@@ -115,7 +117,7 @@ export async function startSpin({ testHooks = true, state: given, masterKey: mk,
     child.on('exit', (code) => { clearTimeout(timer); fail(new Error(`spin-test-host exited (${code}):\n${output}`)); });
   });
   const baseUrl = `http://localhost:${port}`;
-  await waitForHealth(baseUrl, child, () => output);
+  await waitForHealth(baseUrl, child, () => output, { ready });
   return {
     name: 'spin',
     baseUrl,

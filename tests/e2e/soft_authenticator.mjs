@@ -71,6 +71,9 @@ export class SoftAuthenticator {
   /// RegistrationResponseJSON for PublicKeyCredentialCreationOptionsJSON `options`;
   /// `fmt` names the attestation statement format (with an empty statement).
   register(options, { fmt = 'none' } = {}) {
+    // A credential is scoped to the RP ID it was made for (WebAuthn §6): it signs
+    // for that RP ID, whatever a later request names.
+    this.rpId = options.rp.id;
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: this.origin, crossOrigin: false }));
     const coseKey = cbor(this.algorithm.cose(this.jwk));
     const idLength = Buffer.alloc(2);
@@ -93,7 +96,7 @@ export class SoftAuthenticator {
     const clientDataJSON = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge: options.challenge, origin: this.origin, crossOrigin: false }));
     const count = Buffer.alloc(4);
     count.writeUInt32BE(this.signCount);
-    const authenticatorData = Buffer.concat([sha256(options.rpId), Buffer.from([this.flags({ attested: false })]), count]);
+    const authenticatorData = Buffer.concat([sha256(this.rpId ?? options.rpId), Buffer.from([this.flags({ attested: false })]), count]);
     const signature = this.algorithm.sign(Buffer.concat([authenticatorData, sha256(clientDataJSON)]), this.privateKey);
     return {
       id: b64url(this.credentialId), rawId: b64url(this.credentialId), type: 'public-key',

@@ -11,7 +11,7 @@ use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{KeyKind, Resource, only};
-use crate::wire::{BypassBody, parse_body};
+use crate::wire::{BypassBody, from_value, parse_body};
 
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
@@ -198,8 +198,7 @@ async fn update<B: Backend>(
 /// A policy as sent (PUT) or as patched (PATCH), checked. GET shows a set webhook
 /// secret as "(set)": sending that back keeps the stored one.
 fn parse_policy(tenant: &Tenant, value: serde_json::Value) -> Result<Policy, ApiError> {
-    let mut policy: Policy = serde_json::from_value(value)
-        .map_err(|e| ApiError::InvalidRequest(format!("invalid policy: {e}")))?;
+    let mut policy: Policy = from_value(value)?;
     if policy
         .delivery
         .webhook_secret
@@ -213,7 +212,7 @@ fn parse_policy(tenant: &Tenant, value: serde_json::Value) -> Result<Policy, Api
 }
 
 /// The tenant as its admin sees it: identity, version and public key ids, never
-/// a secret (API.md "Admin additions").
+/// a secret (API.md "Admin").
 fn tenant_view(tenant: &Tenant) -> serde_json::Value {
     let mut view = json!({
         "id": tenant.id.as_str(),

@@ -1,4 +1,4 @@
-//! The operator's routes (API.md "Operator", "Admin additions"): create, list and
+//! The operator's routes (API.md "Operator", "The tenant's lifecycle"): create, list and
 //! delete tenants, with the deployment's `OPERATOR_KEY`.
 
 use edge_mfa_core::Env;

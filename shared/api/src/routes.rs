@@ -37,7 +37,7 @@ pub enum Resource<'a> {
     AdminKeyRetire(KeyKind),
 }
 
-/// The tenant's keys an admin rotates (API.md "Admin additions").
+/// The tenant's keys an admin rotates (API.md "Key rotation (admin key)").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyKind {
     Signing,

@@ -172,7 +172,7 @@ pub(crate) async fn handle<B: Backend>(
             if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
                 map.insert("backup_codes".into(), json!(codes.expose()));
             }
-            // The first factor ends with proof (API.md "Admin additions"): the user
+            // The first factor ends with proof (API.md "End user", confirm): the user
             // just presented it, so the SPA need not verify again.
             match verified {
                 Some(verified) => {

@@ -89,8 +89,30 @@ pub fn parse_body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> 
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidRequest("a JSON body is required".into()));
     }
-    serde_json::from_slice(&req.body)
-        .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))
+    let mut json = serde_json::Deserializer::from_slice(&req.body);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| invalid_json(&e))?;
+    json.end()
+        .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))?;
+    Ok(value)
+}
+
+/// `invalid JSON body: <field path>: <what is wrong>`, the path left out when the
+/// body itself is wrong.
+fn invalid_json(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    if path == "." || path.is_empty() {
+        ApiError::InvalidRequest(format!("invalid JSON body: {}", e.inner()))
+    } else {
+        ApiError::InvalidRequest(format!("invalid JSON body: {path}: {}", e.inner()))
+    }
+}
+
+/// `T` from a JSON value (a merge-patched policy), with the field path in errors.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::InvalidRequest(format!("invalid policy: {path}: {}", e.inner()))
+    })
 }
 
 /// Like [`parse_body`], but an empty body means the defaults.

@@ -119,3 +119,55 @@ fn test_hooks_are_ignored_unless_enabled() {
     );
     assert_eq!(r.status, 200, "the injected clock was honoured");
 }
+
+/// `{anything}` → `{}`, so `{device_id}` and `{id}` name the same slot.
+fn slots(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_slot = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_slot = true;
+                out.push_str("{}");
+            }
+            '}' => in_slot = false,
+            _ if !in_slot => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn docs_api_md_documents_every_served_operation() {
+    // The contract clients read must not drift from the code: every operation of
+    // the OpenAPI document (itself checked against the router above) has a line of
+    // docs/API.md naming its path and its method.
+    let api_md = include_str!("../../../docs/API.md");
+    let lines: Vec<String> = api_md.lines().map(slots).collect();
+    let doc: serde_json::Value = serde_json::from_str(edge_mfa_api::OPENAPI).unwrap();
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let path = slots(path);
+        for method in METHODS {
+            if item.get(method.to_lowercase()).is_none() {
+                continue;
+            }
+            let named = |line: &String| {
+                line.contains(&format!("`{path}`"))
+                    || line.contains(&format!("{path}`"))
+                    || line.contains(&format!("{path} "))
+            };
+            let documented = lines
+                .iter()
+                .any(|line| named(line) && line.contains(&format!("`{method}")));
+            if !documented {
+                missing.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/API.md does not document: {missing:?}"
+    );
+}

@@ -407,7 +407,11 @@ fn challenge(
     };
     require_allowed(ctx, method)?;
     let (webauthn, public_key) = match method {
-        Method::Totp => (None, None),
+        // Its answer would be refused: say so now, with when codes work again.
+        Method::Totp => {
+            require_unlocked(record, ctx, env.now)?;
+            (None, None)
+        }
         Method::Webauthn => {
             let (ceremony, options) =
                 webauthn::request_options(record, ctx, factor_id.as_deref(), env);
