@@ -108,7 +108,7 @@ export async function verifyMfaToken(tenant, token, { base = BASE } = {}) {
   return payload;
 }
 
-/// Enrolls and confirms TOTP for `sub`; returns { ticket, secret, factor, backupCodes, t }
+/// Enrolls and confirms TOTP for `sub`; returns { ticket, secret, factor, backupCodes, mfaToken, t }
 /// where `t` is the time whose code confirmed it.
 export async function enrollTotp(tenant, sub, { stepUp, base = BASE } = {}) {
   const ticket = await ticketFor(tenant, sub);
@@ -122,7 +122,7 @@ export async function enrollTotp(tenant, sub, { stepUp, base = BASE } = {}) {
     body: { code: oathtool(enroll.body.secret, t) },
   });
   assert.equal(confirm.status, 201, confirm.text);
-  return { ticket, secret: enroll.body.secret, enrollment: enroll.body, factor: confirm.body.factor, backupCodes: confirm.body.backup_codes, t };
+  return { ticket, secret: enroll.body.secret, enrollment: enroll.body, factor: confirm.body.factor, backupCodes: confirm.body.backup_codes, mfaToken: confirm.body.mfa_token, t };
 }
 
 /// A wrong TOTP code: one that no step near `t` produces.

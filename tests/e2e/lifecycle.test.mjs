@@ -45,7 +45,8 @@ test('PATCH /admin/policy changes only what it sends; null resets a field; PUT r
     [{ mode: 'sometimes' }, /mode/],
     [{ totp: { digits: 7 } }, /digits/],
     [{ mdoe: 'off' }, /mdoe/],
-    [{ mode: 'required' }, /adaptive settings apply only in mode adaptive/],
+    [{ mode: 'required', adaptive: { challenge_new_device: false } }, /adaptive settings apply only in mode adaptive/],
+    [{ lockout: { max_failures: 100, window_seconds: 60 } }, /at most 100/],
   ]) {
     const refused = await patch(tenant, body);
     assertProblem(refused, 400, 'invalid_request');
@@ -58,6 +59,12 @@ test('PATCH /admin/policy changes only what it sends; null resets a field; PUT r
   const after = await policyOf(tenant);
   assert.deepEqual(after.body, stored.body);
   assert.equal(etag(after), etag(stored));
+
+  // Leaving adaptive mode resets its settings in the same PATCH (README).
+  const leave = await patch(tenant, { mode: 'required', adaptive: null });
+  assert.equal(leave.status, 200, leave.text);
+  assert.equal(leave.body.mode, 'required');
+  assert.deepEqual(leave.body.groups.exempt, ['kiosk']);
 
   // PUT is still the documented full replace.
   const put = await api('PUT', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: { mode: 'optional' } });

@@ -93,7 +93,7 @@ export async function startWorker({ testHooks = true, state: given, masterKey: m
 /// The Spin components (build/spin/*.wasm) under the Spin-compatible test host
 /// (tests/spin-host), with fresh secrets and a fresh state directory; `testHooks`
 /// as for the Worker.
-export async function startSpin({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false, ready = true } = {}) {
+export async function startSpin({ testHooks = true, state: given, masterKey: mk, previousMasterKeys, operatorKey: ok, keepState = false, ready = true, runtimeConfig, env: extraEnv = {} } = {}) {
   const host = process.env.EDGE_MFA_SPIN_HOST
     ?? join(process.env.HOME, '.cache/edge-mfa/spin-host-target/release/spin-test-host');
   const fresh = secrets();
@@ -101,8 +101,10 @@ export async function startSpin({ testHooks = true, state: given, masterKey: mk,
   const operatorKey = ok ?? fresh.operatorKey;
   const state = given ?? mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
   let output = '';
-  const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state], {
-    env: { ...process.env, SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled', SPIN_VARIABLE_MASTER_KEY_PREVIOUS: previousMasterKeys ?? '' },
+  const variables = { SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled', SPIN_VARIABLE_MASTER_KEY_PREVIOUS: previousMasterKeys ?? '' };
+  // With a runtime config, the caller's `env` may carry the variables instead.
+  const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state, ...(runtimeConfig ? ['--runtime-config-file', runtimeConfig] : [])], {
+    env: { ...process.env, ...(runtimeConfig ? {} : variables), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.on('error', (e) => { output += `\n${e}`; });

@@ -7,12 +7,15 @@
 //! that the manifest grants them to.
 //!
 //!   spin-test-host --manifest spin.toml --listen 127.0.0.1:0 --state-dir .spin
-//!   (application variables from SPIN_VARIABLE_<NAME>, as with `spin up`)
+//!                  [--runtime-config-file deploy/spin/runtime-config.local.toml]
+//!   (application variables from SPIN_VARIABLE_<NAME>, as with `spin up`; the
+//!   runtime config's local stores and env providers, see runtime_config.rs)
 //!
 //! It prints `listening on http://ADDR` once ready.
 
 mod manifest;
 mod router;
+mod runtime_config;
 mod spin_interfaces;
 
 use std::collections::HashMap;
@@ -33,6 +36,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use manifest::Manifest;
 use router::Router;
+use runtime_config::RuntimeConfig;
 use spin_interfaces::{Shared, SpinState};
 
 /// The store data of one request.
@@ -77,10 +81,14 @@ struct App {
     shared: Arc<Shared>,
 }
 
-fn args() -> anyhow::Result<(PathBuf, SocketAddr, PathBuf)> {
+/// The command line: manifest, listen address, state directory, runtime config.
+type Args = (PathBuf, SocketAddr, PathBuf, RuntimeConfig);
+
+fn args() -> anyhow::Result<Args> {
     let mut manifest = PathBuf::from("spin.toml");
     let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
     let mut state = PathBuf::from(".spin");
+    let mut runtime_config = RuntimeConfig::default();
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
@@ -88,15 +96,20 @@ fn args() -> anyhow::Result<(PathBuf, SocketAddr, PathBuf)> {
             "--manifest" => manifest = value.into(),
             "--listen" => listen = value.parse()?,
             "--state-dir" => state = value.into(),
+            "--runtime-config-file" => runtime_config = RuntimeConfig::load(value.as_ref())?,
             _ => anyhow::bail!("unknown flag {flag}"),
         }
     }
-    Ok((manifest, listen, state))
+    Ok((manifest, listen, state, runtime_config))
 }
 
-fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow::Result<App> {
+fn load(
+    manifest_path: &std::path::Path,
+    state_dir: &std::path::Path,
+    runtime_config: &RuntimeConfig,
+) -> anyhow::Result<App> {
     let (manifest, dir) = Manifest::load(manifest_path)?;
-    let app_variables = manifest.resolve_variables()?;
+    let app_variables = manifest.resolve_variables(|name| runtime_config.variable(name))?;
     let mut config = Config::new();
     config.wasm_component_model_async(true);
     let engine = Engine::new(&config)?;
@@ -139,7 +152,11 @@ fn load(manifest_path: &std::path::Path, state_dir: &std::path::Path) -> anyhow:
         engine,
         router,
         components,
-        shared: Arc::new(Shared::open(state_dir)?),
+        shared: Arc::new(Shared::open(
+            state_dir,
+            runtime_config.sqlite_path.as_deref(),
+            runtime_config.key_value_path.as_deref(),
+        )?),
     })
 }
 
@@ -250,8 +267,8 @@ async fn serve(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let (manifest, listen, state) = args()?;
-    let app = Arc::new(load(&manifest, &state)?);
+    let (manifest, listen, state, runtime_config) = args()?;
+    let app = Arc::new(load(&manifest, &state, &runtime_config)?);
     let listener = tokio::net::TcpListener::bind(listen).await?;
     println!("listening on http://{}", listener.local_addr()?);
     loop {

@@ -71,11 +71,16 @@ impl Manifest {
 
     /// Application variables as Spin resolves them: `SPIN_VARIABLE_<NAME>` from the
     /// environment, else the default; a required variable without a value is an error.
-    pub fn resolve_variables(&self) -> anyhow::Result<HashMap<String, String>> {
+    /// Each application variable from `lookup` (the environment and the runtime
+    /// config's providers), else its default.
+    pub fn resolve_variables(
+        &self,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<HashMap<String, String>> {
         let mut values = HashMap::new();
         for (name, decl) in &self.variables {
             let env = format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase());
-            match std::env::var(&env).ok().or_else(|| decl.default.clone()) {
+            match lookup(name).or_else(|| decl.default.clone()) {
                 Some(value) => {
                     values.insert(name.clone(), value);
                 }

@@ -38,15 +38,22 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn open(state_dir: &std::path::Path) -> anyhow::Result<Shared> {
+    /// The stores under `state_dir`, or at the runtime config's paths.
+    pub fn open(
+        state_dir: &std::path::Path,
+        sqlite_path: Option<&std::path::Path>,
+        key_value_path: Option<&std::path::Path>,
+    ) -> anyhow::Result<Shared> {
         std::fs::create_dir_all(state_dir)?;
-        let kv = rusqlite::Connection::open(state_dir.join("sqlite_key_value.db"))?;
+        let kv_path =
+            key_value_path.map_or_else(|| state_dir.join("sqlite_key_value.db"), Into::into);
+        let kv = rusqlite::Connection::open(&kv_path)?;
         kv.busy_timeout(std::time::Duration::from_secs(10))?;
         kv.execute_batch(
             "PRAGMA journal_mode = WAL;
              CREATE TABLE IF NOT EXISTS spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (store, key));",
         )?;
-        let sqlite_path = state_dir.join("sqlite_db.db");
+        let sqlite_path = sqlite_path.map_or_else(|| state_dir.join("sqlite_db.db"), Into::into);
         rusqlite::Connection::open(&sqlite_path)?.execute_batch("PRAGMA journal_mode = WAL;")?;
         Ok(Shared {
             kv: Mutex::new(kv),
