@@ -14,6 +14,15 @@ function signedIn(r) {
   return { mfa_token: r.mfa_token, claims: claimsOf(r.mfa_token), ...(r.remaining !== undefined ? { remaining: r.remaining } : {}) };
 }
 
+// A confirm answer: the first factor also signs the user in (its mfa_token), so
+// the next factor can be added without verifying first.
+function added(what, r) {
+  if (r.mfa_token) lastMfaToken = r.mfa_token;
+  const codes = r.backup_codes ? ` Your backup codes (shown once):\n${r.backup_codes.join('\n')}` : '';
+  const token = r.mfa_token ? `\nSigned in: ${JSON.stringify(claimsOf(r.mfa_token))}` : '';
+  return `${what}${codes}${token}`;
+}
+
 async function call(method, path, body, extraHeaders = {}) {
   const headers = { authorization: `Bearer ${$('ticket').value.trim()}`, ...extraHeaders };
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -56,9 +65,7 @@ $('enroll-totp').onclick = guard(async () => {
 $('confirm').onclick = guard(async () => {
   const r = await call('POST', `/enroll/${enrollmentId}/confirm`, { code: $('confirm-code').value });
   $('enrollment').hidden = true;
-  show('result', r.backup_codes
-    ? `Factor added. Your backup codes (shown once):\n${r.backup_codes.join('\n')}`
-    : 'Factor added.');
+  show('result', added('Factor added.', r));
 });
 
 $('verify').onclick = guard(async () => {
@@ -78,9 +85,7 @@ $('register-passkey').onclick = guard(async () => {
   const publicKey = PublicKeyCredential.parseCreationOptionsFromJSON(e.public_key);
   const credential = await navigator.credentials.create({ publicKey });
   const r = await call('POST', `/enroll/${e.enrollment_id}/confirm`, { credential: credential.toJSON() });
-  show('result', r.backup_codes
-    ? `Passkey "${r.factor.name}" added. Your backup codes (shown once):\n${r.backup_codes.join('\n')}`
-    : `Passkey "${r.factor.name}" added.`);
+  show('result', added(`Passkey "${r.factor.name}" added.`, r));
 });
 
 $('signin-passkey').onclick = guard(async () => {

@@ -92,6 +92,7 @@ test('ctap2 internal with UV: the demo page registers a passkey and signs in twi
     await d.page.waitForFunction(() => document.getElementById('result').textContent.includes('added'));
     const shown = await d.page.textContent('#result');
     assert.match(shown, /Passkey "Laptop" added\. Your backup codes/);
+    assert.match(shown, /Signed in: \{.*"mfa_method":"webauthn"/, "the first factor signs the user in");
     const options = await api('GET', `/v1/${tenant.id}/factors`, { token: d.ticket });
     assert.equal(options.body.factors.length, 1);
     assert.equal(options.body.factors[0].type, 'webauthn');

@@ -5,7 +5,7 @@
 // the test host does the same).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createTenant, enrollTotp, now, oathtool } from './client.mjs';
+import { ORIGIN, api, assertProblem, createTenant, enrollTotp, now, oathtool, uniqueId } from './client.mjs';
 import { runtimes } from './runtimes.mjs';
 
 const kind = process.env.EDGE_MFA_RUNTIME;
@@ -29,7 +29,11 @@ test('with the test hooks off, forged client headers do not reach the policy', a
   const base = production.baseUrl;
   const tenant = await createTenant({
     mode: 'adaptive',
-    adaptive: { trusted_networks: ['198.51.100.0/24'], challenge_new_device: true, challenge_new_country: false, deny_countries: ['KP'] },
+    adaptive: {
+      trusted_networks: ['198.51.100.0/24'], challenge_new_device: true, challenge_new_country: false, deny_countries: ['KP'],
+      // Spin tells no country: a country rule there needs the tenant to say it knows.
+      ...(kind === 'spin' ? { no_country_acknowledged: true } : {}),
+    },
   }, [], { base, operatorKey: production.operatorKey });
   const user = await enrollTotp(tenant, 'mallory', { base });
   const assess = await api('POST', `/v1/${tenant.id}/assess`, { base, token: user.ticket, headers: forged });
@@ -40,6 +44,27 @@ test('with the test hooks off, forged client headers do not reach the policy', a
   assert.equal(assess.body.mfa_token, undefined);
   const verify = await api('POST', `/v1/${tenant.id}/verify`, { base, token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, user.t + 30) }, headers: forged });
   assert.equal(verify.status, 200, `the forged country is not the client's: ${verify.text}`);
+});
+
+test('country rules are refused where the platform tells no country, unless acknowledged', async () => {
+  const base = production.baseUrl;
+  const create = (adaptive) => api('POST', '/v1/tenants', {
+    base, token: production.operatorKey,
+    body: { id: uniqueId('t'), name: 'Countries', rp_id: 'localhost', origins: [ORIGIN], policy: { mode: 'adaptive', adaptive } },
+  });
+  for (const adaptive of [{}, { challenge_new_country: false, deny_countries: ['XX'] }]) {
+    const r = await create(adaptive);
+    if (kind === 'spin') {
+      assertProblem(r, 400, 'invalid_request');
+      assert.match(r.body.detail, /does not tell the client's country.*no_country_acknowledged/);
+    } else {
+      assert.equal(r.status, 201, `Workers tell the country (request.cf): ${r.text}`);
+    }
+  }
+  for (const adaptive of [{ challenge_new_country: false }, { deny_countries: ['XX'], no_country_acknowledged: true }]) {
+    const r = await create(adaptive);
+    assert.equal(r.status, 201, r.text);
+  }
 });
 
 test('the platform\'s own client address is what the policy reads', async () => {

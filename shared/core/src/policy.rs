@@ -492,27 +492,19 @@ mod tests {
 
     #[test]
     fn trusted_networks_covering_the_internet_are_refused() {
+        let trusting = |cidr: &str| Policy {
+            mode: Mode::Adaptive,
+            adaptive: Adaptive {
+                trusted_networks: vec![cidr.into()],
+                ..Adaptive::default()
+            },
+            ..Policy::default()
+        };
         for cidr in ["0.0.0.0/0", "::/0", "128.0.0.0/1", "10.0.0.0/7", "2000::/3"] {
-            let p = Policy {
-                mode: Mode::Adaptive,
-                adaptive: Adaptive {
-                    trusted_networks: vec![cidr.into()],
-                    ..Adaptive::default()
-                },
-                ..Policy::default()
-            };
-            assert!(p.validate().is_err(), "{cidr}");
+            assert!(trusting(cidr).validate().is_err(), "{cidr}");
         }
         for cidr in ["10.0.0.0/8", "2001:db8::/32", "198.51.100.7/32"] {
-            let p = Policy {
-                mode: Mode::Adaptive,
-                adaptive: Adaptive {
-                    trusted_networks: vec![cidr.into()],
-                    ..Adaptive::default()
-                },
-                ..Policy::default()
-            };
-            assert!(p.validate().is_ok(), "{cidr}");
+            assert!(trusting(cidr).validate().is_ok(), "{cidr}");
         }
     }
 
