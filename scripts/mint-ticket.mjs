@@ -18,5 +18,10 @@ if (!values.secret) {
   console.error('usage: mint-ticket.mjs --tenant ID --secret TICKET_SECRET --sub USER [--ttl SECONDS] [--email EMAIL]');
   process.exit(2);
 }
+const ttl = Number(values.ttl);
+if (!Number.isInteger(ttl) || ttl < 1 || ttl > 900) {
+  console.error('--ttl must be 1-900 seconds: edge-mfa refuses longer tickets');
+  process.exit(2);
+}
 const extra = values.email ? { email: values.email } : {};
-console.log(await mintTicket({ tenant: values.tenant, secret: values.secret, sub: values.sub, ttl: Number(values.ttl), extra }));
+console.log(await mintTicket({ tenant: values.tenant, secret: values.secret, sub: values.sub, ttl, extra }));

@@ -268,6 +268,19 @@ test('assess of a locked user says locked and when codes work again', async () =
   assert.ok(assess.body.retry_after > 0 && assess.body.retry_after <= 600, assess.text);
   const verify = await api('POST', `/v1/${tenant.id}/verify`, { token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, t + 10) }, headers: at(t + 10) });
   assertProblem(verify, 429, 'rate_limited');
+  // An admin unlocks at once.
+  const other = await enrollTotp(tenant, 'unlockable');
+  for (let i = 0; i < 3; i++) {
+    await api('POST', `/v1/${tenant.id}/verify`, { token: other.ticket, body: { type: 'totp', code: wrongCode(other.secret, t) }, headers: at(t) });
+  }
+  assert.ok((await api('POST', `/v1/${tenant.id}/assess`, { token: other.ticket, headers: at(t) })).body.reasons.includes('locked'));
+  const unlock = await api('POST', `/v1/${tenant.id}/admin/users/unlockable/unlock`, { token: tenant.admin_key });
+  assert.equal(unlock.status, 204, unlock.text);
+  const unlocked = await api('POST', `/v1/${tenant.id}/assess`, { token: other.ticket, headers: at(t) });
+  assert.ok(!unlocked.body.reasons.includes('locked'), unlocked.text);
+  const code = await api('POST', `/v1/${tenant.id}/verify`, { token: other.ticket, body: { type: 'totp', code: oathtool(other.secret, t) }, headers: at(t) });
+  assert.equal(code.status, 200, code.text);
+
   // Once the window has passed, no longer locked.
   const then = t + 10 + assess.body.retry_after;
   const later = await api('POST', `/v1/${tenant.id}/assess`, { token: await ticketFor(tenant, 'locked', { now: then }), headers: at(then) });
@@ -307,4 +320,28 @@ test('confirming the first factor ends with an mfa_token; later factors do not',
   const keyClaims = await verifyMfaToken(tenant, confirmKey.body.mfa_token);
   assert.equal(keyClaims.mfa_method, 'webauthn');
   assert.ok(['hwk', 'swk'].includes(keyClaims.amr[0]), JSON.stringify(keyClaims.amr));
+});
+
+test('verify with the code confirm already took is refused as used, and never locks the user', async () => {
+  const tenant = await createTenant({ lockout: { max_failures: 3, window_seconds: 600 } });
+  const user = await enrollTotp(tenant, 'eager');
+  for (let i = 0; i < 6; i++) {
+    const again = await api('POST', `/v1/${tenant.id}/verify`, { token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, user.t) }, headers: at(user.t) });
+    assertProblem(again, 422, 'verification_failed');
+    assert.match(again.body.detail, /already used.*mfa_token confirm answered/);
+  }
+  const status = await api('GET', `/v1/${tenant.id}/admin/users/eager`, { token: tenant.admin_key });
+  assert.equal(status.body.locked_until, undefined, 'replays are no guesses');
+  const next = await api('POST', `/v1/${tenant.id}/verify`, { token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, user.t + 30) }, headers: at(user.t + 30) });
+  assert.equal(next.status, 200, next.text);
+});
+
+test('HEAD answers as GET without a body: /health, the JWKS', async () => {
+  const tenant = await createTenant();
+  for (const path of ['/health', `/v1/${tenant.id}/jwks.json`, '/openapi.json']) {
+    const head = await api('HEAD', path);
+    assert.equal(head.status, 200, `${path}: ${head.status}`);
+    assert.equal(head.text, '');
+  }
+  assertProblem(await api('POST', '/health'), 405, 'method_not_allowed');
 });

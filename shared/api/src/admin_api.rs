@@ -99,6 +99,11 @@ pub(crate) async fn handle<B: Backend>(
             run(backend, tenant, &user_id(user)?, UserCommand::Reset, now).await?;
             Ok(ApiResponse::empty(204))
         }
+        Resource::AdminUserUnlock(user) => {
+            only(req, "POST")?;
+            run(backend, tenant, &user_id(user)?, UserCommand::Unlock, now).await?;
+            Ok(ApiResponse::empty(204))
+        }
         Resource::AdminUserBypass(user) if req.method == "DELETE" => {
             run(
                 backend,

@@ -149,14 +149,20 @@ pub fn require_ticket(
             break;
         }
     }
-    let claims = result.map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
+    let claims = result.map_err(|e| match e {
+        edge_mfa_jose::JoseError::BadSignature => ApiError::Unauthorized(format!(
+            "ticket refused: {e}: it must be signed (HS256) with tenant {}'s ticket_secret, the UTF-8 bytes of the string as given, and sent to that tenant's path",
+            tenant.id
+        )),
+        e => ApiError::Unauthorized(format!("ticket refused: {e}")),
+    })?;
     let user = UserId::try_from(claims.sub.clone())
         .map_err(|e| ApiError::Unauthorized(format!("ticket refused: {e}")))?;
     Ok(Caller { user, claims })
 }
 
-/// Whether `X-MFA-Token` holds this tenant's `mfa_token` for this very user, issued
-/// at most [`STEP_UP_MAX_AGE`] seconds ago, for a second factor the user presented
+/// Whether `X-MFA-Token` holds this tenant's valid `mfa_token` for this very user,
+/// issued at most [`STEP_UP_MAX_AGE`] seconds ago, for a second factor the user presented
 /// (a token issued because policy or a remembered device let the user through
 /// proves nothing new). Absent or invalid is simply `false`:
 /// the core then refuses what needs step-up with `step_up_required`.

@@ -30,6 +30,7 @@ pub enum Resource<'a> {
     AdminUser(&'a str),
     AdminUserReset(&'a str),
     AdminUserBypass(&'a str),
+    AdminUserUnlock(&'a str),
     AdminUserDevices(&'a str),
     /// `admin/keys/{signing|ticket-secret|admin-key}/rotate`.
     AdminKeyRotate(KeyKind),
@@ -76,6 +77,7 @@ pub const TENANT_PATHS: &[&str] = &[
     "admin/users/{user}",
     "admin/users/{user}/reset",
     "admin/users/{user}/bypass",
+    "admin/users/{user}/unlock",
     "admin/users/{user}/devices",
     "admin/keys/signing/rotate",
     "admin/keys/signing/retire",
@@ -104,6 +106,7 @@ impl<'a> Resource<'a> {
             ["admin", "users", user] => Resource::AdminUser(user),
             ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
             ["admin", "users", user, "bypass"] => Resource::AdminUserBypass(user),
+            ["admin", "users", user, "unlock"] => Resource::AdminUserUnlock(user),
             ["admin", "users", user, "devices"] => Resource::AdminUserDevices(user),
             ["admin", "keys", key, "rotate"] => Resource::AdminKeyRotate(KeyKind::parse(key)?),
             ["admin", "keys", key, "retire"] => Resource::AdminKeyRetire(KeyKind::parse(key)?),
@@ -119,6 +122,7 @@ impl<'a> Resource<'a> {
                 | Resource::AdminUser(_)
                 | Resource::AdminUserReset(_)
                 | Resource::AdminUserBypass(_)
+                | Resource::AdminUserUnlock(_)
                 | Resource::AdminUserDevices(_)
                 | Resource::AdminKeyRotate(_)
                 | Resource::AdminKeyRetire(_)
@@ -154,6 +158,20 @@ pub async fn handle<B: Backend>(
     } else {
         req
     };
+    // HEAD is GET without the body (RFC 9110 §9.3.2): uptime checks use it.
+    if req.method == "HEAD" {
+        let get = ApiRequest {
+            method: "GET".into(),
+            ..req.clone()
+        };
+        let response = route(backend, deployment, &get, env)
+            .await
+            .unwrap_or_else(|e| e.to_response());
+        return ApiResponse {
+            body: Vec::new(),
+            ..response
+        };
+    }
     route(backend, deployment, req, env)
         .await
         .unwrap_or_else(|e| e.to_response())

@@ -4,7 +4,7 @@
 use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
-use edge_mfa_core::{Env, Outcome, Secret, UserCommand, UserRequest, Verified};
+use edge_mfa_core::{CoreError, Env, Outcome, Secret, UserCommand, UserRequest, Verified};
 use edge_mfa_jose::{ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims};
 use serde_json::{Value, json};
 
@@ -85,6 +85,11 @@ pub(crate) async fn handle<B: Backend>(
                 .chars()
                 .take(MAX_LABEL_CHARS)
                 .collect();
+            if body.to.is_some() && matches!(body.method, Method::Totp | Method::Webauthn) {
+                return Err(ApiError::InvalidRequest(
+                    "to applies to email and sms enrollments only".into(),
+                ));
+            }
             let command = match body.method {
                 Method::Totp => UserCommand::EnrollTotp {
                     name: body.name,
@@ -324,6 +329,7 @@ pub(crate) async fn handle<B: Backend>(
         Resource::Jwks
         | Resource::AdminPolicy
         | Resource::AdminTenant
+        | Resource::AdminUserUnlock(_)
         | Resource::AdminUser(_)
         | Resource::AdminUserReset(_)
         | Resource::AdminUserBypass(_)
@@ -368,7 +374,15 @@ impl<B: Backend> User<'_, B> {
             .run_user(self.tenant, &self.caller.user, request, self.now)
             .await
             .map_err(|e| ApiError::Internal(e.0))?;
-        Ok(reply?)
+        match reply {
+            // A token was sent and did not count: say why it may not have.
+            Err(CoreError::StepUpRequired) if self.req.header("x-mfa-token").is_some() => {
+                Err(ApiError::StepUpRequired(format!(
+                    "the X-MFA-Token is not a valid mfa_token of this user for step-up: it must be this tenant's, for this ticket's user, unexpired ({MFA_TOKEN_LIFETIME} s) and from a second factor (acr \"mfa\"); verify again"
+                )))
+            }
+            reply => Ok(reply?),
+        }
     }
 }
 

@@ -20,6 +20,9 @@ pub struct EnrollBody {
     pub method: Method,
     #[serde(default)]
     pub name: Option<String>,
+    /// Email and SMS (API.md): where codes go.
+    #[serde(default)]
+    pub to: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

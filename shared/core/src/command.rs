@@ -106,6 +106,8 @@ pub enum UserCommand {
     },
     /// Admin: the bypass ends now.
     EndBypass,
+    /// Admin: clear the failure counters (the lockout ends now).
+    Unlock,
     /// Admin: erase the user (right to erasure): the record is deleted.
     Erase,
     /// Admin: the user's MFA status.
@@ -148,6 +150,7 @@ impl UserCommand {
                 | UserCommand::ClearDevices
                 | UserCommand::Bypass { .. }
                 | UserCommand::EndBypass
+                | UserCommand::Unlock
                 | UserCommand::Erase
         )
     }
@@ -268,6 +271,7 @@ pub enum Outcome {
         bypass_until: u64,
     },
     BypassEnded,
+    Unlocked,
     Erased,
 }
 

@@ -305,8 +305,26 @@ impl Policy {
         if self.allowed_methods.is_empty() {
             return Err("allowed_methods must not be empty".into());
         }
+        if !self
+            .allowed_methods
+            .iter()
+            .any(|m| ENROLLABLE_METHODS.contains(m))
+        {
+            let names: Vec<&str> = ENROLLABLE_METHODS.iter().map(|m| m.as_str()).collect();
+            return Err(format!(
+                "allowed_methods must include a method users can enroll here ({}): with only {:?} nobody could set up MFA and every user asked for it would be locked out",
+                names.join(", "),
+                self.allowed_methods
+                    .iter()
+                    .map(|m| m.as_str())
+                    .collect::<Vec<_>>()
+            ));
+        }
         if !self.allowed_methods.contains(&self.default_method) {
-            return Err("default_method must be one of allowed_methods".into());
+            return Err(format!(
+                "default_method ({}) must be one of allowed_methods",
+                self.default_method.as_str()
+            ));
         }
         if self.grace_period_days > 365 {
             return Err("grace_period_days must be 0-365".into());
@@ -389,7 +407,7 @@ impl Policy {
         // Settings that would silently do nothing are refused, not stored.
         if self.mode != Mode::Adaptive && self.adaptive != Adaptive::default() {
             return Err(
-                "adaptive settings apply only in mode adaptive: set mode to adaptive or leave adaptive at its defaults"
+                "adaptive settings apply only in mode adaptive: set mode to adaptive, or reset them with \"adaptive\": null in the same PATCH (or leave adaptive out of a PUT)"
                     .into(),
             );
         }
@@ -422,21 +440,6 @@ impl Policy {
     /// would lock users out or silently do nothing here. Checked when a policy is
     /// written, not when it is read.
     pub fn check_usable(&self, capabilities: Capabilities) -> Result<(), String> {
-        if !self
-            .allowed_methods
-            .iter()
-            .any(|m| ENROLLABLE_METHODS.contains(m))
-        {
-            let names: Vec<&str> = ENROLLABLE_METHODS.iter().map(|m| m.as_str()).collect();
-            return Err(format!(
-                "allowed_methods must include a method users can enroll here ({}): with only {:?} nobody could set up MFA and every user asked for it would be locked out",
-                names.join(", "),
-                self.allowed_methods
-                    .iter()
-                    .map(|m| m.as_str())
-                    .collect::<Vec<_>>()
-            ));
-        }
         if self.mode == Mode::Adaptive
             && !capabilities.country
             && !self.adaptive.no_country_acknowledged
@@ -465,14 +468,17 @@ mod tests {
             default_method: Method::Sms,
             ..Policy::default()
         };
-        assert!(sms_only.validate().is_ok());
-        assert!(sms_only.check_usable(workers).is_err());
+        assert!(sms_only.validate().is_err());
         let backup_only = Policy {
             allowed_methods: vec![Method::BackupCode],
             default_method: Method::BackupCode,
             ..Policy::default()
         };
-        assert!(backup_only.check_usable(workers).is_err());
+        assert!(
+            backup_only
+                .validate()
+                .is_err_and(|e| e.contains("users can enroll"))
+        );
         // Country rules where no country is told, unless acknowledged.
         let adaptive = Policy {
             mode: Mode::Adaptive,

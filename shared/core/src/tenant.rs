@@ -584,7 +584,7 @@ fn validate_rp_id(rp_id: &str) -> Result<(), CoreError> {
 fn validate_origin(origin: &str, rp_id: &str) -> Result<(), CoreError> {
     let bad = || {
         invalid(format!(
-            "origin {origin:?} must be https://host[:port] within rp_id {rp_id:?}"
+            "origin {origin:?} must be https://host[:port] (http only for localhost) within rp_id {rp_id:?}"
         ))
     };
     let (scheme, rest) = origin.split_once("://").ok_or_else(bad)?;

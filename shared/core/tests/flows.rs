@@ -145,19 +145,39 @@ fn totp_enroll_confirm_verify_and_replay() {
         10,
         "first factor returns backup codes"
     );
-    // The confirming code's step is used: the same code cannot verify.
+    // The confirming code's step is used: the same code cannot verify. A replayed
+    // code is refused as such and is no guess: it does not count toward the lockout.
     let same = Totp::default().code_at(&secret, w.now);
-    assert!(matches!(w.verify_totp(same), Err(CoreError::WrongCode(_))));
+    for _ in 0..10 {
+        assert!(matches!(
+            w.verify_totp(same.clone()),
+            Err(CoreError::VerificationFailed(m)) if m.contains("already used")
+        ));
+    }
+    assert_eq!(w.record.failures.count(&w.tenant.policy.lockout, w.now), 0);
     w.now += 30;
     let next = Totp::default().code_at(&secret, w.now);
     assert!(matches!(
         w.verify_totp(next.clone()),
         Ok(Outcome::Verified(_))
     ));
-    assert!(matches!(w.verify_totp(next), Err(CoreError::WrongCode(_))));
+    assert!(matches!(
+        w.verify_totp(next),
+        Err(CoreError::VerificationFailed(_))
+    ));
     // A code of an older step after a newer one is refused, though within skew.
     let older = Totp::default().code_at(&secret, w.now - 30);
-    assert!(matches!(w.verify_totp(older), Err(CoreError::WrongCode(_))));
+    assert!(matches!(
+        w.verify_totp(older),
+        Err(CoreError::VerificationFailed(_))
+    ));
+    // A wrong code is a guess, and counts.
+    let wrong = if same == "000000" { "000001" } else { "000000" };
+    assert!(matches!(
+        w.verify_totp(wrong.into()),
+        Err(CoreError::WrongCode(_))
+    ));
+    assert_eq!(w.record.failures.count(&w.tenant.policy.lockout, w.now), 1);
 }
 
 #[test]

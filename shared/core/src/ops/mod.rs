@@ -120,6 +120,10 @@ pub(crate) fn run(
             record.bypass_until = None;
             Ok(Outcome::BypassEnded)
         }
+        UserCommand::Unlock => {
+            record.failures.clear();
+            Ok(Outcome::Unlocked)
+        }
         UserCommand::Erase => {
             *record = UserRecord::default();
             Ok(Outcome::Erased)

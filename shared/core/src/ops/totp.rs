@@ -33,9 +33,12 @@ fn open_secret(ctx: &Ctx<'_>, owner_id: &str, totp: &TotpFactor) -> Result<Vec<u
 fn refusal(error: TotpError) -> CoreError {
     match error {
         TotpError::Malformed => invalid("the code must be the digits the authenticator app shows"),
-        TotpError::Mismatch | TotpError::Replayed => {
-            CoreError::WrongCode("the code is wrong, expired or already used".into())
-        }
+        TotpError::Mismatch => CoreError::WrongCode("the code is wrong or expired".into()),
+        // A code the app showed and that was accepted once is no guess: refused,
+        // never counted toward the lockout (RFC 6238 §5.2 forbids its reuse).
+        TotpError::Replayed => CoreError::VerificationFailed(
+            "this code was already used: wait for the app's next code (after confirm, use the mfa_token confirm answered)".into(),
+        ),
     }
 }
 
@@ -181,6 +184,9 @@ pub(super) fn verify(
                 break;
             }
             Err(TotpError::Malformed) => error = TotpError::Malformed,
+            Err(TotpError::Replayed) if error == TotpError::Mismatch => {
+                error = TotpError::Replayed;
+            }
             Err(_) => {}
         }
     }
