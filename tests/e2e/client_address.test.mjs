@@ -67,6 +67,16 @@ test('country rules are refused where the platform tells no country, unless ackn
   }
 });
 
+test('loopback webhooks are refused where the deployment does not enable them (production)', async () => {
+  const base = production.baseUrl;
+  const tenant = await createTenant(undefined, [], { base, operatorKey: production.operatorKey });
+  for (const url of ['http://127.0.0.1:9/hook', 'http://localhost/hook', 'http://[::1]/hook']) {
+    const r = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { base, token: tenant.admin_key, body: { url } });
+    assertProblem(r, 400, 'invalid_request');
+    assert.match(r.body.detail, /loopback webhooks/);
+  }
+});
+
 test('the platform\'s own client address is what the policy reads', async () => {
   const base = production.baseUrl;
   // The suite reaches the runtime over loopback: that is the address the platform sees.

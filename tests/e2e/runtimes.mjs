@@ -63,6 +63,8 @@ export async function startWorker({ testHooks = true, state: given, masterKey: m
     ...(previousMasterKeys ? ['--var', `MASTER_KEY_PREVIOUS:${previousMasterKeys}`] : []),
     // Tests only: the clock, client address and country from X-Edge-MFA-Test-* headers.
     ...(testHooks ? ['--var', 'EDGE_MFA_TEST_HOOKS:enabled'] : []),
+    // Tests only: webhooks to the suite's receiver on loopback, retried within seconds.
+    ...(testHooks ? ['--var', 'EDGE_MFA_LOOPBACK_WEBHOOKS:enabled', '--var', 'EDGE_MFA_WEBHOOK_RETRY_SECONDS:1'] : []),
   ];
   let output = '';
   const child = spawn(join(root, 'node_modules/.bin/wrangler'), args, {
@@ -101,7 +103,11 @@ export async function startSpin({ testHooks = true, state: given, masterKey: mk,
   const operatorKey = ok ?? fresh.operatorKey;
   const state = given ?? mkdtempSync(join(tmpdir(), 'edge-mfa-spin-'));
   let output = '';
-  const variables = { SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled', SPIN_VARIABLE_MASTER_KEY_PREVIOUS: previousMasterKeys ?? '' };
+  const variables = {
+    SPIN_VARIABLE_MASTER_KEY: masterKey, SPIN_VARIABLE_OPERATOR_KEY: operatorKey, SPIN_VARIABLE_TEST_HOOKS: testHooks ? 'enabled' : 'disabled', SPIN_VARIABLE_MASTER_KEY_PREVIOUS: previousMasterKeys ?? '',
+    // Tests only: webhooks to the suite's receiver on loopback, retried within seconds.
+    ...(testHooks ? { SPIN_VARIABLE_LOOPBACK_WEBHOOKS: 'enabled', SPIN_VARIABLE_LOOPBACK_OUTBOUND_HOSTS: 'http://127.0.0.1:*', SPIN_VARIABLE_WEBHOOK_RETRY_SECONDS: '1' } : {}),
+  };
   // With a runtime config, the caller's `env` may carry the variables instead.
   const child = spawn(host, ['--manifest', join(root, 'spin.toml'), '--listen', '127.0.0.1:0', '--state-dir', state, ...(runtimeConfig ? ['--runtime-config-file', runtimeConfig] : [])], {
     env: { ...process.env, ...(runtimeConfig ? {} : variables), ...extraEnv },

@@ -9,7 +9,7 @@
 //!   (or any users) are serialised: no update is lost, nothing single-use is used
 //!   twice. See docs/SPIN.md for which backend gives which guarantee.
 
-use edge_mfa_api::{Backend, BackendError, TenantListing, TenantPage};
+use edge_mfa_api::{Backend, BackendError, DeliveryError, TenantListing, TenantPage};
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::{MasterKey, Sealed};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
@@ -174,6 +174,16 @@ impl Backend for SpinBackend<'_> {
             Ok(true)
         })
         .await
+    }
+
+    async fn deliver(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<(u16, u64), DeliveryError> {
+        crate::outbound::post(url, headers, body, timeout_ms).await
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

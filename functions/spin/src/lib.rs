@@ -7,6 +7,7 @@
 //! state between requests.
 
 mod backend;
+mod outbound;
 
 use bytes::Bytes;
 use edge_mfa_api::{
@@ -63,6 +64,17 @@ async fn deployment() -> Result<Deployment, String> {
         .await
         .unwrap_or_default();
     deployment = deployment.with_previous_master_keys(&previous)?;
+    // Tests and development only (API.md "Deployment settings").
+    deployment.loopback_webhooks = spin_sdk::variables::get("loopback_webhooks")
+        .await
+        .is_ok_and(|v| v == "enabled");
+    if let Ok(seconds) = spin_sdk::variables::get("webhook_retry_seconds").await
+        && !seconds.is_empty()
+    {
+        deployment.webhook_retry_seconds = seconds.parse().map_err(|_| {
+            "the Spin variable webhook_retry_seconds must be a number of seconds".to_string()
+        })?;
+    }
     // Only the test suite sets `test_hooks` (spin.toml defaults it to "disabled").
     deployment.test_hooks = spin_sdk::variables::get("test_hooks")
         .await

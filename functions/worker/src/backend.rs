@@ -3,12 +3,12 @@
 //! creation, orders policy updates and publishes them (tenant_object.rs); each
 //! user's record in a Durable Object per `(tenant, user)` (user_object.rs).
 
-use edge_mfa_api::{Backend, BackendError, TenantListing, TenantPage};
+use edge_mfa_api::{Backend, BackendError, DeliveryError, TenantListing, TenantPage};
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::Sealed;
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
-use worker::{Env, Method, Request, RequestInit};
+use worker::{Env, Method, Request, RequestInit, RequestRedirect};
 
 use crate::tenant_object::TenantCall;
 use crate::user_object::UserCall;
@@ -175,6 +175,48 @@ impl Backend for CloudflareBackend<'_> {
         )
         .await?;
         Ok(matches!(deleted, Ok(Some(_))))
+    }
+
+    async fn deliver(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<(u16, u64), DeliveryError> {
+        let failed = |e: worker::Error| DeliveryError::Failed(e.to_string());
+        let outgoing = worker::Headers::new();
+        for (name, value) in headers {
+            outgoing.set(name, value).map_err(failed)?;
+        }
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_headers(outgoing)
+            .with_redirect(RequestRedirect::Manual)
+            .with_body(Some(worker::js_sys::Uint8Array::from(body).into()));
+        let request = Request::new_with_init(url, &init).map_err(failed)?;
+        let controller = worker::AbortController::default();
+        let signal = controller.signal();
+        let started = worker::Date::now().as_millis();
+        let fetch = Box::pin(async move {
+            worker::Fetch::Request(request)
+                .send_with_signal(&signal)
+                .await
+        });
+        let timer = Box::pin(worker::Delay::from(std::time::Duration::from_millis(
+            timeout_ms,
+        )));
+        match futures_util::future::select(fetch, timer).await {
+            futures_util::future::Either::Left((response, _)) => {
+                let response = response.map_err(failed)?;
+                let elapsed = worker::Date::now().as_millis().saturating_sub(started);
+                Ok((response.status_code(), elapsed))
+            }
+            futures_util::future::Either::Right(_) => {
+                controller.abort();
+                Err(DeliveryError::Timeout)
+            }
+        }
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

@@ -65,6 +65,15 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
         .is_ok_and(|v| v.to_string() == "enabled");
     // `request.cf.country`: Cloudflare's edge tells every request's country.
     deployment.platform_country = true;
+    // Tests and development only (API.md "Deployment settings").
+    deployment.loopback_webhooks = env
+        .var("EDGE_MFA_LOOPBACK_WEBHOOKS")
+        .is_ok_and(|v| v.to_string() == "enabled");
+    if let Ok(seconds) = env.var("EDGE_MFA_WEBHOOK_RETRY_SECONDS") {
+        deployment.webhook_retry_seconds = seconds.to_string().parse().map_err(|_| {
+            "EDGE_MFA_WEBHOOK_RETRY_SECONDS must be a number of seconds".to_string()
+        })?;
+    }
     Ok(deployment)
 }
 

@@ -27,7 +27,7 @@ pub(crate) async fn handle<B: Backend>(
             let policy = match req.method.as_str() {
                 "GET" => return policy_response(tenant),
                 // The whole policy object; omitted fields take their safe defaults.
-                "PUT" => parse_policy(tenant, parse_body(req)?)?,
+                "PUT" => parse_policy(parse_body(req)?)?,
                 // RFC 7396 over the stored policy: only what is sent changes, and
                 // `null` puts a field back to its default.
                 "PATCH" => {
@@ -40,7 +40,7 @@ pub(crate) async fn handle<B: Backend>(
                     let mut value = serde_json::to_value(&tenant.policy)
                         .map_err(|e| ApiError::Internal(e.to_string()))?;
                     json_patch::merge(&mut value, &patch);
-                    parse_policy(tenant, value)?
+                    parse_policy(value)?
                 }
                 _ => return Err(ApiError::MethodNotAllowed),
             };
@@ -49,6 +49,9 @@ pub(crate) async fn handle<B: Backend>(
                 .map_err(ApiError::InvalidRequest)?;
             let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
             policy_response(&updated)
+        }
+        Resource::AdminWebhook(action) => {
+            crate::webhooks::handle(backend, deployment, tenant, action, req, env).await
         }
         Resource::AdminTenant => match req.method.as_str() {
             "GET" => Ok(ApiResponse::json(200, &tenant_view(tenant))),
@@ -183,7 +186,7 @@ pub(crate) async fn handle<B: Backend>(
 }
 
 /// Applies `change` at the tenant's ordering point, as the admin key of `req`.
-async fn update<B: Backend>(
+pub(crate) async fn update<B: Backend>(
     backend: &B,
     tenant: &Tenant,
     req: &ApiRequest,
@@ -200,18 +203,9 @@ async fn update<B: Backend>(
         .ok_or_else(|| ApiError::NotFound("no such tenant".into()))
 }
 
-/// A policy as sent (PUT) or as patched (PATCH), checked. GET shows a set webhook
-/// secret as "(set)": sending that back keeps the stored one.
-fn parse_policy(tenant: &Tenant, value: serde_json::Value) -> Result<Policy, ApiError> {
-    let mut policy: Policy = from_value(value)?;
-    if policy
-        .delivery
-        .webhook_secret
-        .as_ref()
-        .is_some_and(|s| s.expose() == WEBHOOK_SECRET_SHOWN)
-    {
-        policy.delivery.webhook_secret = tenant.policy.delivery.webhook_secret.clone();
-    }
+/// A policy as sent (PUT) or as patched (PATCH), checked.
+fn parse_policy(value: serde_json::Value) -> Result<Policy, ApiError> {
+    let policy: Policy = from_value(value)?;
     policy.validate().map_err(ApiError::InvalidRequest)?;
     Ok(policy)
 }
@@ -235,20 +229,11 @@ fn tenant_view(tenant: &Tenant) -> serde_json::Value {
     view
 }
 
-/// What a policy response shows for a webhook secret that is set.
-const WEBHOOK_SECRET_SHOWN: &str = "(set)";
-
 /// The policy, with the tenant's version as its `ETag` (RFC 9110 §8.8.3): of two
 /// answers, the higher version is the later change.
 fn policy_response(tenant: &Tenant) -> Result<ApiResponse, ApiError> {
-    let mut value =
+    let value =
         serde_json::to_value(&tenant.policy).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // A secret goes in, never out: show only whether one is set.
-    if let Some(secret) = value.pointer_mut("/delivery/webhook_secret")
-        && !secret.is_null()
-    {
-        *secret = serde_json::json!(WEBHOOK_SECRET_SHOWN);
-    }
     Ok(ApiResponse::json(200, &value).with_header("etag", format!("\"{}\"", tenant.version)))
 }
 

@@ -19,6 +19,8 @@ pub const STEP_UP_MAX_AGE: u64 = edge_mfa_jose::MFA_TOKEN_LIFETIME;
 const MIN_OPERATOR_KEY_BYTES: usize = 32;
 /// Fewer distinct characters than this is a placeholder, not a random key.
 const MIN_OPERATOR_KEY_SYMBOLS: usize = 10;
+/// The first retry of a failed notification after a minute, then doubling.
+pub const DEFAULT_WEBHOOK_RETRY_SECONDS: u64 = 60;
 /// The `mfa_method`s that mean the user presented a second factor.
 const STEP_UP_METHODS: &[&str] = &["totp", "webauthn", "email", "sms", "backup_code"];
 
@@ -32,6 +34,12 @@ pub struct Deployment {
     pub test_hooks: bool,
     /// Whether the platform tells the client's country (set by the adapter).
     pub platform_country: bool,
+    /// Tests and development only: webhook URLs on `http://localhost`,
+    /// `127.0.0.1`, `[::1]` are allowed (`EDGE_MFA_LOOPBACK_WEBHOOKS`).
+    pub loopback_webhooks: bool,
+    /// How long after a failed notification the next attempt is made, in seconds,
+    /// doubling each time (`EDGE_MFA_WEBHOOK_RETRY_SECONDS`; tests make it short).
+    pub webhook_retry_seconds: u64,
 }
 
 impl Deployment {
@@ -55,7 +63,16 @@ impl Deployment {
             operator_key_sha256: Sha256::digest(operator_key.trim().as_bytes()).into(),
             test_hooks: false,
             platform_country: false,
+            loopback_webhooks: false,
+            webhook_retry_seconds: DEFAULT_WEBHOOK_RETRY_SECONDS,
         })
+    }
+
+    /// What webhook URLs may be here.
+    pub fn url_rules(&self) -> edge_mfa_core::webhook::UrlRules {
+        edge_mfa_core::webhook::UrlRules {
+            allow_loopback_http: self.loopback_webhooks,
+        }
     }
 
     /// What policies can rely on here: a country from the platform, or (tests)

@@ -34,6 +34,25 @@ pub struct TenantPage {
     pub next: Option<String>,
 }
 
+/// Why a webhook delivery got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryError {
+    /// No answer within the timeout.
+    Timeout,
+    /// The runtime refused or could not make the request (DNS, TLS, connection,
+    /// or a host the deployment does not allow); the message says which.
+    Failed(String),
+}
+
+impl std::fmt::Display for DeliveryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeliveryError::Timeout => f.write_str("no answer within the timeout"),
+            DeliveryError::Failed(why) => write!(f, "the request failed: {why}"),
+        }
+    }
+}
+
 #[allow(async_fn_in_trait)]
 pub trait Backend {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError>;
@@ -64,6 +83,18 @@ pub trait Backend {
     /// served; a runtime that erases users' records in the background does so
     /// where no new tenant of the same id can reach them.
     async fn delete_tenant(&self, id: &TenantId, now: u64) -> Result<bool, BackendError>;
+
+    /// POSTs `body` with `headers` to `url` (a webhook the core validated) and
+    /// answers the response status and how long it took (ms), or why there was no
+    /// answer; gives up after `timeout_ms` (API.md: 5 s for codes). Never follows
+    /// redirects.
+    async fn deliver(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: &[u8],
+        timeout_ms: u64,
+    ) -> Result<(u16, u64), DeliveryError>;
 
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
     /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is

@@ -14,10 +14,11 @@ mod operator_api;
 mod problem;
 mod routes;
 mod user_api;
+mod webhooks;
 mod wire;
 
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
-pub use backend::{Backend, BackendError, TenantListing, TenantPage};
+pub use backend::{Backend, BackendError, DeliveryError, TenantListing, TenantPage};
 pub use health::misconfigured;
 pub use http::{
     ApiRequest, ApiResponse, BodyReader, Client, MAX_BODY_BYTES, declares_too_large, percent_decode,

@@ -26,6 +26,9 @@ pub enum ApiError {
     /// The deployment's settings are missing or wrong (`MASTER_KEY`, ...): 503
     /// until its operator fixes them. Logged with the reason; `GET /health` shows it.
     Misconfigured(String),
+    /// The tenant's webhook did not take a delivery that the request needs (a
+    /// code): 502, and the code is void.
+    DeliveryFailed(String),
 }
 
 impl ApiError {
@@ -43,6 +46,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::Internal(_) => 500,
             ApiError::Misconfigured(_) => 503,
+            ApiError::DeliveryFailed(_) => 502,
         }
     }
 
@@ -62,6 +66,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Internal(_) => "internal",
             ApiError::Misconfigured(_) => "misconfigured",
+            ApiError::DeliveryFailed(_) => "delivery_failed",
         }
     }
 
@@ -80,6 +85,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "Too many attempts",
             ApiError::Internal(_) => "Internal error",
             ApiError::Misconfigured(_) => "Service misconfigured",
+            ApiError::DeliveryFailed(_) => "Delivery failed",
         }
     }
 
@@ -92,7 +98,8 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::Conflict(d)
             | ApiError::Expired(d)
-            | ApiError::VerificationFailed(d) => d.clone(),
+            | ApiError::VerificationFailed(d)
+            | ApiError::DeliveryFailed(d) => d.clone(),
             ApiError::MethodNotAllowed => "this method is not allowed on this path".into(),
             ApiError::PayloadTooLarge => format!(
                 "bodies are limited to {} bytes",

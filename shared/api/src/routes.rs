@@ -27,6 +27,8 @@ pub enum Resource<'a> {
     Device(&'a str),
     AdminPolicy,
     AdminTenant,
+    /// `admin/webhook` (`None`), `admin/webhook/secret`, `admin/webhook/test`.
+    AdminWebhook(Option<&'a str>),
     AdminUser(&'a str),
     AdminUserReset(&'a str),
     AdminUserBypass(&'a str),
@@ -74,6 +76,9 @@ pub const TENANT_PATHS: &[&str] = &[
     "devices/{device_id}",
     "admin/policy",
     "admin/tenant",
+    "admin/webhook",
+    "admin/webhook/secret",
+    "admin/webhook/test",
     "admin/users/{user}",
     "admin/users/{user}/reset",
     "admin/users/{user}/bypass",
@@ -103,6 +108,10 @@ impl<'a> Resource<'a> {
             ["devices", id] => Resource::Device(id),
             ["admin", "policy"] => Resource::AdminPolicy,
             ["admin", "tenant"] => Resource::AdminTenant,
+            ["admin", "webhook"] => Resource::AdminWebhook(None),
+            ["admin", "webhook", action @ ("secret" | "test")] => {
+                Resource::AdminWebhook(Some(action))
+            }
             ["admin", "users", user] => Resource::AdminUser(user),
             ["admin", "users", user, "reset"] => Resource::AdminUserReset(user),
             ["admin", "users", user, "bypass"] => Resource::AdminUserBypass(user),
@@ -119,6 +128,7 @@ impl<'a> Resource<'a> {
             self,
             Resource::AdminPolicy
                 | Resource::AdminTenant
+                | Resource::AdminWebhook(_)
                 | Resource::AdminUser(_)
                 | Resource::AdminUserReset(_)
                 | Resource::AdminUserBypass(_)
@@ -139,6 +149,7 @@ impl<'a> Resource<'a> {
             Resource::Device(_) | Resource::AdminUserDevices(_) => "DELETE",
             Resource::AdminPolicy => "GET, PUT, PATCH",
             Resource::AdminTenant => "GET, PATCH",
+            Resource::AdminWebhook(None) => "GET, PUT",
             _ => "POST",
         }
     }

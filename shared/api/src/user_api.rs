@@ -329,6 +329,7 @@ pub(crate) async fn handle<B: Backend>(
         Resource::Jwks
         | Resource::AdminPolicy
         | Resource::AdminTenant
+        | Resource::AdminWebhook(_)
         | Resource::AdminUserUnlock(_)
         | Resource::AdminUser(_)
         | Resource::AdminUserReset(_)

@@ -21,6 +21,7 @@ pub mod seal;
 pub mod secret;
 pub mod tenant;
 pub mod user;
+pub mod webhook;
 
 pub use command::{
     Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, Write, apply,

@@ -261,12 +261,49 @@ impl Default for Lockout {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// One-time codes sent by email and SMS through the tenant's webhook (API.md
+/// "Email and SMS codes"). The webhook itself is its own resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Delivery {
+    /// Digits of a code, 6–8.
+    pub code_digits: u8,
+    /// Seconds a code is valid, 60–900.
+    pub code_ttl_seconds: u64,
+    /// Seconds before a code may be sent again for the same challenge.
+    pub resend_after_seconds: u64,
+    /// Codes sent per challenge or enrollment at most (the first one included).
+    pub max_sends_per_challenge: u32,
+    /// ITU-T E.164 calling codes SMS may go to ("1", "44", ...); empty: any.
+    pub sms_calling_codes: Vec<String>,
+    /// SMS the tenant may send per hour, over all its users.
+    pub max_sms_per_hour: u32,
+    /// Email only as a second way in for a user who has another factor (NIST SP
+    /// 800-63B does not accept email as an AAL2 authenticator).
+    pub email_fallback_only: bool,
+    /// Before issue 12 the webhook lived here. Read from stored tenants (and moved
+    /// to the webhook resource when the tenant is next written), never written,
+    /// refused in a request.
+    #[serde(default, skip_serializing)]
     pub webhook_url: Option<String>,
-    /// Write-only; never in `Debug` (issue 12 moves it to a sealed webhook resource).
+    #[serde(default, skip_serializing)]
     pub webhook_secret: Option<crate::secret::Secret<String>>,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            code_digits: 6,
+            code_ttl_seconds: 300,
+            resend_after_seconds: 30,
+            max_sends_per_challenge: 5,
+            sms_calling_codes: Vec::new(),
+            max_sms_per_hour: 100,
+            email_fallback_only: false,
+            webhook_url: None,
+            webhook_secret: None,
+        }
+    }
 }
 
 /// What the deployment can do, as far as a policy depends on it.
@@ -423,12 +460,38 @@ impl Policy {
                 "lockout allows {per_hour} failed attempts per hour; at most {MAX_FAILURES_PER_HOUR} (OWASP ASVS V2.2.1): lower lockout.max_failures or raise lockout.window_seconds"
             ));
         }
-        if let Some(url) = &self.delivery.webhook_url
-            && !url.starts_with("https://")
-            && !url.starts_with("http://localhost")
-            && !url.starts_with("http://127.0.0.1")
-        {
-            return Err("delivery.webhook_url must be https".into());
+        let d = &self.delivery;
+        if d.webhook_url.is_some() || d.webhook_secret.is_some() {
+            return Err(
+                "delivery.webhook_url and delivery.webhook_secret moved to the webhook resource: PUT /v1/{tenant}/admin/webhook"
+                    .into(),
+            );
+        }
+        if !(6..=8).contains(&d.code_digits) {
+            return Err("delivery.code_digits must be 6-8".into());
+        }
+        if !(60..=900).contains(&d.code_ttl_seconds) {
+            return Err("delivery.code_ttl_seconds must be 60-900".into());
+        }
+        if !(1..=3600).contains(&d.resend_after_seconds) {
+            return Err("delivery.resend_after_seconds must be 1-3600".into());
+        }
+        if !(1..=20).contains(&d.max_sends_per_challenge) {
+            return Err("delivery.max_sends_per_challenge must be 1-20".into());
+        }
+        if !(1..=100_000).contains(&d.max_sms_per_hour) {
+            return Err("delivery.max_sms_per_hour must be 1-100000".into());
+        }
+        for code in &d.sms_calling_codes {
+            if code.is_empty()
+                || code.len() > 3
+                || !code.bytes().all(|b| b.is_ascii_digit())
+                || code.starts_with('0')
+            {
+                return Err(format!(
+                    "delivery.sms_calling_codes: {code:?} is not an E.164 calling code (1-3 digits, such as \"1\" or \"44\")"
+                ));
+            }
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::error::CoreError;
 use crate::ids::TenantId;
 use crate::policy::{Capabilities, Policy};
 use crate::seal::{MasterKey, Sealed};
+use crate::webhook::Webhook;
 
 const MAX_ORIGINS: usize = 20;
 /// Signing keys published at once: the current one and at most two rotated out.
@@ -87,6 +88,14 @@ pub enum TenantChange {
     RotateAdminKey {
         sha256: String,
     },
+    /// The webhook's URL and events (an existing webhook keeps its secrets), or a
+    /// first webhook, with the secret the caller made and shows once.
+    SetWebhook(Webhook),
+    /// A new webhook secret; the current one signs beside it until `until`.
+    RotateWebhookSecret {
+        sealed: Sealed,
+        until: u64,
+    },
     /// New name, relying-party id and origins, validated together.
     SetIdentity {
         name: String,
@@ -158,6 +167,9 @@ pub struct Tenant {
     /// Empty for tenants made before it existed.
     #[serde(default)]
     pub incarnation: String,
+    /// Where codes and notifications go (API.md "Webhooks"), once an admin set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<Webhook>,
 }
 
 /// `PATCH /v1/{tenant}/admin/tenant`, as sent: the fields to change.
@@ -219,6 +231,7 @@ impl Tenant {
             version: 1,
             devices_epoch: 0,
             incarnation: crate::ids::random_id(env),
+            webhook: None,
         };
         Ok((
             tenant,
@@ -232,8 +245,12 @@ impl Tenant {
 
     /// The same tenant under another policy (keys and identity unchanged), one
     /// version later. Turning remembered devices off ends every token so far.
-    pub fn with_policy(self, policy: Policy) -> Tenant {
+    pub fn with_policy(self, mut policy: Policy) -> Tenant {
         let turned_off = self.policy.remember_device.enabled && !policy.remember_device.enabled;
+        // A webhook still in the old policy survives to move to its resource
+        // ([`Tenant::resealed`]), whatever the new policy says.
+        policy.delivery.webhook_url = self.policy.delivery.webhook_url.clone();
+        policy.delivery.webhook_secret = self.policy.delivery.webhook_secret.clone();
         Tenant {
             policy,
             version: self.version.saturating_add(1),
@@ -320,6 +337,27 @@ impl Tenant {
     /// would change under WebAuthn credentials without `confirm_rp_id_change`.
     pub fn apply(self, change: TenantChange, facts: UserFacts) -> Result<Tenant, CoreError> {
         let mut next = match change {
+            TenantChange::SetWebhook(webhook) => {
+                let webhook = match self.webhook.clone() {
+                    Some(current) => current.with_target(webhook.url, webhook.events),
+                    None => webhook,
+                };
+                Tenant {
+                    webhook: Some(webhook),
+                    ..self
+                }
+            }
+            TenantChange::RotateWebhookSecret { sealed, until } => {
+                let Some(current) = self.webhook.clone() else {
+                    return Err(CoreError::NotFound(
+                        "the tenant has no webhook: PUT /admin/webhook first".into(),
+                    ));
+                };
+                Tenant {
+                    webhook: Some(current.rotated_to(sealed, until)),
+                    ..self
+                }
+            }
             TenantChange::SetIdentity {
                 name,
                 rp_id,
@@ -401,6 +439,22 @@ impl Tenant {
         let pepper = context("backup-code-pepper", &id);
         if let Some(s) = master.reseal(&pepper, &self.backup_code_pepper, env) {
             self.backup_code_pepper = s;
+        }
+        if let Some(webhook) = self.webhook.take() {
+            self.webhook = Some(webhook.resealed(&id, master, env));
+        }
+        // A webhook set in the policy before it had its own resource moves there,
+        // its secret sealed at last.
+        let delivery = &mut self.policy.delivery;
+        if let (Some(url), Some(secret)) =
+            (delivery.webhook_url.take(), delivery.webhook_secret.take())
+            && self.webhook.is_none()
+        {
+            let events = crate::webhook::EVENT_TYPES
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
+            self.webhook = Some(Webhook::new(&id, url, events, &secret, master, env));
         }
         for key in &mut self.signing_keys {
             let signing = signing_context(&id, &key.jwk.kid);
@@ -717,6 +771,46 @@ mod tests {
         let moved = tenant.clone().apply(confirmed, with_keys).unwrap();
         assert_eq!(moved.rp_id, "acme.example");
         assert_eq!(moved.incarnation, tenant.incarnation, "same tenant");
+    }
+
+    #[test]
+    fn a_webhook_in_the_old_policy_moves_to_the_webhook_resource_sealed() {
+        let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
+        let mut rng = SeededRandom::new(11);
+        let mut env = Env {
+            now: 1000,
+            random: &mut rng,
+        };
+        let (tenant, _) = Tenant::create(
+            new_tenant(&["https://app.acme.test"], "acme.test"),
+            Capabilities { country: true },
+            &master,
+            &mut env,
+        )
+        .unwrap();
+        // As a tenant stored before the webhook resource existed reads.
+        let mut stored = serde_json::to_value(&tenant).unwrap();
+        stored["policy"]["delivery"] = serde_json::json!({
+            "webhook_url": "https://hooks.acme.test/mfa",
+            "webhook_secret": "whsec_c2VjcmV0LXdlYmhvb2stc2VjcmV0"
+        });
+        let old: Tenant = serde_json::from_value(stored).unwrap();
+        assert!(old.webhook.is_none());
+        let changed = old
+            .apply(
+                TenantChange::SetPolicy(Policy::default()),
+                UserFacts::default(),
+            )
+            .unwrap()
+            .resealed(&master, &mut env);
+        let hook = changed.webhook.as_ref().unwrap();
+        assert_eq!(hook.url, "https://hooks.acme.test/mfa");
+        let json = serde_json::to_string(&changed).unwrap();
+        assert!(
+            !json.contains("c2VjcmV0LXdlYmhvb2stc2VjcmV0"),
+            "sealed, not stored in clear"
+        );
+        assert!(!json.contains("webhook_url"), "gone from the policy");
     }
 
     #[test]

@@ -9,9 +9,10 @@
 use edge_mfa_core::command::{ConfirmWith, RequestContext};
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
-use edge_mfa_core::policy::{Delivery, Method, Policy};
+use edge_mfa_core::policy::{Method, Policy};
 use edge_mfa_core::seal::MasterKey;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
+use edge_mfa_core::webhook::Webhook;
 use edge_mfa_core::{Env, Outcome, Secret, UserCommand, UserRequest, execute};
 use edge_mfa_otp::Totp;
 
@@ -30,19 +31,22 @@ fn no_secret_in_any_debug_output() {
             name: "ACME".into(),
             rp_id: "acme.test".into(),
             origins: vec!["https://app.acme.test".into()],
-            policy: Some(Policy {
-                delivery: Delivery {
-                    webhook_url: Some("https://hooks.acme.test/mfa".into()),
-                    webhook_secret: Some("whsec_c2VjcmV0LXdlYmhvb2stc2VjcmV0".into()),
-                },
-                ..Policy::default()
-            }),
+            policy: Some(Policy::default()),
         },
         edge_mfa_core::policy::Capabilities { country: true },
         &master,
         &mut env,
     )
     .unwrap();
+    let mut tenant = tenant;
+    tenant.webhook = Some(Webhook::new(
+        &tenant.id,
+        "https://hooks.acme.test/mfa".into(),
+        vec![],
+        &Secret::new("whsec_c2VjcmV0LXdlYmhvb2stc2VjcmV0".to_string()),
+        &master,
+        &mut env,
+    ));
     let user = UserId::try_from("jane".to_string()).unwrap();
     let mut record = Default::default();
     let mut secrets: Vec<String> = vec![

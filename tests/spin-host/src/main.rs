@@ -14,6 +14,7 @@
 //! It prints `listening on http://ADDR` once ready.
 
 mod manifest;
+mod outbound;
 mod router;
 mod runtime_config;
 mod spin_interfaces;
@@ -45,6 +46,8 @@ struct Ctx {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     spin: SpinState,
+    /// The component's `allowed_outbound_hosts`.
+    outbound: outbound::Outbound,
 }
 
 impl WasiView for Ctx {
@@ -59,7 +62,7 @@ impl WasiView for Ctx {
 impl WasiHttpView for Ctx {
     fn http(&mut self) -> WasiHttpCtxView<'_> {
         WasiHttpCtxView {
-            hooks: wasmtime_wasi_http::default_hooks(),
+            hooks: &mut self.outbound,
             table: &mut self.table,
             ctx: &mut self.http,
         }
@@ -72,6 +75,7 @@ struct Prepared {
     key_value_stores: Vec<String>,
     sqlite_databases: Vec<String>,
     variables: HashMap<String, String>,
+    outbound: outbound::Outbound,
 }
 
 struct App {
@@ -134,9 +138,21 @@ fn load(
             .iter()
             .map(|(k, v)| Ok((k.clone(), manifest::expand(v, &app_variables)?)))
             .collect::<anyhow::Result<_>>()?;
+        let mut allowed = Vec::new();
+        for entry in &decl.allowed_outbound_hosts {
+            let entry = manifest::expand(entry, &app_variables)?;
+            if let Some(a) =
+                outbound::Allowed::parse(&entry).with_context(|| format!("component {id}"))?
+            {
+                allowed.push(a);
+            }
+        }
         components.insert(
             id.clone(),
             Prepared {
+                outbound: outbound::Outbound {
+                    allowed: allowed.into(),
+                },
                 pre,
                 key_value_stores: decl.key_value_stores.clone(),
                 sqlite_databases: decl.sqlite_databases.clone(),
@@ -235,6 +251,7 @@ async fn serve(
                 sqlite_databases: prepared.sqlite_databases.clone(),
                 variables: prepared.variables.clone(),
             },
+            outbound: prepared.outbound.clone(),
         },
     );
     let service = prepared.pre.instantiate_async(&mut store).await?;

@@ -45,6 +45,8 @@ pub struct ComponentDecl {
     pub sqlite_databases: Vec<String>,
     #[serde(default)]
     pub variables: HashMap<String, String>,
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
 }
 
 impl Manifest {

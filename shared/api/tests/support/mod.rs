@@ -13,7 +13,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use edge_mfa_api::{
-    ApiRequest, ApiResponse, Backend, BackendError, Deployment, TenantListing, TenantPage,
+    ApiRequest, ApiResponse, Backend, BackendError, DeliveryError, Deployment, TenantListing,
+    TenantPage,
 };
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
@@ -138,6 +139,17 @@ impl Backend for Memory {
             .borrow_mut()
             .retain(|k, _| !k.starts_with(&prefix));
         Ok(self.tenants.borrow_mut().remove(id.as_str()).is_some())
+    }
+
+    async fn deliver(
+        &self,
+        url: &str,
+        _headers: &[(String, String)],
+        _body: &[u8],
+        _timeout_ms: u64,
+    ) -> Result<(u16, u64), DeliveryError> {
+        // No network in the API's unit tests; the real runtimes deliver in tests/e2e.
+        Err(DeliveryError::Failed(format!("no network here ({url})")))
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
