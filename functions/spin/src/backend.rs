@@ -22,6 +22,8 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_ids (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
     // Deleted tenants: the operator's record that a deletion happened.
     "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_deletions (id TEXT NOT NULL, deleted_at INTEGER NOT NULL, users INTEGER NOT NULL)",
+    // Hourly send counters (SMS pumping limits): one row per tenant and key.
+    "CREATE TABLE IF NOT EXISTS edge_mfa_sends (tenant TEXT NOT NULL, key TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (tenant, key))",
 ];
 
 const CANARY_KEY: &str = "deployment:canary";
@@ -184,6 +186,48 @@ impl Backend for SpinBackend<'_> {
         timeout_ms: u64,
     ) -> Result<(u16, u64), DeliveryError> {
         crate::outbound::post(url, headers, body, timeout_ms).await
+    }
+
+    async fn reserve_send(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        limit: u32,
+        now: u64,
+    ) -> Result<Option<u64>, BackendError> {
+        let hour = i64::try_from(now / 3600).unwrap_or(i64::MAX);
+        let db = open().await?;
+        in_transaction(&db, async {
+            let rows = exec(
+                &db,
+                "SELECT hour, count FROM edge_mfa_sends WHERE tenant = ? AND key = ?",
+                vec![Value::Text(tenant.to_string()), Value::Text(key.to_string())],
+            )
+            .await
+            .map_err(err("sqlite select sends"))?;
+            let count = rows
+                .first()
+                .filter(|row| row.get::<i64>(0) == Some(hour))
+                .and_then(|row| row.get::<i64>(1))
+                .unwrap_or(0);
+            if count >= i64::from(limit) {
+                return Ok(Some((now / 3600 + 1) * 3600 - now));
+            }
+            exec(
+                &db,
+                "INSERT INTO edge_mfa_sends (tenant, key, hour, count) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key) DO UPDATE SET hour = excluded.hour, count = excluded.count",
+                vec![
+                    Value::Text(tenant.to_string()),
+                    Value::Text(key.to_string()),
+                    Value::Integer(hour),
+                    Value::Integer(count + 1),
+                ],
+            )
+            .await
+            .map_err(err("sqlite count send"))?;
+            Ok(None)
+        })
+        .await
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

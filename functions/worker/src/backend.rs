@@ -219,6 +219,27 @@ impl Backend for CloudflareBackend<'_> {
         }
     }
 
+    async fn reserve_send(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        limit: u32,
+        now: u64,
+    ) -> Result<Option<u64>, BackendError> {
+        let call = TenantCall::ReserveSend {
+            key: key.to_string(),
+            limit,
+            now,
+        };
+        let answer: Result<Option<Tenant>, CoreError> =
+            call_object(self.env, TENANTS_DO, tenant.as_str(), &call).await?;
+        match answer {
+            Ok(_) => Ok(None),
+            Err(CoreError::RateLimited { retry_after }) => Ok(Some(retry_after)),
+            Err(e) => Err(BackendError(e.to_string())),
+        }
+    }
+
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
         let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
         kv.get(CANARY_KEY)

@@ -47,6 +47,13 @@ pub enum TenantCall {
     Delete {
         now: u64,
     },
+    /// Count a send under `key` this hour unless `limit` are counted; refused
+    /// with `Err(RateLimited)`, counted with `Ok(None)`.
+    ReserveSend {
+        key: String,
+        limit: u32,
+        now: u64,
+    },
     /// From a user's object, before it stores a record: the user's summary
     /// (`None`: erased). Answers the tenant only if it is still `incarnation`.
     IndexUser {
@@ -109,6 +116,9 @@ impl DurableObject for TenantState {
                     .map_err(rust_error)?;
                 let next = match (call, stored) {
                     (TenantCall::Get, stored) => return Ok(Ok(stored)),
+                    (TenantCall::ReserveSend { key, limit, now }, _) => {
+                        return reserve_send(&storage, &key, limit, now).await;
+                    }
                     (TenantCall::Create { tenant }, None) => tenant,
                     (TenantCall::Update { change, now }, Some(tenant)) => {
                         let facts = if change.change.needs_user_facts(&tenant) {
@@ -238,6 +248,47 @@ impl DurableObject for TenantState {
         }
         Response::ok("erased")
     }
+}
+
+/// Sends counted under one key in one clock hour.
+#[derive(Serialize, Deserialize)]
+struct SendCount {
+    hour: u64,
+    count: u32,
+}
+
+/// The tenant's hourly send counters (`send:<key>` → [`SendCount`]): one entry per
+/// key, replaced when its hour has passed.
+async fn reserve_send(
+    storage: &worker::Storage,
+    key: &str,
+    limit: u32,
+    now: u64,
+) -> worker::Result<Result<Option<Tenant>, CoreError>> {
+    let hour = now / 3600;
+    let storage_key = format!("send:{key}");
+    let current: Option<SendCount> = storage
+        .get::<String>(&storage_key)
+        .await?
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .filter(|c: &SendCount| c.hour == hour);
+    let count = current.map_or(0, |c| c.count);
+    if count >= limit {
+        return Ok(Err(CoreError::RateLimited {
+            retry_after: (hour + 1) * 3600 - now,
+        }));
+    }
+    let next = SendCount {
+        hour,
+        count: count + 1,
+    };
+    storage
+        .put(
+            &storage_key,
+            serde_json::to_string(&next).map_err(rust_error)?,
+        )
+        .await?;
+    Ok(Ok(None))
 }
 
 /// Writes a user's index entry and keeps the WebAuthn count.

@@ -1,7 +1,7 @@
 //! The operator's and the tenant admin's routes.
 
 use edge_mfa_core::ids::UserId;
-use edge_mfa_core::policy::Policy;
+use edge_mfa_core::policy::{Capabilities, Policy};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 use serde_json::json;
@@ -44,8 +44,12 @@ pub(crate) async fn handle<B: Backend>(
                 }
                 _ => return Err(ApiError::MethodNotAllowed),
             };
+            let capabilities = Capabilities {
+                webhook: tenant.webhook.is_some(),
+                ..deployment.capabilities()
+            };
             policy
-                .check_usable(deployment.capabilities())
+                .check_usable(capabilities)
                 .map_err(ApiError::InvalidRequest)?;
             let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
             policy_response(&updated)

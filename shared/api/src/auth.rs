@@ -80,6 +80,7 @@ impl Deployment {
     pub fn capabilities(&self) -> Capabilities {
         Capabilities {
             country: self.platform_country || self.test_hooks,
+            webhook: false,
         }
     }
 

@@ -96,6 +96,18 @@ pub trait Backend {
         timeout_ms: u64,
     ) -> Result<(u16, u64), DeliveryError>;
 
+    /// Counts one send under `key` in the tenant's current clock hour, atomically,
+    /// unless `limit` sends are counted already: then `Some(seconds until the next
+    /// hour)` and nothing counted. The tenant-wide SMS and per-destination limits
+    /// (docs/SECURITY.md "SMS pumping").
+    async fn reserve_send(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        limit: u32,
+        now: u64,
+    ) -> Result<Option<u64>, BackendError>;
+
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
     /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is
     /// caught before a tenant's request is.

@@ -8,6 +8,7 @@
 mod admin_api;
 mod auth;
 mod backend;
+mod codes;
 mod health;
 mod http;
 mod operator_api;

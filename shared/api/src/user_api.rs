@@ -91,6 +91,30 @@ pub(crate) async fn handle<B: Backend>(
                 ));
             }
             let command = match body.method {
+                Method::Sms => UserCommand::EnrollCode {
+                    method: Method::Sms,
+                    name: body.name,
+                    destination: crate::codes::sms_destination(body.to.as_deref().ok_or_else(
+                        || ApiError::InvalidRequest("to (an E.164 number) is required".into()),
+                    )?)?,
+                    vouched: false,
+                },
+                Method::Email => {
+                    let ticket_email = caller.claims.email.as_deref();
+                    let to = body.to.as_deref().or(ticket_email).ok_or_else(|| {
+                        ApiError::InvalidRequest("to is required: the ticket has no email".into())
+                    })?;
+                    let destination = crate::codes::email_destination(to)?;
+                    // The tenant vouches for the ticket's own address only.
+                    let vouched = caller.claims.email_verified == Some(true)
+                        && ticket_email.is_some_and(|e| e.trim().eq_ignore_ascii_case(to.trim()));
+                    UserCommand::EnrollCode {
+                        method: Method::Email,
+                        name: body.name,
+                        destination,
+                        vouched,
+                    }
+                }
                 Method::Totp => UserCommand::EnrollTotp {
                     name: body.name,
                     account: label,
@@ -136,8 +160,52 @@ pub(crate) async fn handle<B: Backend>(
                         "public_key": public_key, "expires_at": expires_at,
                     }),
                 )),
+                Outcome::CodeSent(delivery) => {
+                    let (id, method, expires_at) =
+                        (delivery.id.clone(), delivery.method, delivery.expires_at);
+                    let sent =
+                        crate::codes::send(backend, deployment, tenant, caller, delivery, env)
+                            .await?;
+                    Ok(ApiResponse::json(
+                        201,
+                        &json!({
+                            "enrollment_id": id, "type": method,
+                            "delivery": sent, "expires_at": expires_at,
+                        }),
+                    ))
+                }
+                // An address the tenant vouches for: the factor at once.
+                Outcome::Confirmed {
+                    factor,
+                    backup_codes,
+                    ..
+                } => {
+                    let mut answer = json!({"factor": {"id": factor.id, "type": factor.method, "name": factor.name}});
+                    if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
+                        map.insert("backup_codes".into(), json!(codes.expose()));
+                    }
+                    Ok(ApiResponse::json(201, &answer))
+                }
                 _ => Err(unexpected()),
             }
+        }
+        Resource::Resend(id) => {
+            only(req, "POST")?;
+            let challenge_id = path_id(id)?;
+            let Outcome::CodeSent(delivery) = user
+                .run(UserCommand::Resend { challenge_id }, false)
+                .await?
+            else {
+                return Err(unexpected());
+            };
+            let (id, method, expires_at) =
+                (delivery.id.clone(), delivery.method, delivery.expires_at);
+            let sent =
+                crate::codes::send(backend, deployment, tenant, caller, delivery, env).await?;
+            Ok(ApiResponse::json(
+                201,
+                &json!({"challenge_id": id, "type": method, "expires_at": expires_at, "delivery": sent}),
+            ))
         }
         Resource::Confirm(id) => {
             only(req, "POST")?;
@@ -201,6 +269,7 @@ pub(crate) async fn handle<B: Backend>(
                 method,
                 expires_at,
                 public_key,
+                delivery,
             } = user.run(command, false).await?
             else {
                 return Err(unexpected());
@@ -209,6 +278,13 @@ pub(crate) async fn handle<B: Backend>(
                 json!({"challenge_id": challenge_id, "type": method, "expires_at": expires_at});
             if let (Some(options), Some(map)) = (public_key, answer.as_object_mut()) {
                 map.insert("public_key".into(), json!(options));
+            }
+            if let Some(delivery) = delivery {
+                let sent =
+                    crate::codes::send(backend, deployment, tenant, caller, delivery, env).await?;
+                if let Some(map) = answer.as_object_mut() {
+                    map.insert("delivery".into(), sent);
+                }
             }
             Ok(ApiResponse::json(201, &answer))
         }

@@ -53,6 +53,23 @@ pub enum UserCommand {
         name: Option<String>,
         account: String,
     },
+    /// Start an SMS or email enrollment to `destination` (validated by the API);
+    /// `vouched`: the ticket says the tenant verified this email address.
+    EnrollCode {
+        method: Method,
+        name: Option<String>,
+        destination: crate::ops::NewDestination,
+        #[serde(default)]
+        vouched: bool,
+    },
+    /// Send an SMS or email challenge's code again (the earlier one stops working).
+    Resend {
+        challenge_id: String,
+    },
+    /// The code of challenge or enrollment `id` could not be delivered: void it.
+    VoidCode {
+        id: String,
+    },
     /// Start a WebAuthn registration; `user_name` is what the authenticator shows.
     EnrollWebauthn {
         name: Option<String>,
@@ -132,6 +149,8 @@ impl UserCommand {
             self,
             UserCommand::EnrollTotp { .. }
                 | UserCommand::EnrollWebauthn { .. }
+                | UserCommand::EnrollCode { .. }
+                | UserCommand::Resend { .. }
                 | UserCommand::Confirm { .. }
                 | UserCommand::Challenge { .. }
                 | UserCommand::VerifyCode { .. }
@@ -177,6 +196,30 @@ impl From<&Factor> for FactorView {
             last_used_at: f.last_used_at,
         }
     }
+}
+
+/// Why a code is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodePurpose {
+    Enroll,
+    Challenge,
+}
+
+/// A code for the API to send through the tenant's webhook (`mfa.code.sms`,
+/// `mfa.code.email`). `Debug` shows neither the code nor the full destination.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeDelivery {
+    pub method: Method,
+    pub purpose: CodePurpose,
+    /// The enrollment or challenge id.
+    pub id: String,
+    pub to: Secret<String>,
+    pub masked: String,
+    #[serde(default)]
+    pub calling_code: Option<String>,
+    pub code: Secret<String>,
+    pub expires_at: u64,
 }
 
 /// A successful second factor, for the edge to turn into an `mfa_token`.
@@ -248,7 +291,13 @@ pub enum Outcome {
         method: Method,
         expires_at: u64,
         public_key: Option<Box<RequestOptionsJson>>,
+        /// SMS and email: the code to send.
+        #[serde(default)]
+        delivery: Option<CodeDelivery>,
     },
+    /// An SMS or email code to send (an enrollment started, or a resend).
+    CodeSent(CodeDelivery),
+    Voided,
     Renamed {
         factor: FactorView,
     },

@@ -29,5 +29,6 @@ pub use command::{
 };
 pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;
+pub use ops::{MAX_SENDS_PER_USER_PER_HOUR, NewDestination};
 pub use secret::Secret;
 pub use user::UserSummary;

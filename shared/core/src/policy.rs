@@ -312,11 +312,14 @@ pub struct Capabilities {
     /// The platform tells the client's country (Workers' `request.cf.country`;
     /// Spin tells none).
     pub country: bool,
+    /// The tenant has a webhook to send SMS and email codes through.
+    pub webhook: bool,
 }
 
 /// The methods a user can enroll in this build; backup codes come with the first
 /// of them and are never enrolled alone.
-pub const ENROLLABLE_METHODS: &[Method] = &[Method::Totp, Method::Webauthn];
+pub const ENROLLABLE_METHODS: &[Method] =
+    &[Method::Totp, Method::Webauthn, Method::Sms, Method::Email];
 
 /// Cloudflare's pseudo-countries that `request.cf.country` may carry besides ISO
 /// 3166-1 alpha-2: `T1` for Tor exit nodes, `XX` for unknown.
@@ -503,6 +506,18 @@ impl Policy {
     /// would lock users out or silently do nothing here. Checked when a policy is
     /// written, not when it is read.
     pub fn check_usable(&self, capabilities: Capabilities) -> Result<(), String> {
+        // SMS and email travel through the tenant's webhook: without one, a policy
+        // that offers nothing else could enroll nobody.
+        let without_webhook = self
+            .allowed_methods
+            .iter()
+            .any(|m| matches!(m, Method::Totp | Method::Webauthn));
+        if !capabilities.webhook && !without_webhook {
+            return Err(
+                "allowed_methods must include a method users can enroll here: sms and email codes go through the tenant's webhook, so set it first (PUT /v1/{tenant}/admin/webhook) or allow totp or webauthn"
+                    .into(),
+            );
+        }
         if self.mode == Mode::Adaptive
             && !capabilities.country
             && !self.adaptive.no_country_acknowledged
@@ -523,15 +538,30 @@ mod tests {
 
     #[test]
     fn a_policy_that_cannot_work_here_is_refused() {
-        let workers = Capabilities { country: true };
-        let spin = Capabilities { country: false };
+        let workers = Capabilities {
+            country: true,
+            webhook: false,
+        };
+        let spin = Capabilities {
+            country: false,
+            webhook: false,
+        };
         // Only methods nobody can enroll: every user asked for MFA is locked out.
         let sms_only = Policy {
             allowed_methods: vec![Method::Sms],
             default_method: Method::Sms,
             ..Policy::default()
         };
-        assert!(sms_only.validate().is_err());
+        assert!(sms_only.validate().is_ok());
+        assert!(
+            sms_only.check_usable(workers).is_err(),
+            "no webhook to send by"
+        );
+        let with_webhook = Capabilities {
+            webhook: true,
+            ..workers
+        };
+        assert!(sms_only.check_usable(with_webhook).is_ok());
         let backup_only = Policy {
             allowed_methods: vec![Method::BackupCode],
             default_method: Method::BackupCode,

@@ -683,7 +683,10 @@ mod tests {
         };
         let (tenant, creds) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities { country: true },
+            Capabilities {
+                country: true,
+                webhook: false,
+            },
             &master,
             &mut env,
         )
@@ -732,7 +735,10 @@ mod tests {
         };
         let (tenant, _) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities { country: true },
+            Capabilities {
+                country: true,
+                webhook: false,
+            },
             &master,
             &mut env,
         )
@@ -783,7 +789,10 @@ mod tests {
         };
         let (tenant, _) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities { country: true },
+            Capabilities {
+                country: true,
+                webhook: false,
+            },
             &master,
             &mut env,
         )
@@ -823,7 +832,10 @@ mod tests {
         };
         let (tenant, creds) = Tenant::create(
             new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities { country: true },
+            Capabilities {
+                country: true,
+                webhook: false,
+            },
             &master,
             &mut env,
         )
@@ -862,7 +874,10 @@ mod tests {
             assert!(
                 Tenant::create(
                     new_tenant(&origins, rp_id),
-                    Capabilities { country: true },
+                    Capabilities {
+                        country: true,
+                        webhook: false,
+                    },
                     &master,
                     &mut env
                 )
@@ -884,7 +899,10 @@ mod tests {
             assert!(
                 Tenant::create(
                     new_tenant(&origins, rp_id),
-                    Capabilities { country: true },
+                    Capabilities {
+                        country: true,
+                        webhook: false,
+                    },
                     &master,
                     &mut env
                 )

@@ -53,6 +53,9 @@ pub struct UserRecord {
     /// Countries of earlier successful verifications, for adaptive policies.
     #[serde(default)]
     pub known_countries: Vec<String>,
+    /// When codes were sent to this user in the last hour (SMS and email).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sends: Vec<u64>,
 }
 
 /// What a tenant-wide view needs of a user (the users list, erasing a tenant,
@@ -120,6 +123,8 @@ pub struct Factor {
 pub enum FactorKind {
     Totp(TotpFactor),
     Webauthn(WebauthnFactor),
+    Sms(Destination),
+    Email(Destination),
 }
 
 impl FactorKind {
@@ -127,8 +132,33 @@ impl FactorKind {
         match self {
             FactorKind::Totp(_) => Method::Totp,
             FactorKind::Webauthn(_) => Method::Webauthn,
+            FactorKind::Sms(_) => Method::Sms,
+            FactorKind::Email(_) => Method::Email,
         }
     }
+}
+
+/// Where an SMS or email factor's codes go: the number or address sealed (it is
+/// personal data), and a masked form to show (`+44 ••••••• 789`, `a•••@example.com`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Destination {
+    pub to: Sealed,
+    pub masked: String,
+    /// SMS: the E.164 country calling code of the number ("44"), for the policy's
+    /// `sms_calling_codes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calling_code: Option<String>,
+}
+
+/// A one-time code sent by SMS or email: only its hash is kept (HMAC under the
+/// tenant's pepper, bound to the challenge or enrollment id).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OneTimeCode {
+    pub hash: String,
+    pub expires_at: u64,
+    /// When the current code was sent, and how many codes were sent so far.
+    pub sent_at: u64,
+    pub sends: u32,
 }
 
 /// A WebAuthn credential record (WebAuthn §4 "Credential Record"). Nothing here is
@@ -190,6 +220,15 @@ pub enum PendingKind {
     Totp(TotpFactor),
     /// A registration ceremony: the challenge we issued and what we asked for.
     Webauthn(WebauthnCeremony),
+    /// An SMS or email destination, confirmed by the code sent to it.
+    Code(CodeEnrollment),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeEnrollment {
+    pub method: Method,
+    pub destination: Destination,
+    pub code: OneTimeCode,
 }
 
 impl PendingKind {
@@ -198,6 +237,7 @@ impl PendingKind {
         match self {
             PendingKind::Totp(_) => Method::Totp,
             PendingKind::Webauthn(_) => Method::Webauthn,
+            PendingKind::Code(c) => c.method,
         }
     }
 }
@@ -227,6 +267,9 @@ pub struct Challenge {
     /// For WebAuthn: the assertion ceremony.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webauthn: Option<WebauthnCeremony>,
+    /// For SMS and email: the code sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<OneTimeCode>,
 }
 
 /// Where a sealed factor secret belongs, so it opens nowhere else.

@@ -43,7 +43,10 @@ impl World {
         };
         let (tenant, _) = Tenant::create(
             new,
-            edge_mfa_core::policy::Capabilities { country: true },
+            edge_mfa_core::policy::Capabilities {
+                country: true,
+                webhook: false,
+            },
             &master,
             &mut env,
         )

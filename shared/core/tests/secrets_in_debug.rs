@@ -33,7 +33,10 @@ fn no_secret_in_any_debug_output() {
             origins: vec!["https://app.acme.test".into()],
             policy: Some(Policy::default()),
         },
-        edge_mfa_core::policy::Capabilities { country: true },
+        edge_mfa_core::policy::Capabilities {
+            country: true,
+            webhook: false,
+        },
         &master,
         &mut env,
     )

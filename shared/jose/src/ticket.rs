@@ -29,6 +29,10 @@ pub struct TicketClaims {
     pub nbf: Option<u64>,
     #[serde(default)]
     pub email: Option<String>,
+    /// The tenant vouches that `email` is the user's (OpenID Connect Core §5.1):
+    /// an email factor for it is made without a code.
+    #[serde(default)]
+    pub email_verified: Option<bool>,
     #[serde(default)]
     pub phone: Option<String>,
     #[serde(default)]

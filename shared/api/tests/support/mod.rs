@@ -32,6 +32,7 @@ pub struct Memory {
     tenants: RefCell<HashMap<String, Tenant>>,
     users: RefCell<HashMap<String, String>>,
     canary: RefCell<Option<Sealed>>,
+    sends: RefCell<HashMap<String, (u64, u32)>>,
     deployment: Deployment,
     random: RefCell<SeededRandom>,
 }
@@ -42,6 +43,7 @@ impl Memory {
             tenants: RefCell::default(),
             users: RefCell::default(),
             canary: RefCell::default(),
+            sends: RefCell::default(),
             deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
             random: RefCell::new(SeededRandom::new(1)),
         }
@@ -150,6 +152,27 @@ impl Backend for Memory {
     ) -> Result<(u16, u64), DeliveryError> {
         // No network in the API's unit tests; the real runtimes deliver in tests/e2e.
         Err(DeliveryError::Failed(format!("no network here ({url})")))
+    }
+
+    async fn reserve_send(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        limit: u32,
+        now: u64,
+    ) -> Result<Option<u64>, BackendError> {
+        let mut sends = self.sends.borrow_mut();
+        let entry = sends
+            .entry(format!("{tenant}/{key}"))
+            .or_insert((now / 3600, 0));
+        if entry.0 != now / 3600 {
+            *entry = (now / 3600, 0);
+        }
+        if entry.1 >= limit {
+            return Ok(Some((now / 3600 + 1) * 3600 - now));
+        }
+        entry.1 += 1;
+        Ok(None)
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

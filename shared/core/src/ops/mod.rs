@@ -4,6 +4,7 @@
 
 mod assess;
 mod backup_codes;
+mod codes;
 mod devices;
 mod totp;
 mod webauthn;
@@ -20,8 +21,8 @@ use crate::seal::MasterKey;
 use crate::secret::Secret;
 use crate::tenant::Tenant;
 use crate::user::{
-    CHALLENGE_LIFETIME, Challenge, FactorKind, MAX_CHALLENGES, MAX_FACTORS, MAX_KNOWN_COUNTRIES,
-    MAX_PENDING, PendingEnrollment, UserRecord,
+    CHALLENGE_LIFETIME, Challenge, Factor, FactorKind, MAX_CHALLENGES, MAX_FACTORS,
+    MAX_KNOWN_COUNTRIES, MAX_PENDING, PendingEnrollment, UserRecord,
 };
 
 const MAX_NAME_CHARS: usize = 64;
@@ -33,7 +34,14 @@ pub(crate) struct Ctx<'a> {
     pub context: &'a RequestContext,
 }
 
-pub(crate) use totp::reseal;
+pub use codes::{MAX_SENDS_PER_USER_PER_HOUR, NewDestination};
+
+/// After a `MASTER_KEY` rotation: every sealed value of the record under the
+/// current key (TOTP secrets, SMS and email destinations).
+pub(crate) fn reseal(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) {
+    totp::reseal(record, ctx, env);
+    codes::reseal(record, ctx, env);
+}
 
 pub(crate) fn run(
     record: &mut UserRecord,
@@ -58,6 +66,20 @@ pub(crate) fn run(
             start_enrollment(record, ctx, Method::Webauthn, step_up)?;
             webauthn::enroll(record, ctx, name, &user_name, env)
         }
+        UserCommand::EnrollCode {
+            method,
+            name,
+            destination,
+            vouched,
+        } => {
+            if !matches!(method, Method::Sms | Method::Email) {
+                return Err(invalid("codes are sent for sms and email only"));
+            }
+            start_enrollment(record, ctx, method, step_up)?;
+            codes::enroll(record, ctx, method, name, destination, vouched, env)
+        }
+        UserCommand::Resend { challenge_id } => codes::resend(record, ctx, &challenge_id, env),
+        UserCommand::VoidCode { id } => Ok(codes::void(record, &id)),
         UserCommand::Confirm {
             enrollment_id,
             with,
@@ -76,6 +98,15 @@ pub(crate) fn run(
             method,
             code,
         } => {
+            // A challenge whose code was sent (SMS, email) is checked against it.
+            if let Some((index, challenge)) = challenge_id
+                .as_deref()
+                .and_then(|id| find_challenge(record, id).ok())
+                .filter(|(_, c)| c.code.is_some())
+            {
+                require_allowed(ctx, challenge.method)?;
+                return codes::verify(record, ctx, index, code.expose(), env);
+            }
             require_allowed(ctx, Method::Totp)?;
             require_unlocked(record, ctx, env.now)?;
             totp::verify(
@@ -286,6 +317,13 @@ fn confirm(
         (crate::user::PendingKind::Webauthn(ceremony), ConfirmWith::Credential(credential)) => {
             webauthn::confirm(record, ctx, &pending, &ceremony, &credential, env)?
         }
+        (crate::user::PendingKind::Code(enrollment), ConfirmWith::Code(code)) => {
+            require_unlocked(record, ctx, env.now)?;
+            codes::confirm(ctx, &pending, enrollment, code.expose(), env)?
+        }
+        (crate::user::PendingKind::Code(_), ConfirmWith::Credential(_)) => {
+            return Err(invalid("this enrollment is confirmed with the code sent"));
+        }
         (crate::user::PendingKind::Totp(_), ConfirmWith::Credential(_)) => {
             return Err(invalid("a TOTP enrollment is confirmed with a code"));
         }
@@ -295,11 +333,25 @@ fn confirm(
             ));
         }
     };
+    add_factor(record, ctx, factor, true, env)
+}
+
+/// Adds a confirmed factor. The user's first one also brings backup codes (when
+/// the policy enables them) and, if the user just `proved` it, the proof that ends
+/// the sign-in.
+pub(super) fn add_factor(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    factor: Factor,
+    proved: bool,
+    env: &mut Env<'_>,
+) -> Result<Outcome, CoreError> {
+    require_room_for_factor(record)?;
     let view = FactorView::from(&factor);
     let first_factor = !record.has_factor();
     // The user just proved the factor; the first one ends with proof, so the SPA
     // need not verify again (with a TOTP step this confirm has already used).
-    let proof = first_factor.then(|| Verified {
+    let proof = (first_factor && proved).then(|| Verified {
         method: factor.kind.method(),
         factor_id: Some(factor.id.clone()),
         auth_time: env.now,
@@ -397,12 +449,13 @@ fn challenge(
             match method {
                 // A code tested against several secrets would multiply a guesser's
                 // chances per attempt, so a code challenge names one factor.
-                Method::Totp if of_type.next().is_some() => {
-                    return Err(invalid(
-                        "this user has several authenticator apps: challenge one with its factor_id",
-                    ));
+                Method::Totp | Method::Sms | Method::Email if of_type.next().is_some() => {
+                    return Err(invalid(format!(
+                        "this user has several {} factors: challenge one with its factor_id",
+                        method.as_str()
+                    )));
                 }
-                Method::Totp => (Some(first.id.clone()), method),
+                Method::Totp | Method::Sms | Method::Email => (Some(first.id.clone()), method),
                 // An assertion names its credential: any of the user's may answer.
                 _ => (None, method),
             }
@@ -420,6 +473,10 @@ fn challenge(
             let (ceremony, options) =
                 webauthn::request_options(record, ctx, factor_id.as_deref(), env);
             (Some(ceremony), Some(Box::new(options)))
+        }
+        Method::Sms | Method::Email => {
+            let id = factor_id.unwrap_or_default();
+            return codes::challenge(record, ctx, &id, env);
         }
         other => {
             return Err(invalid(format!(
@@ -439,12 +496,14 @@ fn challenge(
         factor_id,
         expires_at,
         webauthn,
+        code: None,
     });
     Ok(Outcome::Challenge {
         challenge_id: id,
         method,
         expires_at,
         public_key,
+        delivery: None,
     })
 }
 

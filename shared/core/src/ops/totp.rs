@@ -88,11 +88,11 @@ pub(super) fn enroll(
 pub(crate) fn reseal(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) {
     let factors = record.factors.iter_mut().filter_map(|f| match &mut f.kind {
         FactorKind::Totp(totp) => Some((f.id.as_str(), totp)),
-        FactorKind::Webauthn(_) => None,
+        _ => None,
     });
     let pending = record.pending.iter_mut().filter_map(|p| match &mut p.kind {
         PendingKind::Totp(totp) => Some((p.id.as_str(), totp)),
-        PendingKind::Webauthn(_) => None,
+        _ => None,
     });
     for (owner, totp) in factors.chain(pending) {
         if let Some(sealed) = ctx.master.reseal(&context(ctx, owner), &totp.secret, env) {

@@ -45,7 +45,7 @@ fn credentials(
 ) -> impl Iterator<Item = (&crate::user::Factor, &WebauthnFactor)> {
     record.factors.iter().filter_map(|f| match &f.kind {
         FactorKind::Webauthn(w) => Some((f, w)),
-        FactorKind::Totp(_) => None,
+        _ => None,
     })
 }
 

@@ -1,0 +1,187 @@
+//! SMS and email codes at the edge (API.md "Email and SMS codes"): destinations
+//! checked as entered (E.164 with `phonenumber`, addresses with `email_address`),
+//! and each code sent through the tenant's webhook — or voided when it is not.
+
+use std::str::FromStr;
+
+use edge_mfa_core::command::{CodeDelivery, CodePurpose};
+use edge_mfa_core::ids::UserId;
+use edge_mfa_core::policy::Method;
+use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::{Env, NewDestination, Secret, UserCommand, UserRequest};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::auth::{Caller, Deployment};
+use crate::backend::Backend;
+use crate::problem::ApiError;
+
+/// Codes sent to one destination per hour at most, over all users of a tenant:
+/// no number or address can be flooded through many accounts.
+pub const MAX_SENDS_PER_DESTINATION_PER_HOUR: u32 = 10;
+
+/// An SMS destination: an E.164 number (`+` and the country calling code), valid
+/// for its region; answered normalised, masked, with its calling code.
+pub fn sms_destination(to: &str) -> Result<NewDestination, ApiError> {
+    let bad = |why: &str| {
+        ApiError::InvalidRequest(format!(
+            "to must be a phone number in E.164 form, such as +447400123456: {why}"
+        ))
+    };
+    let to = to.trim();
+    if !to.starts_with('+') || to.len() > 20 {
+        return Err(bad("start with + and the country calling code"));
+    }
+    let number = phonenumber::parse(None, to).map_err(|e| bad(&e.to_string()))?;
+    if !phonenumber::is_valid(&number) {
+        return Err(bad("not a valid number for its region"));
+    }
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    let calling_code = number.code().value().to_string();
+    let digits = e164.len();
+    // `+44 •••••••123`: the calling code and the last three digits.
+    let masked = format!(
+        "+{calling_code} {}{}",
+        "•".repeat(digits.saturating_sub(calling_code.len() + 4)),
+        e164.get(digits.saturating_sub(3)..).unwrap_or_default()
+    );
+    Ok(NewDestination {
+        to: Secret::new(e164),
+        masked,
+        calling_code: Some(calling_code),
+    })
+}
+
+/// An email destination (RFC 5321 syntax), masked as `a•••@example.com`.
+pub fn email_destination(to: &str) -> Result<NewDestination, ApiError> {
+    let to = to.trim();
+    let address = email_address::EmailAddress::from_str(to)
+        .map_err(|e| ApiError::InvalidRequest(format!("to must be an email address: {e}")))?;
+    if to.len() > 254 || !address.domain().contains('.') {
+        return Err(ApiError::InvalidRequest(
+            "to must be an email address at a domain such as example.com".into(),
+        ));
+    }
+    let local = address.local_part();
+    let first: String = local.chars().take(1).collect();
+    Ok(NewDestination {
+        to: Secret::new(to.to_string()),
+        masked: format!("{first}•••@{}", address.domain()),
+        calling_code: None,
+    })
+}
+
+/// Sends `delivery`'s code through the tenant's webhook (`mfa.code.sms`,
+/// `mfa.code.email`), within the hourly limits; a code that was not sent is voided
+/// and the answer is `429` (limits) or `502 delivery_failed` (the webhook).
+/// Answers the `delivery` member of the API's answer.
+pub(crate) async fn send<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    tenant: &Tenant,
+    caller: &Caller,
+    delivery: CodeDelivery,
+    env: &mut Env<'_>,
+) -> Result<Value, ApiError> {
+    let result = try_send(backend, deployment, tenant, &caller.user, &delivery, env).await;
+    if let Err(e) = result {
+        let void = UserRequest {
+            command: UserCommand::VoidCode {
+                id: delivery.id.clone(),
+            },
+            step_up: false,
+            context: Default::default(),
+        };
+        // The code is void whether or not this records it: it was never seen.
+        let _ = backend.run_user(tenant, &caller.user, void, env.now).await;
+        return Err(e);
+    }
+    Ok(json!({"channel": channel(delivery.method), "to_masked": delivery.masked}))
+}
+
+fn channel(method: Method) -> &'static str {
+    match method {
+        Method::Sms => "sms",
+        _ => "email",
+    }
+}
+
+async fn try_send<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    tenant: &Tenant,
+    user: &UserId,
+    delivery: &CodeDelivery,
+    env: &mut Env<'_>,
+) -> Result<(), ApiError> {
+    let destination = format!(
+        "to:{}",
+        edge_mfa_jose::b64url_encode(&Sha256::digest(delivery.to.expose().as_bytes()))
+    );
+    let mut limits = vec![(destination, MAX_SENDS_PER_DESTINATION_PER_HOUR)];
+    if delivery.method == Method::Sms {
+        limits.push(("sms".into(), tenant.policy.delivery.max_sms_per_hour));
+    }
+    for (key, limit) in limits {
+        if let Some(retry_after) = backend
+            .reserve_send(&tenant.id, &key, limit, env.now)
+            .await
+            .map_err(|e| ApiError::Internal(e.0))?
+        {
+            return Err(ApiError::RateLimited { retry_after });
+        }
+    }
+    let (event, id_field) = match (delivery.method, delivery.purpose) {
+        (Method::Sms, CodePurpose::Enroll) => ("mfa.code.sms", "enrollment_id"),
+        (Method::Sms, _) => ("mfa.code.sms", "challenge_id"),
+        (_, CodePurpose::Enroll) => ("mfa.code.email", "enrollment_id"),
+        _ => ("mfa.code.email", "challenge_id"),
+    };
+    let mut data = json!({
+        "user": user.as_str(),
+        "to": delivery.to.expose(),
+        "code": delivery.code.expose(),
+        "purpose": match delivery.purpose { CodePurpose::Enroll => "enroll", CodePurpose::Challenge => "challenge" },
+        "expires_at": delivery.expires_at,
+        "tenant_name": tenant.name,
+    });
+    if let Some(map) = data.as_object_mut() {
+        map.insert(id_field.into(), json!(delivery.id));
+    }
+    crate::webhooks::send(backend, deployment, tenant, event, data, env).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_e164_and_valid_for_their_region() {
+        let d = sms_destination("+44 7400 123456").unwrap();
+        assert_eq!(d.to.expose(), "+447400123456");
+        assert_eq!(d.calling_code.as_deref(), Some("44"));
+        assert!(d.masked.starts_with("+44 ") && d.masked.ends_with("456"));
+        assert!(!d.masked.contains("7400"));
+        let us = sms_destination("+1 650 253 0000").unwrap();
+        assert_eq!(us.calling_code.as_deref(), Some("1"));
+        for bad in ["07700900123", "+44 12", "+999 123456789", "+1 abc", "", "+"] {
+            assert!(sms_destination(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses_are_checked_and_masked() {
+        let d = email_destination("alice@example.com").unwrap();
+        assert_eq!(d.masked, "a•••@example.com");
+        for bad in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "a b@example.com",
+            "alice@localhost",
+        ] {
+            assert!(email_destination(bad).is_err(), "{bad}");
+        }
+    }
+}
