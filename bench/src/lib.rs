@@ -127,7 +127,10 @@ impl Workloads {
         let (tenant, credentials) = expect(
             Tenant::create(
                 new,
-                edge_mfa_core::policy::Capabilities { country: true },
+                edge_mfa_core::policy::Capabilities {
+                    country: true,
+                    webhook: false,
+                },
                 &master,
                 &mut env,
             ),
