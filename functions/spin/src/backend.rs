@@ -9,7 +9,7 @@
 //!   (or any users) are serialised: no update is lost, nothing single-use is used
 //!   twice. See docs/SPIN.md for which backend gives which guarantee.
 
-use edge_mfa_api::{Backend, BackendError, DeliveryError, TenantListing, TenantPage};
+use edge_mfa_api::{Backend, BackendError, DeliveryError, Queued, TenantListing, TenantPage};
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::{MasterKey, Sealed};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
@@ -22,6 +22,10 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_ids (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL)",
     // Deleted tenants: the operator's record that a deletion happened.
     "CREATE TABLE IF NOT EXISTS edge_mfa_tenant_deletions (id TEXT NOT NULL, deleted_at INTEGER NOT NULL, users INTEGER NOT NULL)",
+    // The notification outbox: written in the transaction of the change it reports,
+    // deleted once delivered (docs/SPIN.md "Notifications").
+    "CREATE TABLE IF NOT EXISTS edge_mfa_outbox (id TEXT PRIMARY KEY, tenant TEXT NOT NULL, body TEXT NOT NULL, attempts INTEGER NOT NULL, next_at INTEGER NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS edge_mfa_outbox_due ON edge_mfa_outbox (next_at)",
     // Hourly send counters (SMS pumping limits): one row per tenant and key.
     "CREATE TABLE IF NOT EXISTS edge_mfa_sends (tenant TEXT NOT NULL, key TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (tenant, key))",
 ];
@@ -230,6 +234,61 @@ impl Backend for SpinBackend<'_> {
         .await
     }
 
+    async fn due_notifications(&self, now: u64, limit: usize) -> Result<Vec<Queued>, BackendError> {
+        let db = open().await?;
+        let rows = exec(
+            &db,
+            "SELECT body, attempts, next_at FROM edge_mfa_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?",
+            vec![
+                Value::Integer(i64::try_from(now).unwrap_or(i64::MAX)),
+                Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+            ],
+        )
+        .await
+        .map_err(err("sqlite outbox due"))?;
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                let mut queued: Queued = serde_json::from_str(row.get::<&str>(0)?).ok()?;
+                queued.attempts = u32::try_from(row.get::<i64>(1)?).ok()?;
+                queued.next_at = u64::try_from(row.get::<i64>(2)?).ok()?;
+                Some(queued)
+            })
+            .collect())
+    }
+
+    async fn settle_notification(
+        &self,
+        id: &str,
+        next: Option<(u32, u64)>,
+    ) -> Result<(), BackendError> {
+        let db = open().await?;
+        match next {
+            None => {
+                exec(
+                    &db,
+                    "DELETE FROM edge_mfa_outbox WHERE id = ?",
+                    vec![Value::Text(id.to_string())],
+                )
+                .await
+            }
+            Some((attempts, next_at)) => {
+                exec(
+                    &db,
+                    "UPDATE edge_mfa_outbox SET attempts = ?, next_at = ? WHERE id = ?",
+                    vec![
+                        Value::Integer(i64::from(attempts)),
+                        Value::Integer(i64::try_from(next_at).unwrap_or(i64::MAX)),
+                        Value::Text(id.to_string()),
+                    ],
+                )
+                .await
+            }
+        }
+        .map(|_| ())
+        .map_err(err("sqlite outbox settle"))
+    }
+
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
         let store = Store::open_default()
             .await
@@ -404,6 +463,27 @@ async fn transaction(
         random: &mut random,
     };
     let applied = edge_mfa_core::apply(stored.as_deref(), tenant, master, user, request, &mut env);
+    for notification in &applied.notifications {
+        let queued = Queued {
+            tenant: tenant.id.clone(),
+            notification: notification.clone(),
+            attempts: 0,
+            // Due at once, whatever clock the request ran on.
+            next_at: 0,
+        };
+        exec(
+            db,
+            "INSERT INTO edge_mfa_outbox (id, tenant, body, attempts, next_at) VALUES (?, ?, ?, 0, ?)",
+            vec![
+                Value::Text(notification.id.clone()),
+                Value::Text(tenant.id.to_string()),
+                Value::Text(serde_json::to_string(&queued).map_err(|e| BackendError(e.to_string()))?),
+                Value::Integer(0),
+            ],
+        )
+        .await
+        .map_err(err("sqlite outbox"))?;
+    }
     match applied.store {
         Some(Write::Put(record)) => {
             // A first record for a tenant deleted (or created anew) since this

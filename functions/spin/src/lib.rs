@@ -18,6 +18,16 @@ use spin_sdk::http::{FullBody, Request, Response};
 
 pub use backend::SpinBackend;
 
+/// Whether this component has the SQLite database (and so the outbox); set by the
+/// component's entry point ([`serve_with_outbox`]).
+static SQLITE_COMPONENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// [`serve`] for a component granted SQLite: it also delivers due notifications.
+pub async fn serve_with_outbox(req: Request) -> Response<FullBody<Bytes>> {
+    SQLITE_COMPONENT.store(true, std::sync::atomic::Ordering::Relaxed);
+    serve(req).await
+}
+
 /// Serves one request with the shared API.
 pub async fn serve(req: Request) -> Response<FullBody<Bytes>> {
     let response = match api_request(req).await {
@@ -46,7 +56,17 @@ async fn handle(req: &ApiRequest) -> ApiResponse {
     let backend = SpinBackend {
         master: &deployment.master,
     };
-    edge_mfa_api::handle(&backend, &deployment, req, &mut env).await
+    let response = edge_mfa_api::handle(&backend, &deployment, req, &mut env).await;
+    // Spin has no timers: the outbox is drained by requests (a few due
+    // notifications after each, before answering, since an instance ends with its
+    // response) and by `POST /v1/deliveries` from a cron job (docs/SPIN.md). A
+    // component without SQLite (`public`) has no outbox to read.
+    if SQLITE_COMPONENT.load(std::sync::atomic::Ordering::Relaxed)
+        && let Err(e) = edge_mfa_api::deliver_due(&backend, &deployment, now(), 3).await
+    {
+        eprintln!("edge-mfa: outbox: {e}");
+    }
+    response
 }
 
 /// The deployment's secrets, from Spin variables (`master_key`, `operator_key`).

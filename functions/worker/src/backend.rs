@@ -240,6 +240,24 @@ impl Backend for CloudflareBackend<'_> {
         }
     }
 
+    /// Each user's Durable Object delivers its own outbox from its alarm
+    /// (user_object.rs); there is no shared outbox to read here.
+    async fn due_notifications(
+        &self,
+        _now: u64,
+        _limit: usize,
+    ) -> Result<Vec<edge_mfa_api::Queued>, BackendError> {
+        Ok(Vec::new())
+    }
+
+    async fn settle_notification(
+        &self,
+        _id: &str,
+        _next: Option<(u32, u64)>,
+    ) -> Result<(), BackendError> {
+        Ok(())
+    }
+
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
         let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
         kv.get(CANARY_KEY)

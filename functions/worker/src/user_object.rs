@@ -11,11 +11,14 @@
 
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::tenant::Tenant;
+use std::time::Duration;
+
+use edge_mfa_api::{Attempt, Queued, retry_at};
 use edge_mfa_core::{CoreError, Outcome, UserRequest, Write};
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Request, Response, State, durable_object};
+use worker::{DurableObject, Env, ListOptions, Request, Response, State, durable_object};
 
-use crate::backend::{TENANTS_DO, call_object};
+use crate::backend::{CloudflareBackend, TENANTS_DO, call_object};
 use crate::tenant_object::TenantCall;
 
 /// A request to a user's object.
@@ -34,6 +37,12 @@ pub enum UserCall {
 }
 
 const RECORD_KEY: &str = "record";
+/// The outbox: `outbox:<webhook-id>` → [`Queued`], until delivered or given up.
+const OUTBOX_PREFIX: &str = "outbox:";
+
+fn rust_error(e: impl std::fmt::Display) -> worker::Error {
+    worker::Error::RustError(e.to_string())
+}
 
 #[durable_object]
 pub struct UserState {
@@ -100,14 +109,100 @@ impl DurableObject for UserState {
                         return Ok(Err(CoreError::NotFound("no such tenant".into())));
                     }
                 }
+                // The record and its notifications in one atomic write (storage
+                // writes without other I/O between them are committed together).
+                for notification in &applied.notifications {
+                    let queued = Queued {
+                        tenant: tenant.id.clone(),
+                        notification: notification.clone(),
+                        attempts: 0,
+                        // Due at once, whatever clock the request ran on.
+                        next_at: 0,
+                    };
+                    storage
+                        .put(
+                            &format!("{OUTBOX_PREFIX}{}", notification.id),
+                            serde_json::to_string(&queued).map_err(rust_error)?,
+                        )
+                        .await?;
+                }
                 match applied.store {
                     Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
                     Some(Write::Delete) => storage.delete_all().await?,
                     None => {}
                 }
+                if !applied.notifications.is_empty() {
+                    storage.set_alarm(Duration::ZERO).await?;
+                }
                 Ok(applied.reply)
             })
             .await?;
         Response::from_json(&reply)
+    }
+
+    /// Delivers the outbox: each due notification once now; a failed one again
+    /// later (backing off), for at least 24 h; then the alarm for the next.
+    async fn alarm(&self) -> worker::Result<Response> {
+        let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
+        let backend = CloudflareBackend { env: &self.env };
+        let storage = self.state.storage();
+        let now = crate::platform::now();
+        let entries = storage
+            .list_with_options(ListOptions::new().prefix(OUTBOX_PREFIX).limit(50))
+            .await?;
+        let mut next_alarm: Option<u64> = None;
+        for entry in entries.entries().into_iter().flatten() {
+            let entry: worker::js_sys::Array = entry.into();
+            let key = entry.get(0).as_string().unwrap_or_default();
+            let Some(mut queued) = entry
+                .get(1)
+                .as_string()
+                .and_then(|s| serde_json::from_str::<Queued>(&s).ok())
+            else {
+                storage.delete(&key).await?;
+                continue;
+            };
+            if queued.next_at > now {
+                next_alarm = Some(next_alarm.map_or(queued.next_at, |n| n.min(queued.next_at)));
+                continue;
+            }
+            match edge_mfa_api::attempt(&backend, &deployment, &queued, now).await {
+                Attempt::Done => {
+                    storage.delete(&key).await?;
+                }
+                Attempt::Failed(why) => {
+                    queued.attempts += 1;
+                    match retry_at(
+                        queued.attempts,
+                        queued.notification.created_at,
+                        now,
+                        deployment.webhook_retry_seconds,
+                    ) {
+                        Some(at) => {
+                            queued.next_at = at;
+                            storage
+                                .put(&key, serde_json::to_string(&queued).map_err(rust_error)?)
+                                .await?;
+                            next_alarm = Some(next_alarm.map_or(at, |n| n.min(at)));
+                        }
+                        None => {
+                            worker::console_error!(
+                                "webhook.failed: tenant {} notification {} ({}) given up after {} attempts: {why}",
+                                queued.tenant,
+                                queued.notification.id,
+                                queued.notification.event,
+                                queued.attempts
+                            );
+                            storage.delete(&key).await?;
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(at) = next_alarm {
+            let wait = at.saturating_sub(crate::platform::now());
+            storage.set_alarm(Duration::from_secs(wait)).await?;
+        }
+        Response::ok("delivered")
     }
 }

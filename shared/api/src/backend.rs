@@ -108,6 +108,23 @@ pub trait Backend {
         now: u64,
     ) -> Result<Option<u64>, BackendError>;
 
+    /// Up to `limit` notifications of the outbox due at `now` (those `run_user`
+    /// stored with their record), oldest first. A runtime that delivers them with
+    /// its own scheduler (Workers: each user's object's alarm) answers none.
+    async fn due_notifications(
+        &self,
+        now: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::webhooks::Queued>, BackendError>;
+
+    /// After an attempt: `None` forgets the notification (delivered, or given up),
+    /// `Some((attempts, next_at))` keeps it for another attempt then.
+    async fn settle_notification(
+        &self,
+        id: &str,
+        next: Option<(u32, u64)>,
+    ) -> Result<(), BackendError>;
+
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
     /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is
     /// caught before a tenant's request is.
@@ -129,7 +146,8 @@ pub trait Backend {
     ) -> Result<Result<Option<Tenant>, CoreError>, BackendError>;
 
     /// Runs `request` on the user's record atomically with respect to every other
-    /// request for the same user: load, [`edge_mfa_core::apply`] at `now`, store.
+    /// request for the same user: load, [`edge_mfa_core::apply`] at `now`, store —
+    /// the record and the notifications it produced, in the same atomic step.
     async fn run_user(
         &self,
         tenant: &Tenant,

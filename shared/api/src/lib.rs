@@ -15,7 +15,7 @@ mod operator_api;
 mod problem;
 mod routes;
 mod user_api;
-mod webhooks;
+pub mod webhooks;
 mod wire;
 
 pub use auth::{Deployment, STEP_UP_MAX_AGE};
@@ -26,6 +26,7 @@ pub use http::{
 };
 pub use problem::ApiError;
 pub use routes::{TENANT_PATHS, handle};
+pub use webhooks::{Attempt, Queued, RETRY_FOR_SECONDS, attempt, deliver_due, retry_at};
 
 /// The OpenAPI 3.1 document served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");

@@ -246,6 +246,19 @@ async fn route<B: Backend>(
             }
             _ => Err(ApiError::MethodNotAllowed),
         },
+        // Operator: deliver due notifications now (Spin: a cron job's target).
+        ["v1", "deliveries"] => {
+            only(req, "POST")?;
+            deployment.require_operator(req)?;
+            let (attempted, delivered) =
+                crate::webhooks::deliver_due(backend, deployment, env.now, 100)
+                    .await
+                    .map_err(|e| ApiError::Internal(e.0))?;
+            Ok(ApiResponse::json(
+                200,
+                &json!({"attempted": attempted, "delivered": delivered}),
+            ))
+        }
         ["v1", "tenants", id] => {
             only(req, "DELETE")?;
             deployment.require_operator(req)?;

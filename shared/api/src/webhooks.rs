@@ -187,3 +187,127 @@ pub(crate) fn rfc3339(unix: u64) -> String {
         })
         .unwrap_or_default()
 }
+
+/// A notification waiting in a runtime's outbox.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Queued {
+    pub tenant: edge_mfa_core::ids::TenantId,
+    pub notification: edge_mfa_core::notify::Notification,
+    /// Attempts so far.
+    pub attempts: u32,
+    pub next_at: u64,
+}
+
+/// Notifications are retried for at least 24 h (API.md), then given up (logged).
+pub const RETRY_FOR_SECONDS: u64 = 26 * 3600;
+/// No wait between attempts is longer than an hour.
+const MAX_BACKOFF_SECONDS: u64 = 3600;
+
+/// What to do after a failed attempt: when to try again (`base` seconds doubled per
+/// attempt, at most an hour), or `None` once the notification is older than
+/// [`RETRY_FOR_SECONDS`].
+pub fn retry_at(attempts: u32, created_at: u64, now: u64, base: u64) -> Option<u64> {
+    if now.saturating_sub(created_at) >= RETRY_FOR_SECONDS {
+        return None;
+    }
+    let factor = 1u64 << attempts.saturating_sub(1).min(20);
+    Some(now + base.saturating_mul(factor).min(MAX_BACKOFF_SECONDS))
+}
+
+/// The result of one attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// The endpoint answered 2xx, or there is nothing to deliver any more (no
+    /// tenant, no webhook, unsubscribed): forget it.
+    Done,
+    /// Try again later; the reason is for the log.
+    Failed(String),
+}
+
+/// One attempt at delivering `queued` (signed with its fixed `webhook-id`).
+pub async fn attempt<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    queued: &Queued,
+    now: u64,
+) -> Attempt {
+    let tenant = match backend.tenant(&queued.tenant).await {
+        Ok(Some(tenant)) => tenant,
+        Ok(None) => return Attempt::Done,
+        Err(e) => return Attempt::Failed(e.to_string()),
+    };
+    let n = &queued.notification;
+    let Some(hook) = tenant
+        .webhook
+        .as_ref()
+        .filter(|h| h.events.contains(&n.event))
+    else {
+        return Attempt::Done;
+    };
+    if validate_url(&hook.url, deployment.url_rules()).is_err() {
+        return Attempt::Failed(format!("webhook url {} is not allowed here", hook.url));
+    }
+    let body = n.body(rfc3339);
+    let message = Message {
+        id: &n.id,
+        timestamp: now,
+        body: body.as_bytes(),
+    };
+    let headers = match hook.sign(&tenant.id, &deployment.master, &message) {
+        Ok(headers) => headers,
+        Err(e) => return Attempt::Failed(e.to_string()),
+    };
+    match backend
+        .deliver(&hook.url, &headers, body.as_bytes(), SYNC_TIMEOUT_MS)
+        .await
+    {
+        Ok((status, _)) if (200..300).contains(&status) => Attempt::Done,
+        Ok((status, _)) => Attempt::Failed(format!("the webhook answered {status}")),
+        Err(e) => Attempt::Failed(e.to_string()),
+    }
+}
+
+/// Delivers up to `limit` due notifications of the runtime's outbox
+/// ([`Backend::due_notifications`]); answers (attempted, delivered). Spin calls it
+/// after requests and from `POST /v1/deliveries`; Workers deliver from each user's
+/// Durable Object alarm instead.
+pub async fn deliver_due<B: Backend>(
+    backend: &B,
+    deployment: &Deployment,
+    now: u64,
+    limit: usize,
+) -> Result<(usize, usize), crate::BackendError> {
+    let due = backend.due_notifications(now, limit).await?;
+    let mut delivered = 0;
+    for queued in &due {
+        let next = match attempt(backend, deployment, queued, now).await {
+            Attempt::Done => {
+                delivered += 1;
+                None
+            }
+            Attempt::Failed(why) => {
+                let attempts = queued.attempts + 1;
+                match retry_at(
+                    attempts,
+                    queued.notification.created_at,
+                    now,
+                    deployment.webhook_retry_seconds,
+                ) {
+                    Some(at) => Some((attempts, at)),
+                    None => {
+                        // webhook.failed: given up after a day of attempts.
+                        eprintln!(
+                            "edge-mfa: webhook.failed: tenant {} notification {} ({}) given up after {attempts} attempts: {why}",
+                            queued.tenant, queued.notification.id, queued.notification.event
+                        );
+                        None
+                    }
+                }
+            }
+        };
+        backend
+            .settle_notification(&queued.notification.id, next)
+            .await?;
+    }
+    Ok((due.len(), delivered))
+}

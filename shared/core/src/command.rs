@@ -361,11 +361,37 @@ pub fn execute(
         context: &context,
     };
     ops::reseal(record, &ctx, env);
+    let first_contact = before.first_seen.is_none() && record.first_seen.is_some();
     let result = ops::run(record, &ctx, command, step_up, env);
     if let Err(error) = &result {
         *record = before;
         if error.counts_as_failure() {
+            let was_locked = record
+                .failures
+                .locked_for(&tenant.policy.lockout, env.now)
+                .is_some();
             record.failures.record(&tenant.policy.lockout, env.now);
+            if let (false, Some(retry_after)) = (
+                was_locked,
+                record.failures.locked_for(&tenant.policy.lockout, env.now),
+            ) {
+                let data = serde_json::json!({"until": env.now + retry_after});
+                crate::notify::queue(record, tenant, user.as_str(), "lockout.started", data, env);
+            }
+        }
+    } else if first_contact {
+        // The user's enrollment period started: tell them by when to enroll.
+        let enrollment = ops::enrollment_of(record, &ctx, env.now);
+        if enrollment.state == crate::assess::EnrollmentState::Grace {
+            let data = serde_json::json!({"deadline": enrollment.deadline});
+            crate::notify::queue(
+                record,
+                tenant,
+                user.as_str(),
+                "enrollment.required",
+                data,
+                env,
+            );
         }
     }
     result
@@ -388,6 +414,9 @@ pub struct Applied {
     /// The user's [`UserSummary`] when it changed (`Some(None)`: erased), for a
     /// runtime that keeps an index of the tenant's users beside the records.
     pub summary: Option<Option<UserSummary>>,
+    /// Notifications to store with the record, in the same atomic step, and to
+    /// deliver at least once (`crate::notify`).
+    pub notifications: Vec<crate::notify::Notification>,
     pub reply: Result<Outcome, CoreError>,
 }
 
@@ -407,6 +436,7 @@ pub fn apply(
             return Applied {
                 store: None,
                 summary: None,
+                notifications: Vec::new(),
                 reply: Err(CoreError::Internal(format!("stored user record: {e}"))),
             };
         }
@@ -414,10 +444,12 @@ pub fn apply(
     let before = parsed.as_ref().map(UserRecord::summary);
     let mut record = parsed.unwrap_or_default();
     let reply = execute(&mut record, tenant, master, user, request, env);
+    let notifications = std::mem::take(&mut record.outbox);
     if matches!(reply, Ok(Outcome::Erased)) {
         return Applied {
             store: stored.map(|_| Write::Delete),
             summary: before.map(|_| None),
+            notifications: Vec::new(),
             reply,
         };
     }
@@ -430,6 +462,7 @@ pub fn apply(
     Applied {
         store,
         summary,
+        notifications,
         reply,
     }
 }

@@ -15,6 +15,7 @@ pub mod env;
 mod error;
 pub mod ids;
 pub mod lockout;
+pub mod notify;
 mod ops;
 pub mod policy;
 pub mod seal;

@@ -56,6 +56,10 @@ pub struct UserRecord {
     /// When codes were sent to this user in the last hour (SMS and email).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sends: Vec<u64>,
+    /// Notifications of this request, handed to the adapter by `apply` (never
+    /// stored in the record: the adapter's outbox holds them).
+    #[serde(skip)]
+    pub outbox: Vec<crate::notify::Notification>,
 }
 
 /// What a tenant-wide view needs of a user (the users list, erasing a tenant,

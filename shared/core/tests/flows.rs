@@ -926,3 +926,46 @@ fn renaming_a_factor_needs_step_up() {
     assert_eq!(rename(&mut w, false), Err(CoreError::StepUpRequired));
     assert!(matches!(rename(&mut w, true), Ok(Outcome::Renamed { .. })));
 }
+
+#[test]
+fn notifications_are_queued_with_their_change_for_subscribed_events_only() {
+    let mut w = World::new(Policy {
+        lockout: edge_mfa_core::policy::Lockout {
+            max_failures: 2,
+            window_seconds: 600,
+        },
+        ..Policy::default()
+    });
+    // Without a webhook nothing is queued.
+    w.enroll(false);
+    assert!(w.record.outbox.is_empty());
+    let mut rng = SeededRandom::new(3);
+    let mut env = Env {
+        now: w.now,
+        random: &mut rng,
+    };
+    w.tenant.webhook = Some(edge_mfa_core::webhook::Webhook::new(
+        &w.tenant.id,
+        "https://hooks.acme.test/".into(),
+        vec!["lockout.started".into(), "factor.removed".into()],
+        &edge_mfa_core::webhook::new_secret(&mut env),
+        &w.master,
+        &mut env,
+    ));
+    // Two wrong codes: the second starts the lockout, once.
+    for _ in 0..3 {
+        let _ = w.verify_totp("000000".into());
+    }
+    let events: Vec<&str> = w.record.outbox.iter().map(|n| n.event.as_str()).collect();
+    assert_eq!(
+        events,
+        ["lockout.started"],
+        "queued once, as the lockout starts"
+    );
+    let n = &w.record.outbox[0];
+    assert_eq!(n.data["user"], "jane");
+    assert!(n.id.starts_with("msg_"));
+    // Stored records never hold the outbox: the adapter's outbox does.
+    let stored = serde_json::to_string(&w.record).unwrap();
+    assert!(!stored.contains("lockout.started"));
+}

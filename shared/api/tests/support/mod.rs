@@ -13,8 +13,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use edge_mfa_api::{
-    ApiRequest, ApiResponse, Backend, BackendError, DeliveryError, Deployment, TenantListing,
-    TenantPage,
+    ApiRequest, ApiResponse, Backend, BackendError, DeliveryError, Deployment, Queued,
+    TenantListing, TenantPage,
 };
 use edge_mfa_core::env::SeededRandom;
 use edge_mfa_core::ids::{TenantId, UserId};
@@ -33,6 +33,7 @@ pub struct Memory {
     users: RefCell<HashMap<String, String>>,
     canary: RefCell<Option<Sealed>>,
     sends: RefCell<HashMap<String, (u64, u32)>>,
+    outbox: RefCell<Vec<Queued>>,
     deployment: Deployment,
     random: RefCell<SeededRandom>,
 }
@@ -44,6 +45,7 @@ impl Memory {
             users: RefCell::default(),
             canary: RefCell::default(),
             sends: RefCell::default(),
+            outbox: RefCell::default(),
             deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
             random: RefCell::new(SeededRandom::new(1)),
         }
@@ -175,6 +177,35 @@ impl Backend for Memory {
         Ok(None)
     }
 
+    async fn due_notifications(&self, now: u64, limit: usize) -> Result<Vec<Queued>, BackendError> {
+        Ok(self
+            .outbox
+            .borrow()
+            .iter()
+            .filter(|q| q.next_at <= now)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn settle_notification(
+        &self,
+        id: &str,
+        next: Option<(u32, u64)>,
+    ) -> Result<(), BackendError> {
+        let mut outbox = self.outbox.borrow_mut();
+        match next {
+            None => outbox.retain(|q| q.notification.id != id),
+            Some((attempts, next_at)) => {
+                for q in outbox.iter_mut().filter(|q| q.notification.id == id) {
+                    q.attempts = attempts;
+                    q.next_at = next_at;
+                }
+            }
+        }
+        Ok(())
+    }
+
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
         Ok(self.canary.borrow().clone())
     }
@@ -240,6 +271,20 @@ impl Backend for Memory {
             request,
             &mut env,
         );
+        self.outbox
+            .borrow_mut()
+            .extend(
+                applied
+                    .notifications
+                    .into_iter()
+                    .map(|notification| Queued {
+                        tenant: tenant.id.clone(),
+                        // Due at once, whatever clock the request ran on.
+                        next_at: 0,
+                        notification,
+                        attempts: 0,
+                    }),
+            );
         match applied.store {
             Some(Write::Put(record)) => {
                 self.users.borrow_mut().insert(key, record);

@@ -20,7 +20,7 @@ fn subject<'a>(record: &'a UserRecord, groups: &'a [String], now: u64) -> Subjec
     }
 }
 
-pub(super) fn enrollment_of(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> Enrollment {
+pub(crate) fn enrollment_of(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> Enrollment {
     enrollment(&ctx.tenant.policy, &subject(record, &[], now), now)
 }
 

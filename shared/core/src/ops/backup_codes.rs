@@ -83,6 +83,15 @@ pub(super) fn regenerate(
     let codes = generate(record, ctx, env)?;
     // "I may be compromised": remembered devices end with the old codes.
     record.trusted_devices.clear();
+    let data = serde_json::json!({"count": codes.len()});
+    crate::notify::queue(
+        record,
+        ctx.tenant,
+        ctx.user.as_str(),
+        "backup_codes.regenerated",
+        data,
+        env,
+    );
     Ok(Outcome::BackupCodes {
         codes: codes.into(),
     })

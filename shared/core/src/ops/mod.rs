@@ -53,6 +53,7 @@ pub(crate) fn run(
     if command.issues_proof_or_binds_factor() {
         policy_gate(ctx)?;
     }
+    let before_factors: Vec<FactorView> = record.factors.iter().map(FactorView::from).collect();
     match command {
         UserCommand::ListFactors => Ok(Outcome::Factors {
             factors: record.factors.iter().map(FactorView::from).collect(),
@@ -89,7 +90,22 @@ pub(crate) fn run(
             require_step_up(record, step_up)?;
             rename_factor(record, &factor_id, name)
         }
-        UserCommand::DeleteFactor { factor_id } => delete_factor(record, &factor_id, step_up),
+        UserCommand::DeleteFactor { factor_id } => {
+            let outcome = delete_factor(record, &factor_id, step_up)?;
+            if let Outcome::Deleted = &outcome
+                && let Some(view) = removed_view(&before_factors, &factor_id)
+            {
+                crate::notify::queue(
+                    record,
+                    ctx.tenant,
+                    ctx.user.as_str(),
+                    "factor.removed",
+                    crate::notify::factor(&view),
+                    env,
+                );
+            }
+            Ok(outcome)
+        }
         UserCommand::Challenge { factor_id, method } => {
             challenge(record, ctx, factor_id, method, env)
         }
@@ -181,6 +197,12 @@ pub(crate) fn run(
         }
     }
 }
+
+fn removed_view(before: &[FactorView], id: &str) -> Option<FactorView> {
+    before.iter().find(|f| f.id == id).cloned()
+}
+
+pub(crate) use assess::enrollment_of;
 
 pub(crate) fn invalid(message: impl Into<String>) -> CoreError {
     CoreError::InvalidRequest(message.into())
@@ -367,6 +389,14 @@ pub(super) fn add_factor(
         record.pending.clear();
     }
     record.factors.push(factor);
+    crate::notify::queue(
+        record,
+        ctx.tenant,
+        ctx.user.as_str(),
+        "factor.enrolled",
+        crate::notify::factor(&view),
+        env,
+    );
     let backup_codes = if first_factor && ctx.tenant.policy.backup_codes.enabled {
         Some(backup_codes::generate(record, ctx, env)?)
     } else {
@@ -561,6 +591,15 @@ fn passed(
         );
         verified.device_token = Some(Secret::new(token));
         verified.device_expires_at = Some(env.now + u64::from(remember.days) * 86_400);
+        let data = serde_json::json!({"device": {"label": label}, "expires_at": verified.device_expires_at});
+        crate::notify::queue(
+            record,
+            ctx.tenant,
+            ctx.user.as_str(),
+            "device.remembered",
+            data,
+            env,
+        );
     }
     verified
 }
