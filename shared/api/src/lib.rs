@@ -8,7 +8,7 @@
 mod admin_api;
 mod auth;
 mod backend;
-mod codes;
+pub mod codes;
 mod health;
 mod http;
 mod operator_api;
