@@ -85,6 +85,10 @@ test('SMS: a resend voids the earlier code; too soon and too often are 429; code
   const challenge = await api('POST', `/v1/${tenant.id}/challenge`, { token: ticket, body: { type: 'sms' }, headers: at(t) });
   const id = challenge.body.challenge_id;
   const firstCode = (await codeFor('mfa.code.sms', 'challenge_id', id)).code;
+  // A new challenge of the same factor is no way around the wait.
+  const anew = await api('POST', `/v1/${tenant.id}/challenge`, { token: ticket, body: { type: 'sms' }, headers: at(t + 5) });
+  assertProblem(anew, 429, 'rate_limited');
+  assert.equal(anew.headers.get('retry-after'), '25');
   const soon = await api('POST', `/v1/${tenant.id}/challenge/${id}/resend`, { token: ticket, headers: at(t + 10) });
   assertProblem(soon, 429, 'rate_limited');
   assert.equal(soon.headers.get('retry-after'), '20');
@@ -177,7 +181,8 @@ test('calling codes and hourly limits refuse with nothing sent', async () => {
   const uk = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'sms', to: NUMBER } });
   assertProblem(uk, 403, 'forbidden');
   assert.equal(count(), before, 'nothing sent');
-  for (const bad of ['07400123456', '+999 123', '+1 abc']) {
+  // Not mobile: a UK premium-rate number; not E.164; not a number.
+  for (const bad of ['+44 909 8790000', '07400123456', '+999 123', '+1 abc']) {
     assertProblem(await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'sms', to: bad } }), 400, 'invalid_request');
   }
   // Two SMS an hour for the whole tenant: the third is refused, for anyone.

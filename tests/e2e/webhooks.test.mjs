@@ -95,6 +95,10 @@ test('webhook URLs: https, loopback http only where allowed, compared after pars
     'javascript:alert(1)',
     'localhost:8080/hook',
     'https://hooks.example.com/#fragment',
+    'https://169.254.169.254/latest/meta-data/',
+    'https://10.0.0.1/hook',
+    'https://[fd00::1]/hook',
+    'https://intranet/hook',
     '',
   ]) {
     const r = await hook(tenant, 'PUT', '', { url });

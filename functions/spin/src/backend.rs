@@ -154,6 +154,13 @@ impl Backend for SpinBackend<'_> {
             let users = db.changes().await;
             exec(
                 &db,
+                "DELETE FROM edge_mfa_outbox WHERE tenant = ?",
+                vec![Value::Text(id.to_string())],
+            )
+            .await
+            .map_err(err("sqlite delete outbox"))?;
+            exec(
+                &db,
                 "DELETE FROM edge_mfa_tenant_ids WHERE id = ?",
                 vec![Value::Text(id.to_string())],
             )
@@ -217,6 +224,14 @@ impl Backend for SpinBackend<'_> {
             if count >= i64::from(limit) {
                 return Ok(Some((now / 3600 + 1) * 3600 - now));
             }
+            // Counters of past hours are kept no longer than they count.
+            exec(
+                &db,
+                "DELETE FROM edge_mfa_sends WHERE tenant = ? AND hour < ?",
+                vec![Value::Text(tenant.to_string()), Value::Integer(hour)],
+            )
+            .await
+            .map_err(err("sqlite forget sends"))?;
             exec(
                 &db,
                 "INSERT INTO edge_mfa_sends (tenant, key, hour, count) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, key) DO UPDATE SET hour = excluded.hour, count = excluded.count",
@@ -234,13 +249,21 @@ impl Backend for SpinBackend<'_> {
         .await
     }
 
-    async fn due_notifications(&self, now: u64, limit: usize) -> Result<Vec<Queued>, BackendError> {
+    async fn due_notifications(
+        &self,
+        now: u64,
+        limit: usize,
+        tenant: Option<&TenantId>,
+    ) -> Result<Vec<Queued>, BackendError> {
         let db = open().await?;
+        let tenant = tenant.map(|t| t.to_string()).unwrap_or_default();
         let rows = exec(
             &db,
-            "SELECT body, attempts, next_at FROM edge_mfa_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?",
+            "SELECT body, attempts, next_at FROM edge_mfa_outbox WHERE next_at <= ? AND (? = '' OR tenant = ?) ORDER BY next_at LIMIT ?",
             vec![
                 Value::Integer(i64::try_from(now).unwrap_or(i64::MAX)),
+                Value::Text(tenant.clone()),
+                Value::Text(tenant),
                 Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
             ],
         )
@@ -463,27 +486,6 @@ async fn transaction(
         random: &mut random,
     };
     let applied = edge_mfa_core::apply(stored.as_deref(), tenant, master, user, request, &mut env);
-    for notification in &applied.notifications {
-        let queued = Queued {
-            tenant: tenant.id.clone(),
-            notification: notification.clone(),
-            attempts: 0,
-            // Due at once, whatever clock the request ran on.
-            next_at: 0,
-        };
-        exec(
-            db,
-            "INSERT INTO edge_mfa_outbox (id, tenant, body, attempts, next_at) VALUES (?, ?, ?, 0, ?)",
-            vec![
-                Value::Text(notification.id.clone()),
-                Value::Text(tenant.id.to_string()),
-                Value::Text(serde_json::to_string(&queued).map_err(|e| BackendError(e.to_string()))?),
-                Value::Integer(0),
-            ],
-        )
-        .await
-        .map_err(err("sqlite outbox"))?;
-    }
     match applied.store {
         Some(Write::Put(record)) => {
             // A first record for a tenant deleted (or created anew) since this
@@ -509,6 +511,29 @@ async fn transaction(
             .map_err(err("sqlite delete"))?;
         }
         None => {}
+    }
+    // The notifications of a change that was stored, in its transaction.
+    for notification in &applied.notifications {
+        let queued = Queued {
+            tenant: tenant.id.clone(),
+            notification: notification.clone(),
+            attempts: 0,
+            // Due at once, whatever clock the request ran on.
+            next_at: 0,
+            incarnation: tenant.incarnation.clone(),
+        };
+        exec(
+            db,
+            "INSERT INTO edge_mfa_outbox (id, tenant, body, attempts, next_at) VALUES (?, ?, ?, 0, ?)",
+            vec![
+                Value::Text(notification.id.clone()),
+                Value::Text(tenant.id.to_string()),
+                Value::Text(serde_json::to_string(&queued).map_err(|e| BackendError(e.to_string()))?),
+                Value::Integer(0),
+            ],
+        )
+        .await
+        .map_err(err("sqlite outbox"))?;
     }
     Ok(applied.reply)
 }

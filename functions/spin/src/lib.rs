@@ -61,8 +61,17 @@ async fn handle(req: &ApiRequest) -> ApiResponse {
     // notifications after each, before answering, since an instance ends with its
     // response) and by `POST /v1/deliveries` from a cron job (docs/SPIN.md). A
     // component without SQLite (`public`) has no outbox to read.
+    // Only this request's tenant's, briefly: one tenant's slow endpoint must not
+    // hold up another's requests.
+    let tenant = req
+        .path
+        .split('/')
+        .nth(2)
+        .and_then(|t| edge_mfa_core::ids::TenantId::try_from(t.to_string()).ok());
     if SQLITE_COMPONENT.load(std::sync::atomic::Ordering::Relaxed)
-        && let Err(e) = edge_mfa_api::deliver_due(&backend, &deployment, now(), 3).await
+        && let Some(tenant) = &tenant
+        && let Err(e) =
+            edge_mfa_api::deliver_due(&backend, &deployment, now(), 2, Some(tenant), 2_000).await
     {
         eprintln!("edge-mfa: outbox: {e}");
     }

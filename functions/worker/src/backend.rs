@@ -246,6 +246,7 @@ impl Backend for CloudflareBackend<'_> {
         &self,
         _now: u64,
         _limit: usize,
+        _tenant: Option<&TenantId>,
     ) -> Result<Vec<edge_mfa_api::Queued>, BackendError> {
         Ok(Vec::new())
     }

@@ -39,6 +39,8 @@ pub enum UserCall {
 const RECORD_KEY: &str = "record";
 /// The outbox: `outbox:<webhook-id>` → [`Queued`], until delivered or given up.
 const OUTBOX_PREFIX: &str = "outbox:";
+/// Notifications attempted per alarm.
+const OUTBOX_BATCH: usize = 50;
 
 fn rust_error(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
@@ -118,6 +120,7 @@ impl DurableObject for UserState {
                         attempts: 0,
                         // Due at once, whatever clock the request ran on.
                         next_at: 0,
+                        incarnation: tenant.incarnation.clone(),
                     };
                     storage
                         .put(
@@ -148,9 +151,10 @@ impl DurableObject for UserState {
         let storage = self.state.storage();
         let now = crate::platform::now();
         let entries = storage
-            .list_with_options(ListOptions::new().prefix(OUTBOX_PREFIX).limit(50))
+            .list_with_options(ListOptions::new().prefix(OUTBOX_PREFIX).limit(OUTBOX_BATCH))
             .await?;
-        let mut next_alarm: Option<u64> = None;
+        // A full batch may have more behind it: come back at once.
+        let mut next_alarm: Option<u64> = (entries.size() as usize >= OUTBOX_BATCH).then_some(now);
         for entry in entries.entries().into_iter().flatten() {
             let entry: worker::js_sys::Array = entry.into();
             let key = entry.get(0).as_string().unwrap_or_default();
@@ -166,7 +170,15 @@ impl DurableObject for UserState {
                 next_alarm = Some(next_alarm.map_or(queued.next_at, |n| n.min(queued.next_at)));
                 continue;
             }
-            match edge_mfa_api::attempt(&backend, &deployment, &queued, now).await {
+            match edge_mfa_api::attempt(
+                &backend,
+                &deployment,
+                &queued,
+                now,
+                edge_mfa_api::webhooks::SYNC_TIMEOUT_MS,
+            )
+            .await
+            {
                 Attempt::Done => {
                     storage.delete(&key).await?;
                 }

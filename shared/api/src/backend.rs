@@ -115,6 +115,7 @@ pub trait Backend {
         &self,
         now: u64,
         limit: usize,
+        tenant: Option<&TenantId>,
     ) -> Result<Vec<crate::webhooks::Queued>, BackendError>;
 
     /// After an attempt: `None` forgets the notification (delivered, or given up),

@@ -9,8 +9,9 @@ use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{Env, NewDestination, Secret, UserCommand, UserRequest};
+use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use crate::auth::{Caller, Deployment};
 use crate::backend::Backend;
@@ -36,6 +37,13 @@ pub fn sms_destination(to: &str) -> Result<NewDestination, ApiError> {
     if !phonenumber::is_valid(&number) {
         return Err(bad("not a valid number for its region"));
     }
+    // Only numbers that take SMS for a person: not premium-rate, shared-cost,
+    // toll-free, pager or VoIP ranges (a favourite of SMS pumping).
+    use phonenumber::Type;
+    match number.number_type(&phonenumber::metadata::DATABASE) {
+        Type::Mobile | Type::FixedLineOrMobile => {}
+        _ => return Err(bad("not a mobile number")),
+    }
     let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
     let calling_code = number.code().value().to_string();
     let digits = e164.len();
@@ -57,7 +65,7 @@ pub fn email_destination(to: &str) -> Result<NewDestination, ApiError> {
     let to = to.trim();
     let address = email_address::EmailAddress::from_str(to)
         .map_err(|e| ApiError::InvalidRequest(format!("to must be an email address: {e}")))?;
-    if to.len() > 254 || !address.domain().contains('.') {
+    if to.len() > 254 || !address.domain().contains('.') || address.domain().starts_with('[') {
         return Err(ApiError::InvalidRequest(
             "to must be an email address at a domain such as example.com".into(),
         ));
@@ -65,8 +73,8 @@ pub fn email_destination(to: &str) -> Result<NewDestination, ApiError> {
     let local = address.local_part();
     let first: String = local.chars().take(1).collect();
     Ok(NewDestination {
-        to: Secret::new(to.to_string()),
-        masked: format!("{first}•••@{}", address.domain()),
+        to: Secret::new(format!("{local}@{}", address.domain().to_ascii_lowercase())),
+        masked: format!("{first}•••@{}", address.domain().to_ascii_lowercase()),
         calling_code: None,
     })
 }
@@ -92,8 +100,12 @@ pub(crate) async fn send<B: Backend>(
             step_up: false,
             context: Default::default(),
         };
-        // The code is void whether or not this records it: it was never seen.
-        let _ = backend.run_user(tenant, &caller.user, void, env.now).await;
+        // Void it; should that fail too, say so where the operator looks.
+        match backend.run_user(tenant, &caller.user, void, env.now).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(v)) => eprintln!("edge-mfa: a code whose delivery failed was not voided: {v}"),
+            Err(v) => eprintln!("edge-mfa: a code whose delivery failed was not voided: {v}"),
+        }
         return Err(e);
     }
     Ok(json!({"channel": channel(delivery.method), "to_masked": delivery.masked}))
@@ -114,10 +126,25 @@ async fn try_send<B: Backend>(
     delivery: &CodeDelivery,
     env: &mut Env<'_>,
 ) -> Result<(), ApiError> {
-    let destination = format!(
-        "to:{}",
-        edge_mfa_jose::b64url_encode(&Sha256::digest(delivery.to.expose().as_bytes()))
-    );
+    // Counted under an HMAC of the destination (keyed with the tenant's pepper: a
+    // bare hash of a phone number is reversed by trying them all). Codes to a
+    // destination nobody has confirmed yet (enrollments) count apart from the
+    // codes its owner signs in with, so flooding a number through enrollments
+    // cannot lock its owner out of their own codes.
+    let pepper = tenant.backup_code_pepper(&deployment.master)?;
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&pepper)
+        .map_err(|_| ApiError::Internal("pepper".into()))?;
+    mac.update(b"send limit|");
+    mac.update(delivery.to.expose().to_ascii_lowercase().as_bytes());
+    if delivery.purpose == CodePurpose::Challenge {
+        mac.update(b"|");
+        mac.update(user.as_str().as_bytes());
+    }
+    let hashed = edge_mfa_jose::b64url_encode(&mac.finalize().into_bytes());
+    let destination = match delivery.purpose {
+        CodePurpose::Enroll => format!("enroll-to:{hashed}"),
+        CodePurpose::Challenge => format!("to:{hashed}"),
+    };
     let mut limits = vec![(destination, MAX_SENDS_PER_DESTINATION_PER_HOUR)];
     if delivery.method == Method::Sms {
         limits.push(("sms".into(), tenant.policy.delivery.max_sms_per_hour));
@@ -165,7 +192,15 @@ mod tests {
         assert!(!d.masked.contains("7400"));
         let us = sms_destination("+1 650 253 0000").unwrap();
         assert_eq!(us.calling_code.as_deref(), Some("1"));
-        for bad in ["07700900123", "+44 12", "+999 123456789", "+1 abc", "", "+"] {
+        for bad in [
+            "07700900123",
+            "+44 12",
+            "+999 123456789",
+            "+1 abc",
+            "",
+            "+",
+            "+44 909 8790000",
+        ] {
             assert!(sms_destination(bad).is_err(), "{bad}");
         }
     }
@@ -180,6 +215,7 @@ mod tests {
             "@example.com",
             "a b@example.com",
             "alice@localhost",
+            "a@[127.0.0.1]",
         ] {
             assert!(email_destination(bad).is_err(), "{bad}");
         }

@@ -250,10 +250,16 @@ async fn route<B: Backend>(
         ["v1", "deliveries"] => {
             only(req, "POST")?;
             deployment.require_operator(req)?;
-            let (attempted, delivered) =
-                crate::webhooks::deliver_due(backend, deployment, env.now, 100)
-                    .await
-                    .map_err(|e| ApiError::Internal(e.0))?;
+            let (attempted, delivered) = crate::webhooks::deliver_due(
+                backend,
+                deployment,
+                env.now,
+                100,
+                None,
+                crate::webhooks::SYNC_TIMEOUT_MS,
+            )
+            .await
+            .map_err(|e| ApiError::Internal(e.0))?;
             Ok(ApiResponse::json(
                 200,
                 &json!({"attempted": attempted, "delivered": delivered}),

@@ -151,8 +151,9 @@ pub(crate) async fn send<B: Backend>(
         ApiError::DeliveryFailed("the tenant has no webhook to deliver codes to".into())
     })?;
     // Set after the deployment started without loopback webhooks: refused here too.
-    validate_url(&hook.url, deployment.url_rules())
-        .map_err(|e| ApiError::DeliveryFailed(e.to_string()))?;
+    validate_url(&hook.url, deployment.url_rules()).map_err(|_| {
+        ApiError::DeliveryFailed("the tenant's webhook URL is not allowed here".into())
+    })?;
     let id = format!("msg_{}", random_id(env));
     let body = json!({"type": event_type, "timestamp": rfc3339(env.now), "data": data}).to_string();
     let message = Message {
@@ -161,10 +162,27 @@ pub(crate) async fn send<B: Backend>(
         body: body.as_bytes(),
     };
     let headers = hook.sign(&tenant.id, &deployment.master, &message)?;
-    let (status, duration_ms) = backend
+    // The caller learns the status (a tenant admin's test needs it), never the
+    // runtime's own error text or the URL; the log has them.
+    let (status, duration_ms) = match backend
         .deliver(&hook.url, &headers, body.as_bytes(), SYNC_TIMEOUT_MS)
         .await
-        .map_err(|e| ApiError::DeliveryFailed(format!("the tenant's webhook: {e}")))?;
+    {
+        Ok(answer) => answer,
+        Err(e) => {
+            eprintln!(
+                "edge-mfa: tenant {} webhook delivery failed: {e}",
+                tenant.id
+            );
+            let why = match e {
+                crate::DeliveryError::Timeout => "no answer within 5 s",
+                crate::DeliveryError::Failed(_) => "the request could not be made",
+            };
+            return Err(ApiError::DeliveryFailed(format!(
+                "the tenant's webhook: {why}"
+            )));
+        }
+    };
     if !(200..300).contains(&status) {
         return Err(ApiError::DeliveryFailed(format!(
             "the tenant's webhook answered {status}"
@@ -196,6 +214,9 @@ pub struct Queued {
     /// Attempts so far.
     pub attempts: u32,
     pub next_at: u64,
+    /// The tenant's incarnation when the notification was queued.
+    #[serde(default)]
+    pub incarnation: String,
 }
 
 /// Notifications are retried for at least 24 h (API.md), then given up (logged).
@@ -230,12 +251,17 @@ pub async fn attempt<B: Backend>(
     deployment: &Deployment,
     queued: &Queued,
     now: u64,
+    timeout_ms: u64,
 ) -> Attempt {
     let tenant = match backend.tenant(&queued.tenant).await {
         Ok(Some(tenant)) => tenant,
         Ok(None) => return Attempt::Done,
         Err(e) => return Attempt::Failed(e.to_string()),
     };
+    // A tenant deleted and created again under the same id is another tenant.
+    if tenant.incarnation != queued.incarnation {
+        return Attempt::Done;
+    }
     let n = &queued.notification;
     let Some(hook) = tenant
         .webhook
@@ -258,7 +284,7 @@ pub async fn attempt<B: Backend>(
         Err(e) => return Attempt::Failed(e.to_string()),
     };
     match backend
-        .deliver(&hook.url, &headers, body.as_bytes(), SYNC_TIMEOUT_MS)
+        .deliver(&hook.url, &headers, body.as_bytes(), timeout_ms)
         .await
     {
         Ok((status, _)) if (200..300).contains(&status) => Attempt::Done,
@@ -268,19 +294,22 @@ pub async fn attempt<B: Backend>(
 }
 
 /// Delivers up to `limit` due notifications of the runtime's outbox
-/// ([`Backend::due_notifications`]); answers (attempted, delivered). Spin calls it
-/// after requests and from `POST /v1/deliveries`; Workers deliver from each user's
-/// Durable Object alarm instead.
+/// ([`Backend::due_notifications`]), of `tenant` only when given, each given
+/// `timeout_ms`; answers (attempted, delivered). Spin calls it after a tenant's
+/// requests (for that tenant, briefly) and from `POST /v1/deliveries`; Workers
+/// deliver from each user's Durable Object alarm instead.
 pub async fn deliver_due<B: Backend>(
     backend: &B,
     deployment: &Deployment,
     now: u64,
     limit: usize,
+    tenant: Option<&edge_mfa_core::ids::TenantId>,
+    timeout_ms: u64,
 ) -> Result<(usize, usize), crate::BackendError> {
-    let due = backend.due_notifications(now, limit).await?;
+    let due = backend.due_notifications(now, limit, tenant).await?;
     let mut delivered = 0;
     for queued in &due {
-        let next = match attempt(backend, deployment, queued, now).await {
+        let next = match attempt(backend, deployment, queued, now, timeout_ms).await {
             Attempt::Done => {
                 delivered += 1;
                 None

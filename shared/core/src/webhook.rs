@@ -81,13 +81,70 @@ pub fn validate_url(text: &str, rules: UrlRules) -> Result<String, CoreError> {
             | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
             | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
     );
+    if loopback && rules.allow_loopback_http {
+        return match url.scheme() {
+            "http" | "https" => Ok(url.into()),
+            _ => Err(invalid("must be https://")),
+        };
+    }
+    if loopback {
+        return Err(invalid(
+            "a loopback host is allowed only where the deployment enables loopback webhooks (tests, development)",
+        ));
+    }
+    // Not a way into the deployment's own network: no internal address or name
+    // (a name that resolves to one is for the network's egress rules to stop,
+    // docs/SECURITY.md "SMS pumping and the webhook").
+    if let Some(why) = url.host().and_then(|host| internal(&host)) {
+        return Err(invalid(why));
+    }
     match url.scheme() {
         "https" if url.host().is_some() => Ok(url.into()),
-        "http" if loopback && rules.allow_loopback_http => Ok(url.into()),
-        "http" if loopback => Err(invalid(
-            "http to a loopback host is allowed only where the deployment enables loopback webhooks (tests, development)",
-        )),
         _ => Err(invalid("must be https://")),
+    }
+}
+
+/// Why `host` is not a public Internet host, if it is not: loopback, private,
+/// link-local, shared (CGNAT), unique-local, multicast or unspecified addresses,
+/// `localhost` and its subdomains, and single-label names.
+fn internal(host: &url::Host<&str>) -> Option<&'static str> {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    let v4 = |ip: &Ipv4Addr| {
+        let [a, b, ..] = ip.octets();
+        ip.is_loopback()
+            || ip.is_private()
+            || ip.is_link_local()
+            || ip.is_multicast()
+            || ip.is_unspecified()
+            || ip.is_broadcast()
+            || ip.is_documentation()
+            || a == 0
+            || (a == 100 && (64..128).contains(&b))
+            || a >= 240
+    };
+    let v6 = |ip: &Ipv6Addr| {
+        let first = ip.segments()[0];
+        ip.is_loopback()
+            || ip.is_unspecified()
+            || ip.is_multicast()
+            || (first & 0xfe00) == 0xfc00
+            || (first & 0xffc0) == 0xfe80
+            || ip.to_ipv4_mapped().is_some_and(|v| v4(&v))
+    };
+    match host {
+        url::Host::Ipv4(ip) if v4(ip) => Some("must not be an internal address"),
+        url::Host::Ipv6(ip) if v6(ip) => Some("must not be an internal address"),
+        url::Host::Domain(name) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            if name == "localhost" || name.ends_with(".localhost") {
+                Some("must not be localhost")
+            } else if !name.contains('.') {
+                Some("must be a fully qualified public host name")
+            } else {
+                None
+            }
+        }
+        _ => None,
     }
 }
 
@@ -300,6 +357,25 @@ mod tests {
             allow_loopback_http: true,
         };
         let prod = UrlRules::default();
+        for internal in [
+            "https://127.0.0.1/",
+            "https://localhost/",
+            "https://[::1]/",
+            "https://0x7f000001/",
+            "https://10.0.0.5/",
+            "https://192.168.1.1/",
+            "https://172.16.0.1/",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.64.0.1/",
+            "https://[fd00::1]/",
+            "https://[fe80::1]/",
+            "https://[::ffff:10.0.0.1]/",
+            "https://0.0.0.0/",
+            "https://metadata/",
+            "https://api.localhost/",
+        ] {
+            assert!(validate_url(internal, prod).is_err(), "{internal}");
+        }
         for ok in [
             "https://hooks.example.com/mfa",
             "https://hooks.example.com:8443/a?b=c",

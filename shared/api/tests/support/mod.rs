@@ -177,12 +177,17 @@ impl Backend for Memory {
         Ok(None)
     }
 
-    async fn due_notifications(&self, now: u64, limit: usize) -> Result<Vec<Queued>, BackendError> {
+    async fn due_notifications(
+        &self,
+        now: u64,
+        limit: usize,
+        tenant: Option<&TenantId>,
+    ) -> Result<Vec<Queued>, BackendError> {
         Ok(self
             .outbox
             .borrow()
             .iter()
-            .filter(|q| q.next_at <= now)
+            .filter(|q| q.next_at <= now && tenant.is_none_or(|t| *t == q.tenant))
             .take(limit)
             .cloned()
             .collect())
@@ -283,6 +288,7 @@ impl Backend for Memory {
                         next_at: 0,
                         notification,
                         attempts: 0,
+                        incarnation: tenant.incarnation.clone(),
                     }),
             );
         match applied.store {

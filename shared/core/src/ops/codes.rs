@@ -267,6 +267,24 @@ pub(super) fn challenge(
     require_email_allowed(record, ctx, method)?;
     require_calling_code(ctx, &destination, method)?;
     require_unlocked(record, ctx, env.now)?;
+    // One live code per factor: a new challenge waits as a resend would, and
+    // ends the earlier code.
+    let wait = ctx.tenant.policy.delivery.resend_after_seconds;
+    if let Some(sent_at) = record
+        .challenges
+        .iter()
+        .filter(|c| c.factor_id.as_deref() == Some(factor_id))
+        .filter_map(|c| c.code.as_ref().map(|code| code.sent_at))
+        .max()
+        && sent_at + wait > env.now
+    {
+        return Err(CoreError::RateLimited {
+            retry_after: sent_at + wait - env.now,
+        });
+    }
+    record
+        .challenges
+        .retain(|c| c.factor_id.as_deref() != Some(factor_id) || c.code.is_none());
     note_send(record, env.now)?;
     let to = open(ctx, &destination)?;
     if record.challenges.len() >= crate::user::MAX_CHALLENGES {
@@ -348,6 +366,8 @@ pub(super) fn resend(
     else {
         return Err(invalid("only SMS and email challenges are sent again"));
     };
+    super::require_allowed(ctx, method)?;
+    require_email_allowed(record, ctx, method)?;
     require_calling_code(ctx, &destination, method)?;
     require_unlocked(record, ctx, env.now)?;
     note_send(record, env.now)?;

@@ -259,7 +259,7 @@ fn require_room_for_factor(record: &UserRecord) -> Result<(), CoreError> {
 
 /// Only methods the policy allows may be enrolled, challenged or verified: an
 /// admin who removes a method stops its use at once.
-fn require_allowed(ctx: &Ctx<'_>, method: Method) -> Result<(), CoreError> {
+pub(super) fn require_allowed(ctx: &Ctx<'_>, method: Method) -> Result<(), CoreError> {
     if ctx.tenant.policy.allowed_methods.contains(&method) {
         Ok(())
     } else {
