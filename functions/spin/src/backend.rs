@@ -40,6 +40,9 @@ const TENANT_USERS: &str = "key >= ? || '/' AND key < ? || '0'";
 pub struct SpinBackend<'a> {
     /// Opens the sealed secrets the core needs inside the transaction.
     pub master: &'a MasterKey,
+    /// Set when a request's change queued notifications (committed to the outbox),
+    /// so the component delivers them before it answers.
+    pub queued: std::cell::Cell<bool>,
 }
 
 fn err(context: &str) -> impl Fn(String) -> BackendError + '_ {
@@ -377,11 +380,15 @@ impl Backend for SpinBackend<'_> {
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         let key = format!("{}/{}", tenant.id, user.as_str());
         let db = open().await?;
-        in_transaction(
+        let (reply, queued) = in_transaction(
             &db,
             transaction(&db, self.master, tenant, user, &key, request, now),
         )
-        .await
+        .await?;
+        if queued {
+            self.queued.set(true);
+        }
+        Ok(reply)
     }
 }
 
@@ -468,7 +475,7 @@ async fn transaction(
     key: &str,
     request: UserRequest,
     now: u64,
-) -> Result<Result<Outcome, CoreError>, BackendError> {
+) -> Result<(Result<Outcome, CoreError>, bool), BackendError> {
     let rows = exec(
         db,
         "SELECT record FROM edge_mfa_users WHERE key = ?",
@@ -491,7 +498,7 @@ async fn transaction(
             // A first record for a tenant deleted (or created anew) since this
             // request read it is not stored: the deletion took the write lock first.
             if stored.is_none() && !still_current(tenant).await? {
-                return Ok(Err(CoreError::NotFound("no such tenant".into())));
+                return Ok((Err(CoreError::NotFound("no such tenant".into())), false));
             }
             exec(
                 db,
@@ -514,14 +521,7 @@ async fn transaction(
     }
     // The notifications of a change that was stored, in its transaction.
     for notification in &applied.notifications {
-        let queued = Queued {
-            tenant: tenant.id.clone(),
-            notification: notification.clone(),
-            attempts: 0,
-            // Due at once, whatever clock the request ran on.
-            next_at: 0,
-            incarnation: tenant.incarnation.clone(),
-        };
+        let queued = Queued::new(tenant, notification.clone());
         exec(
             db,
             "INSERT INTO edge_mfa_outbox (id, tenant, body, attempts, next_at) VALUES (?, ?, ?, 0, ?)",
@@ -535,7 +535,7 @@ async fn transaction(
         .await
         .map_err(err("sqlite outbox"))?;
     }
-    Ok(applied.reply)
+    Ok((applied.reply, !applied.notifications.is_empty()))
 }
 
 /// Whether the published tenant is still `tenant`'s incarnation.

@@ -18,16 +18,6 @@ use spin_sdk::http::{FullBody, Request, Response};
 
 pub use backend::SpinBackend;
 
-/// Whether this component has the SQLite database (and so the outbox); set by the
-/// component's entry point ([`serve_with_outbox`]).
-static SQLITE_COMPONENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// [`serve`] for a component granted SQLite: it also delivers due notifications.
-pub async fn serve_with_outbox(req: Request) -> Response<FullBody<Bytes>> {
-    SQLITE_COMPONENT.store(true, std::sync::atomic::Ordering::Relaxed);
-    serve(req).await
-}
-
 /// Serves one request with the shared API.
 pub async fn serve(req: Request) -> Response<FullBody<Bytes>> {
     let response = match api_request(req).await {
@@ -55,23 +45,22 @@ async fn handle(req: &ApiRequest) -> ApiResponse {
     };
     let backend = SpinBackend {
         master: &deployment.master,
+        queued: std::cell::Cell::new(false),
     };
     let response = edge_mfa_api::handle(&backend, &deployment, req, &mut env).await;
-    // Spin has no timers: the outbox is drained by requests (a few due
-    // notifications after each, before answering, since an instance ends with its
-    // response) and by `POST /v1/deliveries` from a cron job (docs/SPIN.md). A
-    // component without SQLite (`public`) has no outbox to read.
-    // Only this request's tenant's, briefly: one tenant's slow endpoint must not
-    // hold up another's requests.
+    // Spin has no timers and an instance ends with its response: a request whose
+    // change queued notifications delivers them (and others due of its tenant, 3
+    // at most, 2 s each) before it answers; retries come from `POST
+    // /v1/deliveries`, which a cron job calls (docs/SPIN.md "Notifications").
     let tenant = req
         .path
         .split('/')
         .nth(2)
         .and_then(|t| edge_mfa_core::ids::TenantId::try_from(t.to_string()).ok());
-    if SQLITE_COMPONENT.load(std::sync::atomic::Ordering::Relaxed)
+    if backend.queued.get()
         && let Some(tenant) = &tenant
         && let Err(e) =
-            edge_mfa_api::deliver_due(&backend, &deployment, now(), 2, Some(tenant), 2_000).await
+            edge_mfa_api::deliver_due(&backend, &deployment, now(), 3, Some(tenant), 2_000).await
     {
         eprintln!("edge-mfa: outbox: {e}");
     }

@@ -114,14 +114,7 @@ impl DurableObject for UserState {
                 // The record and its notifications in one atomic write (storage
                 // writes without other I/O between them are committed together).
                 for notification in &applied.notifications {
-                    let queued = Queued {
-                        tenant: tenant.id.clone(),
-                        notification: notification.clone(),
-                        attempts: 0,
-                        // Due at once, whatever clock the request ran on.
-                        next_at: 0,
-                        incarnation: tenant.incarnation.clone(),
-                    };
+                    let queued = Queued::new(&tenant, notification.clone());
                     storage
                         .put(
                             &format!("{OUTBOX_PREFIX}{}", notification.id),

@@ -219,6 +219,23 @@ pub struct Queued {
     pub incarnation: String,
 }
 
+impl Queued {
+    /// `notification` of `tenant`, as `run_user` stores it: due at once, whatever
+    /// clock the request ran on.
+    pub fn new(
+        tenant: &edge_mfa_core::tenant::Tenant,
+        notification: edge_mfa_core::notify::Notification,
+    ) -> Queued {
+        Queued {
+            tenant: tenant.id.clone(),
+            notification,
+            attempts: 0,
+            next_at: 0,
+            incarnation: tenant.incarnation.clone(),
+        }
+    }
+}
+
 /// Notifications are retried for at least 24 h (API.md), then given up (logged).
 pub const RETRY_FOR_SECONDS: u64 = 26 * 3600;
 /// No wait between attempts is longer than an hour.

@@ -245,6 +245,23 @@ pub struct Verified {
     pub device_expires_at: Option<u64>,
 }
 
+impl Verified {
+    /// A success with `method` (and `factor_id`) at `auth_time`, nothing more
+    /// known of it yet: no user verification, not synced, no device token.
+    pub fn new(method: Method, factor_id: Option<String>, auth_time: u64) -> Verified {
+        Verified {
+            method,
+            factor_id,
+            auth_time,
+            remaining: None,
+            user_verified: false,
+            synced: false,
+            device_token: None,
+            device_expires_at: None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserStatus {
     pub factors: Vec<FactorView>,

@@ -6,5 +6,5 @@ use spin_sdk::http::{FullBody, Request, Response};
 
 #[spin_sdk::http_service]
 async fn handle(req: Request) -> Response<FullBody<Bytes>> {
-    edge_mfa_spin::serve_with_outbox(req).await
+    edge_mfa_spin::serve(req).await
 }

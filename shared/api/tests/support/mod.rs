@@ -276,21 +276,12 @@ impl Backend for Memory {
             request,
             &mut env,
         );
-        self.outbox
-            .borrow_mut()
-            .extend(
-                applied
-                    .notifications
-                    .into_iter()
-                    .map(|notification| Queued {
-                        tenant: tenant.id.clone(),
-                        // Due at once, whatever clock the request ran on.
-                        next_at: 0,
-                        notification,
-                        attempts: 0,
-                        incarnation: tenant.incarnation.clone(),
-                    }),
-            );
+        self.outbox.borrow_mut().extend(
+            applied
+                .notifications
+                .into_iter()
+                .map(|notification| Queued::new(tenant, notification)),
+        );
         match applied.store {
             Some(Write::Put(record)) => {
                 self.users.borrow_mut().insert(key, record);

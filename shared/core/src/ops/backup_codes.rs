@@ -55,14 +55,8 @@ pub(super) fn redeem(
     }
     let remaining = record.backup_codes.as_ref().map(BackupCodeSet::remaining);
     let verified = Verified {
-        method: Method::BackupCode,
-        factor_id: None,
-        auth_time: env.now,
         remaining,
-        user_verified: false,
-        synced: false,
-        device_token: None,
-        device_expires_at: None,
+        ..Verified::new(Method::BackupCode, None, env.now)
     };
     Ok(succeeded(record, ctx, verified, env))
 }

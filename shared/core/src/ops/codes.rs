@@ -417,16 +417,7 @@ pub(super) fn verify(
     {
         f.last_used_at = Some(env.now);
     }
-    let verified = Verified {
-        method: challenge.method,
-        factor_id,
-        auth_time: env.now,
-        remaining: None,
-        user_verified: false,
-        synced: false,
-        device_token: None,
-        device_expires_at: None,
-    };
+    let verified = Verified::new(challenge.method, factor_id, env.now);
     Ok(Outcome::Verified(passed(record, ctx, verified, env)))
 }
 

@@ -374,14 +374,9 @@ pub(super) fn add_factor(
     // The user just proved the factor; the first one ends with proof, so the SPA
     // need not verify again (with a TOTP step this confirm has already used).
     let proof = (first_factor && proved).then(|| Verified {
-        method: factor.kind.method(),
-        factor_id: Some(factor.id.clone()),
-        auth_time: env.now,
-        remaining: None,
         user_verified: matches!(&factor.kind, FactorKind::Webauthn(w) if w.user_verified),
         synced: matches!(&factor.kind, FactorKind::Webauthn(w) if w.backup_eligible),
-        device_token: None,
-        device_expires_at: None,
+        ..Verified::new(factor.kind.method(), Some(factor.id.clone()), env.now)
     });
     if first_factor {
         // Other enrollments were started without step-up, which was right while the

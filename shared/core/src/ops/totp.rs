@@ -203,15 +203,6 @@ pub(super) fn verify(
     if let Some(i) = challenge_index {
         record.challenges.remove(i);
     }
-    let verified = Verified {
-        method: Method::Totp,
-        factor_id,
-        auth_time: env.now,
-        remaining: None,
-        user_verified: false,
-        synced: false,
-        device_token: None,
-        device_expires_at: None,
-    };
+    let verified = Verified::new(Method::Totp, factor_id, env.now);
     Ok(succeeded(record, ctx, verified, env))
 }

@@ -314,14 +314,9 @@ pub(super) fn verify(
     let factor_id = Some(factor.id.clone());
     record.challenges.remove(challenge_index);
     let verified = Verified {
-        method: Method::Webauthn,
-        factor_id,
-        auth_time: env.now,
-        remaining: None,
         user_verified: assertion.user_verified,
         synced,
-        device_token: None,
-        device_expires_at: None,
+        ..Verified::new(Method::Webauthn, factor_id, env.now)
     };
     Ok(succeeded(record, ctx, verified, env))
 }
