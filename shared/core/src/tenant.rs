@@ -673,6 +673,16 @@ mod tests {
         }
     }
 
+    /// Tenant "acme" at `https://app.acme.test`, with its credentials.
+    fn acme(master: &MasterKey, env: &mut Env<'_>) -> (Tenant, TenantCredentials) {
+        let new = new_tenant(&["https://app.acme.test"], "acme.test");
+        let capabilities = Capabilities {
+            country: true,
+            webhook: false,
+        };
+        Tenant::create(new, capabilities, master, env).unwrap()
+    }
+
     #[test]
     fn a_change_applies_only_as_the_current_admin_key() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
@@ -681,16 +691,7 @@ mod tests {
             now: 1000,
             random: &mut rng,
         };
-        let (tenant, creds) = Tenant::create(
-            new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities {
-                country: true,
-                webhook: false,
-            },
-            &master,
-            &mut env,
-        )
-        .unwrap();
+        let (tenant, creds) = acme(&master, &mut env);
         let rotation = Tenant::rotate_admin_key(&mut env);
         let as_admin = |key: &str, change: TenantChange| AuthorisedChange {
             change,
@@ -733,16 +734,7 @@ mod tests {
             now: 1000,
             random: &mut rng,
         };
-        let (tenant, _) = Tenant::create(
-            new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities {
-                country: true,
-                webhook: false,
-            },
-            &master,
-            &mut env,
-        )
-        .unwrap();
+        let (tenant, _) = acme(&master, &mut env);
         // Origins must stay within the rp_id, new or old.
         let outside = TenantPatch {
             origins: Some(vec!["https://evil.test".into()]),
@@ -787,16 +779,7 @@ mod tests {
             now: 1000,
             random: &mut rng,
         };
-        let (tenant, _) = Tenant::create(
-            new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities {
-                country: true,
-                webhook: false,
-            },
-            &master,
-            &mut env,
-        )
-        .unwrap();
+        let (tenant, _) = acme(&master, &mut env);
         // As a tenant stored before the webhook resource existed reads.
         let mut stored = serde_json::to_value(&tenant).unwrap();
         stored["policy"]["delivery"] = serde_json::json!({
@@ -830,16 +813,7 @@ mod tests {
             now: 1000,
             random: &mut rng,
         };
-        let (tenant, creds) = Tenant::create(
-            new_tenant(&["https://app.acme.test"], "acme.test"),
-            Capabilities {
-                country: true,
-                webhook: false,
-            },
-            &master,
-            &mut env,
-        )
-        .unwrap();
+        let (tenant, creds) = acme(&master, &mut env);
         assert!(tenant.admin_key_matches(&creds.admin_key));
         assert!(!tenant.admin_key_matches("ak_wrong"));
         assert_eq!(
