@@ -6,7 +6,7 @@
 //     environment without its own kv_namespaces or durable_objects, which wrangler
 //     does not inherit) fails here too.
 //  2. What the dry run does not check: the bindings TENANTS, USERS → UserState and
-//     TENANT_DIRECTORY → TenantState; [[migrations]] that create every bound class;
+//     TENANT_DIRECTORY → TenantState, TENANT_LOG → TenantLogState; [[migrations]] that create every bound class;
 //     named environments requiring the secrets MASTER_KEY and OPERATOR_KEY.
 //
 //   source scripts/lib/env.sh   # Node 22 and wrangler on PATH
@@ -27,7 +27,7 @@ const config = resolve(at >= 0 ? args[at + 1] : join(root, 'wrangler.toml'));
 const wrangler = createRequire(join(root, 'package.json'))('wrangler');
 const bin = join(root, 'node_modules/.bin/wrangler');
 
-const BINDINGS = { USERS: 'UserState', TENANT_DIRECTORY: 'TenantState' };
+const BINDINGS = { USERS: 'UserState', TENANT_DIRECTORY: 'TenantState', TENANT_LOG: 'TenantLogState' };
 const SECRETS = ['MASTER_KEY', 'OPERATOR_KEY'];
 
 function fail(env, why) {

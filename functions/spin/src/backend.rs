@@ -9,7 +9,10 @@
 //!   (or any users) are serialised: no update is lost, nothing single-use is used
 //!   twice. See docs/SPIN.md for which backend gives which guarantee.
 
+use edge_mfa_api::tenant_log::{self, LogAnswer, LogRead, Sql, SqlValue, TenantLog};
 use edge_mfa_api::{Backend, BackendError, DeliveryError, Queued, TenantListing, TenantPage};
+use edge_mfa_core::LogBatch;
+use edge_mfa_core::audit::AuditEvent;
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::{MasterKey, Sealed};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
@@ -65,7 +68,7 @@ async fn open() -> Result<Connection, BackendError> {
     let db = Connection::open_default()
         .await
         .map_err(|e| BackendError(format!("sqlite open: {e:?}")))?;
-    for statement in SCHEMA {
+    for statement in SCHEMA.iter().chain(tenant_log::SCHEMA) {
         exec(&db, statement, vec![])
             .await
             .map_err(err("sqlite schema"))?;
@@ -73,12 +76,73 @@ async fn open() -> Result<Connection, BackendError> {
     Ok(db)
 }
 
+/// The tenant's log in the same database (and, inside a transaction, the same
+/// transaction) as the records.
+struct SpinSql<'a>(&'a Connection);
+
+impl Sql for SpinSql<'_> {
+    async fn query(
+        &self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<Vec<SqlValue>>, BackendError> {
+        let params: Vec<Value> = params
+            .into_iter()
+            .map(|v| match v {
+                SqlValue::Null => Value::Null,
+                SqlValue::Integer(i) => Value::Integer(i),
+                SqlValue::Text(t) => Value::Text(t),
+            })
+            .collect();
+        let result = self
+            .0
+            .execute(sql, params)
+            .await
+            .map_err(|e| BackendError(format!("sqlite log: {e:?}")))?;
+        let rows = result
+            .collect()
+            .await
+            .map_err(|e| BackendError(format!("sqlite log rows: {e:?}")))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                row.values
+                    .iter()
+                    .map(|value| match value {
+                        Value::Integer(n) => SqlValue::Integer(*n),
+                        Value::Text(t) => SqlValue::Text(t.clone()),
+                        _ => SqlValue::Null,
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+}
+
+/// `tenant`'s log over `db`.
+fn log_of<'a>(db: &'a SpinSql<'a>, tenant: &'a TenantId) -> TenantLog<'a, SpinSql<'a>> {
+    TenantLog {
+        sql: db,
+        tenant: tenant.as_str(),
+    }
+}
+
 impl Backend for SpinBackend<'_> {
     async fn tenant(&self, id: &TenantId) -> Result<Option<Tenant>, BackendError> {
         read_tenant(id).await
     }
 
-    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+    async fn read_log(&self, tenant: &Tenant, read: LogRead) -> Result<LogAnswer, BackendError> {
+        let db = open().await?;
+        let sql = SpinSql(&db);
+        log_of(&sql, &tenant.id).read(read).await
+    }
+
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        event: &AuditEvent,
+    ) -> Result<bool, BackendError> {
         // The id is claimed and the tenant published inside one transaction: if the
         // key-value write fails, the claim rolls back and a retry can succeed.
         let db = open().await?;
@@ -93,6 +157,14 @@ impl Backend for SpinBackend<'_> {
             if db.changes().await != 1 {
                 return Ok(false);
             }
+            let batch = LogBatch {
+                events: vec![event.clone()],
+                ..Default::default()
+            };
+            let sql = SpinSql(&db);
+            log_of(&sql, &tenant.id)
+                .append(&batch, Some(tenant.audit_retention_days), tenant.created_at)
+                .await?;
             publish(tenant).await?;
             Ok(true)
         })
@@ -162,6 +234,8 @@ impl Backend for SpinBackend<'_> {
             )
             .await
             .map_err(err("sqlite delete outbox"))?;
+            let sql = SpinSql(&db);
+            log_of(&sql, id).erase().await?;
             exec(
                 &db,
                 "DELETE FROM edge_mfa_tenant_ids WHERE id = ?",
@@ -285,34 +359,50 @@ impl Backend for SpinBackend<'_> {
 
     async fn settle_notification(
         &self,
-        id: &str,
+        queued: &Queued,
         next: Option<(u32, u64)>,
+        given_up: Option<&AuditEvent>,
     ) -> Result<(), BackendError> {
+        let id = queued.notification.id.clone();
         let db = open().await?;
-        match next {
-            None => {
-                exec(
-                    &db,
-                    "DELETE FROM edge_mfa_outbox WHERE id = ?",
-                    vec![Value::Text(id.to_string())],
-                )
-                .await
+        in_transaction(&db, async {
+            match next {
+                None => {
+                    exec(
+                        &db,
+                        "DELETE FROM edge_mfa_outbox WHERE id = ?",
+                        vec![Value::Text(id)],
+                    )
+                    .await
+                }
+                Some((attempts, next_at)) => {
+                    exec(
+                        &db,
+                        "UPDATE edge_mfa_outbox SET attempts = ?, next_at = ? WHERE id = ?",
+                        vec![
+                            Value::Integer(i64::from(attempts)),
+                            Value::Integer(i64::try_from(next_at).unwrap_or(i64::MAX)),
+                            Value::Text(id),
+                        ],
+                    )
+                    .await
+                }
             }
-            Some((attempts, next_at)) => {
-                exec(
-                    &db,
-                    "UPDATE edge_mfa_outbox SET attempts = ?, next_at = ? WHERE id = ?",
-                    vec![
-                        Value::Integer(i64::from(attempts)),
-                        Value::Integer(i64::try_from(next_at).unwrap_or(i64::MAX)),
-                        Value::Text(id.to_string()),
-                    ],
-                )
-                .await
+            .map_err(err("sqlite outbox settle"))?;
+            // `webhook.failed`, committed with forgetting the notification.
+            if let Some(event) = given_up {
+                let batch = LogBatch {
+                    events: vec![event.clone()],
+                    ..Default::default()
+                };
+                let sql = SpinSql(&db);
+                log_of(&sql, &queued.tenant)
+                    .append(&batch, None, event.at)
+                    .await?;
             }
-        }
-        .map(|_| ())
-        .map_err(err("sqlite outbox settle"))
+            Ok(())
+        })
+        .await
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
@@ -365,6 +455,17 @@ impl Backend for SpinBackend<'_> {
                 }
                 Err(refused) => return Ok(Err(refused)),
             };
+            // The change's audit event, in the change's transaction.
+            if let Some(event) = change.logged(&tenant) {
+                let batch = LogBatch {
+                    events: vec![event.clone()],
+                    ..Default::default()
+                };
+                let sql = SpinSql(&db);
+                log_of(&sql, id)
+                    .append(&batch, Some(tenant.audit_retention_days), event.at)
+                    .await?;
+            }
             publish(&tenant).await?;
             Ok(Ok(Some(tenant)))
         })
@@ -518,6 +619,13 @@ async fn transaction(
             .map_err(err("sqlite delete"))?;
         }
         None => {}
+    }
+    // What the tenant's log learns, in the same transaction.
+    if !applied.log.is_empty() {
+        let sql = SpinSql(db);
+        log_of(&sql, &tenant.id)
+            .append(&applied.log, Some(tenant.audit_retention_days), now)
+            .await?;
     }
     // The notifications of a change that was stored, in its transaction.
     for notification in &applied.notifications {

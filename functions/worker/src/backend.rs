@@ -10,12 +10,16 @@ use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
 use worker::{Env, Method, Request, RequestInit, RequestRedirect};
 
+use crate::log_object::{LogCall, LogReply, LogTarget, call_log};
 use crate::tenant_object::TenantCall;
+use edge_mfa_api::tenant_log::{LogAnswer, LogRead};
+use edge_mfa_core::audit::AuditEvent;
 use crate::user_object::UserCall;
 
 pub const TENANTS_KV: &str = "TENANTS";
 pub const USERS_DO: &str = "USERS";
 pub const TENANTS_DO: &str = "TENANT_DIRECTORY";
+pub const TENANT_LOG_DO: &str = "TENANT_LOG";
 
 pub struct CloudflareBackend<'a> {
     pub env: &'a Env,
@@ -91,10 +95,15 @@ impl Backend for CloudflareBackend<'_> {
             .map_err(|e| BackendError(format!("kv get: {e}")))
     }
 
-    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        event: &AuditEvent,
+    ) -> Result<bool, BackendError> {
         // The tenant's object decides and publishes (tenant_object.rs).
         let call = TenantCall::Create {
             tenant: tenant.clone(),
+            event: Some(event.clone()),
         };
         let created: Result<Option<Tenant>, CoreError> =
             call_object(self.env, TENANTS_DO, tenant.id.as_str(), &call).await?;
@@ -253,10 +262,19 @@ impl Backend for CloudflareBackend<'_> {
 
     async fn settle_notification(
         &self,
-        _id: &str,
+        _queued: &edge_mfa_api::Queued,
         _next: Option<(u32, u64)>,
+        _given_up: Option<&AuditEvent>,
     ) -> Result<(), BackendError> {
         Ok(())
+    }
+
+    async fn read_log(&self, tenant: &Tenant, read: LogRead) -> Result<LogAnswer, BackendError> {
+        let target = LogTarget::of(tenant);
+        match call_log(self.env, &target.name, &LogCall::Read(read)).await? {
+            LogReply::Read(answer) => Ok(answer),
+            LogReply::Appended => Err(BackendError("the log answered no read".into())),
+        }
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

@@ -6,6 +6,7 @@
 //! ([`user_object::UserState`]), which runs every operation on it one at a time.
 
 mod backend;
+mod log_object;
 mod platform;
 mod tenant_object;
 mod user_object;
@@ -16,6 +17,7 @@ use edge_mfa_api::{
 use futures_util::StreamExt;
 use worker::{Context, Env, Request, Response, console_error, event};
 
+pub use log_object::TenantLogState;
 pub use tenant_object::TenantState;
 pub use user_object::UserState;
 

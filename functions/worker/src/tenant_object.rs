@@ -27,7 +27,12 @@ use worker::{DurableObject, Env, ListOptions, Request, Response, State, durable_
 use crate::backend::{
     TENANTS_KV, USERS_DO, call_object, tenant_key, tenant_metadata, user_object_name,
 };
+use crate::log_object::{self, LogCall, LogTarget, PendingLog};
 use crate::user_object::UserCall;
+use edge_mfa_core::LogBatch;
+
+/// A log batch not yet appended is tried again after this long.
+const LOG_RETRY: Duration = Duration::from_secs(10);
 
 /// A request from the Worker (or a user's object) to a tenant id's object;
 /// answers the stored tenant after the call, or `None` (create: it already
@@ -36,6 +41,9 @@ use crate::user_object::UserCall;
 pub enum TenantCall {
     Create {
         tenant: Tenant,
+        /// Its `tenant.created` audit event.
+        #[serde(default)]
+        event: Option<edge_mfa_core::audit::AuditEvent>,
     },
     Update {
         change: AuthorisedChange,
@@ -106,6 +114,8 @@ impl DurableObject for TenantState {
         let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
         let env = self.env.clone();
+        let logged = std::rc::Rc::new(std::cell::Cell::new(false));
+        let logged_inside = logged.clone();
         let answer: Result<Option<Tenant>, CoreError> = self
             .state
             .block_concurrency_while(async move {
@@ -114,12 +124,16 @@ impl DurableObject for TenantState {
                     .map(|s| serde_json::from_str(&s))
                     .transpose()
                     .map_err(rust_error)?;
+                let event;
                 let next = match (call, stored) {
                     (TenantCall::Get, stored) => return Ok(Ok(stored)),
                     (TenantCall::ReserveSend { key, limit, now }, _) => {
                         return reserve_send(&storage, &key, limit, now).await;
                     }
-                    (TenantCall::Create { tenant }, None) => tenant,
+                    (TenantCall::Create { tenant, event: created }, None) => {
+                        event = created;
+                        tenant
+                    }
                     (TenantCall::Update { change, now }, Some(tenant)) => {
                         let facts = if change.change.needs_user_facts(&tenant) {
                             UserFacts {
@@ -131,14 +145,16 @@ impl DurableObject for TenantState {
                         } else {
                             UserFacts::default()
                         };
-                        match tenant.apply_authorised(change, facts) {
+                        match tenant.apply_authorised(change.clone(), facts) {
                             Ok(next) => {
                                 let mut random = edge_mfa_core::OsRandom;
                                 let mut core_env = edge_mfa_core::Env {
                                     now,
                                     random: &mut random,
                                 };
-                                next.resealed(&deployment.master, &mut core_env)
+                                let next = next.resealed(&deployment.master, &mut core_env);
+                                event = change.logged(&next);
+                                next
                             }
                             Err(refused) => return Ok(Err(refused)),
                         }
@@ -187,9 +203,34 @@ impl DurableObject for TenantState {
                     .await
                     .map_err(rust_error)?;
                 storage.put(TENANT_KEY, json).await?;
+                // The change's audit event, committed with it; appended below,
+                // and by the alarm if that fails.
+                if let Some(event) = event {
+                    let pending = PendingLog {
+                        target: LogTarget::of(&next),
+                        batch: LogBatch {
+                            events: vec![event],
+                            ..Default::default()
+                        },
+                    };
+                    storage
+                        .put(
+                            &log_object::pending_key(&pending.batch, next.version),
+                            serde_json::to_string(&pending).map_err(rust_error)?,
+                        )
+                        .await?;
+                    storage.set_alarm(LOG_RETRY).await?;
+                    logged_inside.set(true);
+                }
                 Ok(Ok(Some(next)))
             })
             .await?;
+        if logged.get()
+            && let Err(e) =
+                log_object::flush(&self.env, &self.state.storage(), crate::platform::now()).await
+        {
+            worker::console_error!("tenant log append (retried later): {e}");
+        }
         Response::from_json(&answer)
     }
 
@@ -198,6 +239,10 @@ impl DurableObject for TenantState {
     /// left, the erasure record goes too.
     async fn alarm(&self) -> worker::Result<Response> {
         let storage = self.state.storage();
+        if let Err(e) = log_object::flush(&self.env, &storage, crate::platform::now()).await {
+            worker::console_error!("tenant log append (retried later): {e}");
+            storage.set_alarm(LOG_RETRY).await?;
+        }
         let erasures = storage
             .list_with_options(ListOptions::new().prefix(ERASE_PREFIX).limit(1))
             .await?;
@@ -232,6 +277,11 @@ impl DurableObject for TenantState {
         if erased == ERASE_BATCH {
             storage.set_alarm(Duration::ZERO).await?;
         } else {
+            // The tenant's log, users list and help requests go with the users.
+            let target = LogTarget::of(&erasure.tenant);
+            log_object::call_log(&self.env, &target.name, &LogCall::Erase)
+                .await
+                .map_err(|e| rust_error(e.0))?;
             storage.delete(&key).await?;
             storage.delete(WEBAUTHN_USERS_KEY).await?;
             worker::console_log!(

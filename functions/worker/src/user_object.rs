@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, ListOptions, Request, Response, State, durable_object};
 
 use crate::backend::{CloudflareBackend, TENANTS_DO, call_object};
+use crate::log_object::{self, LogTarget, PendingLog};
 use crate::tenant_object::TenantCall;
 
 /// A request to a user's object.
@@ -41,6 +42,8 @@ const RECORD_KEY: &str = "record";
 const OUTBOX_PREFIX: &str = "outbox:";
 /// Notifications attempted per alarm.
 const OUTBOX_BATCH: usize = 50;
+/// A log batch not yet appended is tried again after this long.
+const LOG_RETRY: Duration = Duration::from_secs(10);
 
 fn rust_error(e: impl std::fmt::Display) -> worker::Error {
     worker::Error::RustError(e.to_string())
@@ -79,7 +82,7 @@ impl DurableObject for UserState {
         let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
         let env = self.env.clone();
-        let reply: Result<Outcome, CoreError> = self
+        let (reply, pending) = self
             .state
             .block_concurrency_while(async move {
                 let stored: Option<String> = storage.get(RECORD_KEY).await?;
@@ -108,11 +111,17 @@ impl DurableObject for UserState {
                             .map_err(|e| worker::Error::RustError(e.0))?;
                     if !matches!(indexed, Ok(Some(_))) {
                         // A copy of a tenant that was deleted since: store nothing.
-                        return Ok(Err(CoreError::NotFound("no such tenant".into())));
+                        return Ok((Err(CoreError::NotFound("no such tenant".into())), None));
                     }
                 }
-                // The record and its notifications in one atomic write (storage
-                // writes without other I/O between them are committed together).
+                // The record, its notifications and its log batch in one atomic
+                // write (storage writes without other I/O between them are
+                // committed together).
+                match applied.store {
+                    Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
+                    Some(Write::Delete) => storage.delete_all().await?,
+                    None => {}
+                }
                 for notification in &applied.notifications {
                     let queued = Queued::new(&tenant, notification.clone());
                     storage
@@ -122,17 +131,38 @@ impl DurableObject for UserState {
                         )
                         .await?;
                 }
-                match applied.store {
-                    Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
-                    Some(Write::Delete) => storage.delete_all().await?,
-                    None => {}
+                let pending = (!applied.log.is_empty()).then(|| {
+                    let key = log_object::pending_key(&applied.log, now);
+                    let pending = PendingLog {
+                        target: LogTarget::of(&tenant),
+                        batch: applied.log,
+                    };
+                    (key, pending)
+                });
+                if let Some((key, pending)) = &pending {
+                    storage
+                        .put(key, serde_json::to_string(pending).map_err(rust_error)?)
+                        .await?;
                 }
                 if !applied.notifications.is_empty() {
                     storage.set_alarm(Duration::ZERO).await?;
+                } else if pending.is_some() {
+                    // The log is appended to below; the alarm is the retry.
+                    storage.set_alarm(LOG_RETRY).await?;
                 }
-                Ok(applied.reply)
+                Ok((applied.reply, pending))
             })
             .await?;
+        // After the critical section: the user's other requests need not wait on
+        // the log. A failure leaves the batch pending for the alarm.
+        if let Some((key, pending)) = pending {
+            match log_object::append(&self.env, &pending, now).await {
+                Ok(()) => {
+                    self.state.storage().delete(&key).await?;
+                }
+                Err(e) => worker::console_error!("tenant log append (retried later): {e}"),
+            }
+        }
         Response::from_json(&reply)
     }
 
@@ -143,11 +173,18 @@ impl DurableObject for UserState {
         let backend = CloudflareBackend { env: &self.env };
         let storage = self.state.storage();
         let now = crate::platform::now();
+        // The log first: it is small and local to Cloudflare; webhooks may be slow.
+        let mut log_failed = false;
+        if let Err(e) = log_object::flush(&self.env, &storage, now).await {
+            worker::console_error!("tenant log append (retried later): {e}");
+            log_failed = true;
+        }
         let entries = storage
             .list_with_options(ListOptions::new().prefix(OUTBOX_PREFIX).limit(OUTBOX_BATCH))
             .await?;
         // A full batch may have more behind it: come back at once.
         let mut next_alarm: Option<u64> = (entries.size() as usize >= OUTBOX_BATCH).then_some(now);
+        let mut given_up = false;
         for entry in entries.entries().into_iter().flatten() {
             let entry: worker::js_sys::Array = entry.into();
             let key = entry.get(0).as_string().unwrap_or_default();
@@ -198,11 +235,40 @@ impl DurableObject for UserState {
                                 queued.notification.event,
                                 queued.attempts
                             );
+                            // Its audit event, committed with forgetting it.
+                            let mut random = edge_mfa_core::OsRandom;
+                            let mut core_env = edge_mfa_core::Env {
+                                now,
+                                random: &mut random,
+                            };
+                            let event = queued.given_up(queued.attempts, &mut core_env);
+                            let pending = PendingLog {
+                                target: LogTarget::named(&queued.tenant, &queued.incarnation),
+                                batch: edge_mfa_core::LogBatch {
+                                    events: vec![event],
+                                    ..Default::default()
+                                },
+                            };
                             storage.delete(&key).await?;
+                            storage
+                                .put(
+                                    &log_object::pending_key(&pending.batch, now),
+                                    serde_json::to_string(&pending).map_err(rust_error)?,
+                                )
+                                .await?;
+                            given_up = true;
                         }
                     }
                 }
             }
+        }
+        if given_up && let Err(e) = log_object::flush(&self.env, &storage, now).await {
+            worker::console_error!("tenant log append (retried later): {e}");
+            log_failed = true;
+        }
+        if log_failed {
+            let at = now + LOG_RETRY.as_secs();
+            next_alarm = Some(next_alarm.map_or(at, |n| n.min(at)));
         }
         if let Some(at) = next_alarm {
             let wait = at.saturating_sub(crate::platform::now());

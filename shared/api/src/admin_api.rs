@@ -1,9 +1,11 @@
 //! The operator's and the tenant admin's routes.
 
+use edge_mfa_core::audit::{Actor, AuditEvent};
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::{Capabilities, Policy};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
-use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
+use edge_mfa_core::command::RequestContext;
+use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, UserStatus};
 use serde_json::json;
 
 use crate::auth::Deployment;
@@ -11,7 +13,7 @@ use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{KeyKind, Resource, only};
-use crate::wire::{BypassBody, from_value, parse_body};
+use crate::wire::{BypassBody, RequirementBody, from_value, parse_body};
 
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
@@ -51,7 +53,7 @@ pub(crate) async fn handle<B: Backend>(
             policy
                 .check_usable(capabilities)
                 .map_err(ApiError::InvalidRequest)?;
-            let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy)).await?;
+            let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy), env).await?;
             policy_response(&updated)
         }
         Resource::AdminWebhook(action) => {
@@ -62,63 +64,68 @@ pub(crate) async fn handle<B: Backend>(
             "PATCH" => {
                 let patch: TenantPatch = parse_body(req)?;
                 let change = tenant.identity_change(patch)?;
-                let updated = update(backend, tenant, req, change).await?;
+                let updated = update(backend, tenant, req, change, env).await?;
                 Ok(ApiResponse::json(200, &tenant_view(&updated)))
             }
             _ => Err(ApiError::MethodNotAllowed),
         },
         Resource::AdminUser(user) if req.method == "DELETE" => {
             // Right to erasure: the record, factors, devices and pending operations.
-            run(backend, tenant, &user_id(user)?, UserCommand::Erase, now).await?;
+            run(backend, tenant, &user_id(user)?, UserCommand::Erase, req, now).await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUser(user) => {
             only(req, "GET")?;
             let user = user_id(user)?;
             let Outcome::Status(status) =
-                run(backend, tenant, &user, UserCommand::Status, now).await?
+                run(backend, tenant, &user, UserCommand::Status, req, now).await?
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
             };
-            let mut body = json!({
-                "user": user.as_str(),
-                "enrollment": status.enrollment,
-                "factors": status.factors,
-                "backup_codes_remaining": status.backup_codes_remaining,
-                "trusted_devices": status.trusted_devices,
-                "last_mfa_at": status.last_mfa_at,
-                // A user edge-mfa has never seen (no request of theirs yet) says so.
-                "seen": status.first_seen.is_some(),
-                "first_seen": status.first_seen,
-            });
-            if let Some(map) = body.as_object_mut() {
-                if let Some(until) = status.locked_until {
-                    map.insert("locked_until".into(), json!(until));
-                }
-                if let Some(until) = status.bypass_until {
-                    map.insert("bypass_until".into(), json!(until));
-                }
-            }
-            Ok(ApiResponse::json(200, &body))
+            Ok(ApiResponse::json(200, &status_json(&user, status)))
+        }
+        Resource::AdminUserRequirement(user) => {
+            only(req, "PUT")?;
+            let body: RequirementBody = parse_body(req)?;
+            let user = user_id(user)?;
+            let command = UserCommand::SetRequirement {
+                required: body.required,
+                enrollment_days: body.enrollment_days,
+            };
+            let Outcome::Status(status) = run(backend, tenant, &user, command, req, now).await?
+            else {
+                return Err(ApiError::Internal("unexpected outcome".into()));
+            };
+            Ok(ApiResponse::json(200, &status_json(&user, status)))
+        }
+        Resource::AdminUsers => {
+            only(req, "GET")?;
+            crate::admin_views::users(backend, tenant, req, now).await
+        }
+        Resource::AdminAudit => {
+            only(req, "GET")?;
+            crate::admin_views::audit(backend, tenant, req, now).await
+        }
+        Resource::AdminHelpRequests => {
+            only(req, "GET")?;
+            crate::admin_views::help_requests(backend, tenant, req).await
+        }
+        Resource::AdminHelpResolve(id) => {
+            only(req, "POST")?;
+            crate::admin_views::resolve(backend, tenant, id, req, now).await
         }
         Resource::AdminUserReset(user) => {
             only(req, "POST")?;
-            run(backend, tenant, &user_id(user)?, UserCommand::Reset, now).await?;
+            run(backend, tenant, &user_id(user)?, UserCommand::Reset, req, now).await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserUnlock(user) => {
             only(req, "POST")?;
-            run(backend, tenant, &user_id(user)?, UserCommand::Unlock, now).await?;
+            run(backend, tenant, &user_id(user)?, UserCommand::Unlock, req, now).await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserBypass(user) if req.method == "DELETE" => {
-            run(
-                backend,
-                tenant,
-                &user_id(user)?,
-                UserCommand::EndBypass,
-                now,
-            )
+            run(backend, tenant, &user_id(user)?, UserCommand::EndBypass, req, now)
             .await?;
             Ok(ApiResponse::empty(204))
         }
@@ -126,15 +133,9 @@ pub(crate) async fn handle<B: Backend>(
             only(req, "POST")?;
             let body: BypassBody = parse_body(req)?;
             let user = user_id(user)?;
-            let Outcome::Bypassed { bypass_until } = run(
-                backend,
-                tenant,
-                &user,
-                UserCommand::Bypass {
+            let Outcome::Bypassed { bypass_until } = run(backend, tenant, &user, UserCommand::Bypass {
                     minutes: body.minutes,
-                },
-                now,
-            )
+                }, req, now)
             .await?
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
@@ -146,13 +147,7 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::AdminUserDevices(user) => {
             only(req, "DELETE")?;
-            run(
-                backend,
-                tenant,
-                &user_id(user)?,
-                UserCommand::ClearDevices,
-                now,
-            )
+            run(backend, tenant, &user_id(user)?, UserCommand::ClearDevices, req, now)
             .await?;
             Ok(ApiResponse::empty(204))
         }
@@ -163,7 +158,7 @@ pub(crate) async fn handle<B: Backend>(
                 KeyKind::TicketSecret => tenant.rotate_ticket_secret(&deployment.master, env),
                 KeyKind::AdminKey => Tenant::rotate_admin_key(env),
             };
-            update(backend, tenant, req, rotation.change).await?;
+            update(backend, tenant, req, rotation.change, env).await?;
             let body = match (key, rotation.kid, rotation.shown) {
                 (KeyKind::Signing, Some(kid), _) => json!({ "kid": kid }),
                 (KeyKind::TicketSecret, _, Some(secret)) => {
@@ -182,7 +177,7 @@ pub(crate) async fn handle<B: Backend>(
                 // An admin key stops at once when rotated: nothing to retire.
                 KeyKind::AdminKey => return Err(ApiError::NotFound("no such path".into())),
             };
-            update(backend, tenant, req, change).await?;
+            update(backend, tenant, req, change, env).await?;
             Ok(ApiResponse::empty(204))
         }
         _ => Err(ApiError::NotFound("no such path".into())),
@@ -195,10 +190,21 @@ pub(crate) async fn update<B: Backend>(
     tenant: &Tenant,
     req: &ApiRequest,
     change: TenantChange,
+    env: &mut Env<'_>,
 ) -> Result<Tenant, ApiError> {
+    let (event, detail) = change.audit(tenant);
+    let event = AuditEvent::new(
+        event,
+        Actor::Admin,
+        None,
+        &request_context(req).source(),
+        env,
+    )
+    .with_detail(detail);
     let authorised = AuthorisedChange {
         change,
         admin_key_sha256: Tenant::admin_key_hash(req.bearer().unwrap_or_default()),
+        event: Some(event),
     };
     backend
         .update_tenant(&tenant.id, &authorised)
@@ -224,6 +230,7 @@ fn tenant_view(tenant: &Tenant) -> serde_json::Value {
         "origins": tenant.origins,
         "created_at": tenant.created_at,
         "version": tenant.version,
+        "audit_retention_days": tenant.audit_retention_days,
         "signing_keys": tenant.jwks().keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(),
     });
     if let (Some(until), Some(map)) = (tenant.previous_ticket_secret_until(), view.as_object_mut())
@@ -241,23 +248,68 @@ fn policy_response(tenant: &Tenant) -> Result<ApiResponse, ApiError> {
     Ok(ApiResponse::json(200, &value).with_header("etag", format!("\"{}\"", tenant.version)))
 }
 
-fn user_id(segment: &str) -> Result<UserId, ApiError> {
+/// The admin's view of a user (API.md `GET …/admin/users/{user}`).
+pub(crate) fn status_json(user: &UserId, status: UserStatus) -> serde_json::Value {
+    let mut body = json!({
+        "user": user.as_str(),
+        "enrollment": status.enrollment,
+        "factors": status.factors,
+        "backup_codes_remaining": status.backup_codes_remaining,
+        "trusted_devices": status.trusted_devices,
+        "last_mfa_at": status.last_mfa_at,
+        // A user edge-mfa has never seen (no request of theirs yet) says so.
+        "seen": status.first_seen.is_some(),
+        "first_seen": status.first_seen,
+    });
+    if let Some(map) = body.as_object_mut() {
+        if let Some(until) = status.locked_until {
+            map.insert("locked_until".into(), json!(until));
+        }
+        if let Some(until) = status.bypass_until {
+            map.insert("bypass_until".into(), json!(until));
+        }
+        if let Some(requirement) = status.requirement {
+            map.insert(
+                "requirement".into(),
+                json!({"required": true, "set_at": requirement.set_at, "deadline": requirement.deadline}),
+            );
+        }
+        if let Some(help) = status.help_request {
+            map.insert("help_request".into(), json!(help));
+        }
+    }
+    body
+}
+
+pub(crate) fn user_id(segment: &str) -> Result<UserId, ApiError> {
     percent_decode(segment)
         .and_then(|s| UserId::try_from(s).ok())
         .ok_or_else(|| ApiError::InvalidRequest("the user id in the path is not valid".into()))
 }
 
-async fn run<B: Backend>(
+/// The request around a command, as far as the core cares: the platform's view
+/// of the client (never a header the client could set), for the audit log.
+pub(crate) fn request_context(req: &ApiRequest) -> RequestContext {
+    RequestContext {
+        country: req.client.country.clone(),
+        remember_device: None,
+        ip: req.client.ip.clone(),
+        user_agent: req.header("user-agent").map(str::to_string),
+    }
+}
+
+pub(crate) async fn run<B: Backend>(
     backend: &B,
     tenant: &Tenant,
     user: &UserId,
     command: UserCommand,
+    req: &ApiRequest,
     now: u64,
 ) -> Result<Outcome, ApiError> {
     let request = UserRequest {
         command,
         step_up: false,
-        context: Default::default(),
+        context: request_context(req),
     };
     let reply = backend
         .run_user(tenant, user, request, now)

@@ -1,10 +1,13 @@
 //! The storage port: what the API needs from a runtime. No `Send` bounds, since
 //! Worker futures are not `Send`.
 
+use edge_mfa_core::audit::AuditEvent;
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::Sealed;
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant};
 use edge_mfa_core::{CoreError, Outcome, UserRequest};
+
+use crate::tenant_log::{LogAnswer, LogRead};
 
 /// The runtime could not reach its storage. Always a 500; the message is logged.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,10 +68,15 @@ pub trait Backend {
         self.tenant(id).await
     }
 
-    /// Stores and publishes `tenant` unless a tenant with its id exists, atomically;
-    /// `false` if one did. A creation whose publication failed leaves the id free,
-    /// so retrying it converges.
-    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError>;
+    /// Stores and publishes `tenant` unless a tenant with its id exists, atomically
+    /// with its audit `event` (`tenant.created`); `false` if one did. A creation
+    /// whose publication failed leaves the id free, so retrying it converges.
+    async fn create_tenant(&self, tenant: &Tenant, event: &AuditEvent)
+    -> Result<bool, BackendError>;
+
+    /// Reads the tenant's audit log, users list or help requests
+    /// ([`crate::tenant_log`]).
+    async fn read_log(&self, tenant: &Tenant, read: LogRead) -> Result<LogAnswer, BackendError>;
 
     /// Up to `limit` tenants after `cursor` (a `next` of an earlier page).
     async fn list_tenants(
@@ -119,11 +127,14 @@ pub trait Backend {
     ) -> Result<Vec<crate::webhooks::Queued>, BackendError>;
 
     /// After an attempt: `None` forgets the notification (delivered, or given up),
-    /// `Some((attempts, next_at))` keeps it for another attempt then.
+    /// `Some((attempts, next_at))` keeps it for another attempt then. A
+    /// notification given up comes with its `webhook.failed` event for the
+    /// tenant's log, committed with forgetting it.
     async fn settle_notification(
         &self,
-        id: &str,
+        queued: &crate::webhooks::Queued,
         next: Option<(u32, u64)>,
+        given_up: Option<&AuditEvent>,
     ) -> Result<(), BackendError>;
 
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
@@ -148,7 +159,9 @@ pub trait Backend {
 
     /// Runs `request` on the user's record atomically with respect to every other
     /// request for the same user: load, [`edge_mfa_core::apply`] at `now`, store —
-    /// the record and the notifications it produced, in the same atomic step.
+    /// the record, the notifications and the [`edge_mfa_core::LogBatch`] it
+    /// produced, in the same atomic step; the batch then reaches the tenant's log
+    /// at least once.
     async fn run_user(
         &self,
         tenant: &Tenant,

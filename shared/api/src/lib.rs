@@ -6,6 +6,7 @@
 //! once, for Cloudflare and Spin alike.
 
 mod admin_api;
+mod admin_views;
 mod auth;
 mod backend;
 pub mod codes;
@@ -14,6 +15,7 @@ mod http;
 mod operator_api;
 mod problem;
 mod routes;
+pub mod tenant_log;
 mod user_api;
 pub mod webhooks;
 mod wire;

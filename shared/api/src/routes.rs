@@ -27,11 +27,22 @@ pub enum Resource<'a> {
     Assess,
     Devices,
     Device(&'a str),
+    /// `help`: the user asks the admins for help.
+    Help,
     AdminPolicy,
     AdminTenant,
     /// `admin/webhook` (`None`), `admin/webhook/secret`, `admin/webhook/test`.
     AdminWebhook(Option<&'a str>),
+    /// `admin/users`: the users list.
+    AdminUsers,
     AdminUser(&'a str),
+    AdminUserRequirement(&'a str),
+    /// `admin/help-requests`.
+    AdminHelpRequests,
+    /// `admin/help-requests/{id}/resolve`.
+    AdminHelpResolve(&'a str),
+    /// `admin/audit`.
+    AdminAudit,
     AdminUserReset(&'a str),
     AdminUserBypass(&'a str),
     AdminUserUnlock(&'a str),
@@ -77,12 +88,18 @@ pub const TENANT_PATHS: &[&str] = &[
     "assess",
     "devices",
     "devices/{device_id}",
+    "help",
     "admin/policy",
     "admin/tenant",
     "admin/webhook",
     "admin/webhook/secret",
     "admin/webhook/test",
+    "admin/users",
     "admin/users/{user}",
+    "admin/users/{user}/requirement",
+    "admin/help-requests",
+    "admin/help-requests/{id}/resolve",
+    "admin/audit",
     "admin/users/{user}/reset",
     "admin/users/{user}/bypass",
     "admin/users/{user}/unlock",
@@ -110,6 +127,12 @@ impl<'a> Resource<'a> {
             ["assess"] => Resource::Assess,
             ["devices"] => Resource::Devices,
             ["devices", id] => Resource::Device(id),
+            ["help"] => Resource::Help,
+            ["admin", "users"] => Resource::AdminUsers,
+            ["admin", "users", user, "requirement"] => Resource::AdminUserRequirement(user),
+            ["admin", "help-requests"] => Resource::AdminHelpRequests,
+            ["admin", "help-requests", id, "resolve"] => Resource::AdminHelpResolve(id),
+            ["admin", "audit"] => Resource::AdminAudit,
             ["admin", "policy"] => Resource::AdminPolicy,
             ["admin", "tenant"] => Resource::AdminTenant,
             ["admin", "webhook"] => Resource::AdminWebhook(None),
@@ -133,7 +156,12 @@ impl<'a> Resource<'a> {
             Resource::AdminPolicy
                 | Resource::AdminTenant
                 | Resource::AdminWebhook(_)
+                | Resource::AdminUsers
                 | Resource::AdminUser(_)
+                | Resource::AdminUserRequirement(_)
+                | Resource::AdminHelpRequests
+                | Resource::AdminHelpResolve(_)
+                | Resource::AdminAudit
                 | Resource::AdminUserReset(_)
                 | Resource::AdminUserBypass(_)
                 | Resource::AdminUserUnlock(_)

@@ -14,7 +14,8 @@ use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
 use crate::routes::{Resource, only};
 use crate::wire::{
-    AssessBody, ChallengeBody, ConfirmBody, EnrollBody, RedeemBody, RenameBody, VerifyBody,
+    AssessBody, ChallengeBody, ConfirmBody, EnrollBody, HelpBody, RedeemBody, RenameBody,
+    VerifyBody,
     check_code, parse_body, parse_optional_body,
 };
 
@@ -390,6 +391,22 @@ pub(crate) async fn handle<B: Backend>(
             }
             Ok(ApiResponse::json(200, &answer))
         }
+        Resource::Help => {
+            only(req, "POST")?;
+            let body: HelpBody = parse_optional_body(req)?;
+            let Outcome::HelpRequested(request) = user
+                .run(
+                    UserCommand::AskForHelp {
+                        message: body.message,
+                    },
+                    false,
+                )
+                .await?
+            else {
+                return Err(unexpected());
+            };
+            Ok(ApiResponse::json(202, &json!({ "request_id": request.id })))
+        }
         Resource::Devices => {
             only(req, "GET")?;
             let outcome = user.run(UserCommand::ListDevices, step_up()).await?;
@@ -408,6 +425,11 @@ pub(crate) async fn handle<B: Backend>(
         | Resource::AdminWebhook(_)
         | Resource::AdminUserUnlock(_)
         | Resource::AdminUser(_)
+        | Resource::AdminUsers
+        | Resource::AdminUserRequirement(_)
+        | Resource::AdminHelpRequests
+        | Resource::AdminHelpResolve(_)
+        | Resource::AdminAudit
         | Resource::AdminUserReset(_)
         | Resource::AdminUserBypass(_)
         | Resource::AdminUserDevices(_)
@@ -437,9 +459,9 @@ impl<B: Backend> User<'_, B> {
         remember: bool,
     ) -> Result<Outcome, ApiError> {
         let context = RequestContext {
-            country: self.req.client.country.clone(),
             remember_device: remember
                 .then(|| edge_mfa_core::devices::label(self.req.header("user-agent"))),
+            ..crate::admin_api::request_context(self.req)
         };
         let request = UserRequest {
             command,

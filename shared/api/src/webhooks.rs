@@ -1,6 +1,7 @@
 //! The tenant's webhook (API.md "Webhooks"): the admin resource, and sending one
 //! event, signed per Standard Webhooks 1.0, through the runtime's [`Backend::deliver`].
 
+use edge_mfa_core::audit::{Actor, AuditEvent, EventType, Source};
 use edge_mfa_core::Env;
 use edge_mfa_core::ids::random_id;
 use edge_mfa_core::tenant::{Tenant, TenantChange};
@@ -71,7 +72,7 @@ pub(crate) async fn handle<B: Backend>(
             let sealed = Webhook::seal_secret(&tenant.id, &secret, master, env);
             let change =
                 TenantChange::SetWebhook(Webhook::with_sealed(url, events, sealed.clone()));
-            let updated = crate::admin_api::update(backend, tenant, req, change).await?;
+            let updated = crate::admin_api::update(backend, tenant, req, change, env).await?;
             let hook = configured(&updated)?;
             let shown = hook.is_sealed_secret(&sealed).then_some(secret);
             Ok(ApiResponse::json(
@@ -89,7 +90,7 @@ pub(crate) async fn handle<B: Backend>(
                 sealed,
                 until: env.now + SECRET_OVERLAP,
             };
-            crate::admin_api::update(backend, tenant, req, change).await?;
+            crate::admin_api::update(backend, tenant, req, change, env).await?;
             Ok(ApiResponse::json(
                 200,
                 &json!({ "secret": secret.expose() }),
@@ -236,6 +237,27 @@ impl Queued {
     }
 }
 
+impl Queued {
+    /// The `webhook.failed` audit event of giving this notification up after
+    /// `attempts` (its id, type and user: never its body's other data).
+    pub fn given_up(&self, attempts: u32, env: &mut Env<'_>) -> AuditEvent {
+        let user = self.notification.data.get("user").and_then(|u| u.as_str());
+        AuditEvent::new(
+            EventType::WebhookFailed,
+            Actor::System,
+            user,
+            &Source::default(),
+            env,
+        )
+        .failed("delivery_failed")
+        .with_detail(json!({
+            "notification_id": self.notification.id,
+            "event": self.notification.event,
+            "attempts": attempts,
+        }))
+    }
+}
+
 /// Notifications are retried for at least 24 h (API.md), then given up (logged).
 pub const RETRY_FOR_SECONDS: u64 = 26 * 3600;
 /// No wait between attempts is longer than an hour.
@@ -326,6 +348,7 @@ pub async fn deliver_due<B: Backend>(
     let due = backend.due_notifications(now, limit, tenant).await?;
     let mut delivered = 0;
     for queued in &due {
+        let mut given_up = None;
         let next = match attempt(backend, deployment, queued, now, timeout_ms).await {
             Attempt::Done => {
                 delivered += 1;
@@ -346,13 +369,19 @@ pub async fn deliver_due<B: Backend>(
                             "edge-mfa: webhook.failed: tenant {} notification {} ({}) given up after {attempts} attempts: {why}",
                             queued.tenant, queued.notification.id, queued.notification.event
                         );
+                        let mut random = edge_mfa_core::OsRandom;
+                        let mut env = Env {
+                            now,
+                            random: &mut random,
+                        };
+                        given_up = Some(queued.given_up(attempts, &mut env));
                         None
                     }
                 }
             }
         };
         backend
-            .settle_notification(&queued.notification.id, next)
+            .settle_notification(queued, next, given_up.as_ref())
             .await?;
     }
     Ok((due.len(), delivered))

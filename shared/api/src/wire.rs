@@ -73,6 +73,35 @@ pub struct BypassBody {
     pub minutes: u32,
 }
 
+/// `POST /v1/{tenant}/help`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpBody {
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// `POST …/admin/help-requests/{id}/resolve`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveBody {
+    #[serde(default)]
+    pub action: edge_mfa_core::help::HelpAction,
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// `PUT …/admin/users/{user}/requirement`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequirementBody {
+    pub required: bool,
+    #[serde(default)]
+    pub enrollment_days: Option<u16>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {

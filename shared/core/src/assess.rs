@@ -4,7 +4,9 @@
 //! The order of the rules (each documented in README "Policy"):
 //! 1. adaptive mode and the request's country is denied → `deny`;
 //! 2. an admin bypass is active → `allow` (bypass);
-//! 3. a `require` group forces MFA, whatever the mode; otherwise an `exempt` group
+//! 3. an admin required MFA for this user (`PUT …/requirement`) → as `required`,
+//!    whatever the mode or groups, with the requirement's own enrollment period;
+//!    otherwise a `require` group forces MFA, whatever the mode; otherwise an `exempt` group
 //!    skips it (require wins over exempt: exempt wins only where no require group
 //!    names the user);
 //! 4. mode `off` → `allow`;
@@ -91,6 +93,8 @@ pub struct Subject<'a> {
     pub groups: &'a [String],
     /// Countries of this user's earlier successful verifications.
     pub known_countries: &'a [String],
+    /// An admin required MFA for this user: the end of their enrollment period.
+    pub required_by: Option<u64>,
 }
 
 /// What the request tells.
@@ -117,15 +121,19 @@ pub fn enrollment(policy: &Policy, subject: &Subject<'_>, now: u64) -> Enrollmen
             deadline: None,
         };
     }
-    if policy.grace_period_days == 0 {
-        return Enrollment {
-            state: EnrollmentState::NotEnrolled,
-            deadline: None,
-        };
-    }
-    let deadline = subject
-        .first_seen
-        .saturating_add(u64::from(policy.grace_period_days) * DAY);
+    // A per-user requirement brings its own enrollment period, from when it was set.
+    let deadline = match subject.required_by {
+        Some(deadline) => deadline,
+        None if policy.grace_period_days == 0 => {
+            return Enrollment {
+                state: EnrollmentState::NotEnrolled,
+                deadline: None,
+            };
+        }
+        None => subject
+            .first_seen
+            .saturating_add(u64::from(policy.grace_period_days) * DAY),
+    };
     let state = if now < deadline {
         EnrollmentState::Grace
     } else {
@@ -171,9 +179,12 @@ pub fn decide(policy: &Policy, subject: &Subject<'_>, signals: &Signals<'_>, now
             Some(AllowedBy::Bypass),
         );
     }
-    // 3. Groups.
+    // 3. A per-user requirement, then groups.
     let mut reasons: Vec<&str> = Vec::new();
-    let mode = if in_groups(&policy.groups.require) {
+    let mode = if subject.required_by.is_some() {
+        reasons.push("required_user");
+        Mode::Required
+    } else if in_groups(&policy.groups.require) {
         reasons.push("required_group");
         Mode::Required
     } else if in_groups(&policy.groups.exempt) {
@@ -339,6 +350,7 @@ mod tests {
             bypass_until: matches!(enrolled, Enrolled::Bypassed).then_some(NOW + 60),
             groups: &groups,
             known_countries: &known,
+            required_by: None,
         };
         let signals = match signal {
             Signal::None => Signals {
@@ -691,6 +703,7 @@ mod tests {
             bypass_until: None,
             groups: &[],
             known_countries: &known,
+            required_by: None,
         };
         let fr = Signals {
             ip: None,
@@ -733,6 +746,7 @@ mod tests {
             bypass_until: None,
             groups: &[],
             known_countries: &[],
+            required_by: None,
         };
         let deadline = first_seen + 3 * DAY;
         assert_eq!(

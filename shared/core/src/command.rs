@@ -42,6 +42,23 @@ pub struct RequestContext {
     /// On a successful verification, remember the device under this label.
     #[serde(default)]
     pub remember_device: Option<String>,
+    /// The client's address, as the platform tells it (for the audit log).
+    #[serde(default)]
+    pub ip: Option<String>,
+    /// The client's `User-Agent` (for the audit log).
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+impl RequestContext {
+    /// Where the request came from, for its audit events.
+    pub fn source(&self) -> crate::audit::Source {
+        crate::audit::Source::new(
+            self.ip.clone(),
+            self.country.clone(),
+            self.user_agent.as_deref(),
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +148,23 @@ pub enum UserCommand {
     Status,
     /// Admin: forget every factor, code and pending operation.
     Reset,
+    /// Admin: require MFA for this user whatever the mode, enrolling within
+    /// `enrollment_days` (1–365, default 7) from now; or lift the requirement.
+    SetRequirement {
+        required: bool,
+        enrollment_days: Option<u16>,
+    },
+    /// The user asks the tenant's admins for help (one open request at a time).
+    AskForHelp {
+        message: Option<String>,
+    },
+    /// Admin: answer the user's open help request `request_id`.
+    ResolveHelp {
+        request_id: String,
+        action: crate::help::HelpAction,
+        minutes: Option<u32>,
+        note: Option<String>,
+    },
 }
 
 /// How an enrollment is confirmed: a code (TOTP) or a WebAuthn registration.
@@ -171,6 +205,8 @@ impl UserCommand {
                 | UserCommand::EndBypass
                 | UserCommand::Unlock
                 | UserCommand::Erase
+                | UserCommand::SetRequirement { .. }
+                | UserCommand::ResolveHelp { .. }
         )
     }
 }
@@ -274,6 +310,12 @@ pub struct UserStatus {
     /// The user's first own request; `None` for a user edge-mfa has never seen.
     #[serde(default)]
     pub first_seen: Option<u64>,
+    /// An admin's per-user requirement, if one is set.
+    #[serde(default)]
+    pub requirement: Option<crate::user::Requirement>,
+    /// The user's open help request, if any.
+    #[serde(default)]
+    pub help_request: Option<crate::help::HelpRequest>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,6 +381,9 @@ pub enum Outcome {
     BypassEnded,
     Unlocked,
     Erased,
+    /// The user's open help request (new, or the one already open).
+    HelpRequested(crate::help::HelpRequest),
+    HelpResolved(crate::help::HelpRequest),
 }
 
 /// Runs `request` on `record`. On a refusal the record is left exactly as it was,
@@ -379,9 +424,13 @@ pub fn execute(
     };
     ops::reseal(record, &ctx, env);
     let first_contact = before.first_seen.is_none() && record.first_seen.is_some();
+    let probe = ops::events::Probe::new(&command, record);
     let result = ops::run(record, &ctx, command, step_up, env);
-    if let Err(error) = &result {
+    if result.is_err() {
         *record = before;
+    }
+    ops::events::record(record, probe, &result, &ctx, env);
+    if let Err(error) = &result {
         if error.counts_as_failure() {
             let was_locked = record
                 .failures
@@ -392,7 +441,9 @@ pub fn execute(
                 was_locked,
                 record.failures.locked_for(&tenant.policy.lockout, env.now),
             ) {
-                let data = serde_json::json!({"until": env.now + retry_after});
+                let until = env.now + retry_after;
+                ops::events::lockout_started(record, &ctx, until, env);
+                let data = serde_json::json!({ "until": until });
                 crate::notify::queue(record, tenant, user.as_str(), "lockout.started", data, env);
             }
         }
@@ -434,7 +485,49 @@ pub struct Applied {
     /// Notifications to store with the record, in the same atomic step, and to
     /// deliver at least once (`crate::notify`).
     pub notifications: Vec<crate::notify::Notification>,
+    /// What the tenant's log and its views learn from this request (its audit
+    /// events, the user's new row of the users list, their help request), to
+    /// commit with the record in the same atomic step.
+    pub log: LogBatch,
     pub reply: Result<Outcome, CoreError>,
+}
+
+/// What one committed change adds to the tenant's log and the views fed from it
+/// (the users list, the help-request queue). Delivered at least once: each event
+/// is kept once by its id, a row only if its revision is newer, a help request
+/// only while it is not resolved yet.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogBatch {
+    #[serde(default)]
+    pub events: Vec<crate::audit::AuditEvent>,
+    /// The user's new row of the users list, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserRow>,
+    /// The user's help request, when it changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<crate::help::HelpRequest>,
+}
+
+impl LogBatch {
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty() && self.user.is_none() && self.help.is_none()
+    }
+}
+
+/// A user's row of the users list at `revision`; `entry: None` when the user was
+/// erased.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub user: String,
+    pub revision: u64,
+    pub entry: Option<crate::user::UserEntry>,
+}
+
+/// The revision of a record's next stored change: one more than `previous`, and
+/// at least `now` scaled, so a user created again after an erasure (whose revision
+/// started again from nothing) still outranks what the index holds of them.
+fn next_revision(previous: u64, now: u64) -> u64 {
+    (previous + 1).max(now << 20)
 }
 
 /// [`execute`] over the stored JSON form of the record, as adapters hold it.
@@ -454,21 +547,40 @@ pub fn apply(
                 store: None,
                 summary: None,
                 notifications: Vec::new(),
+                log: LogBatch::default(),
                 reply: Err(CoreError::Internal(format!("stored user record: {e}"))),
             };
         }
     };
     let before = parsed.as_ref().map(UserRecord::summary);
+    let lockout = &tenant.policy.lockout;
+    let entry_before = parsed.as_ref().map(|r| r.entry(lockout, env.now));
+    let help_before = parsed.as_ref().and_then(|r| r.help.clone());
+    let original = parsed.clone().unwrap_or_default();
     let mut record = parsed.unwrap_or_default();
     let reply = execute(&mut record, tenant, master, user, request, env);
     let notifications = std::mem::take(&mut record.outbox);
+    let events = std::mem::take(&mut record.audit);
     if matches!(reply, Ok(Outcome::Erased)) {
+        let user_row = stored.map(|_| UserRow {
+            user: user.as_str().to_string(),
+            revision: next_revision(original.revision, env.now),
+            entry: None,
+        });
         return Applied {
             store: stored.map(|_| Write::Delete),
             summary: before.map(|_| None),
             notifications: Vec::new(),
+            log: LogBatch {
+                events,
+                user: user_row,
+                help: None,
+            },
             reply,
         };
+    }
+    if record != original {
+        record.revision = next_revision(original.revision, env.now);
     }
     let json = serde_json::to_string(&record).ok();
     let store = json
@@ -476,10 +588,26 @@ pub fn apply(
         .map(Write::Put);
     let after = Some(record.summary());
     let summary = (store.is_some() && after != before).then_some(after);
+    let entry_after = record.entry(lockout, env.now);
+    let user_row = (store.is_some() && entry_before.as_ref() != Some(&entry_after)).then(|| {
+        UserRow {
+            user: user.as_str().to_string(),
+            revision: record.revision,
+            entry: Some(entry_after),
+        }
+    });
+    let help = (store.is_some() && record.help != help_before)
+        .then(|| record.help.clone())
+        .flatten();
     Applied {
         store,
         summary,
         notifications,
+        log: LogBatch {
+            events,
+            user: user_row,
+            help,
+        },
         reply,
     }
 }

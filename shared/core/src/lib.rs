@@ -6,6 +6,7 @@
 //! Object, or a database transaction), persist what it returns and answer.
 
 pub mod assess;
+pub mod audit;
 pub mod backup_codes;
 pub mod cidr;
 pub mod codes;
@@ -13,6 +14,7 @@ pub mod command;
 pub mod devices;
 pub mod env;
 mod error;
+pub mod help;
 pub mod ids;
 pub mod lockout;
 pub mod notify;
@@ -25,11 +27,11 @@ pub mod user;
 pub mod webhook;
 
 pub use command::{
-    Applied, FactorView, Outcome, UserCommand, UserRequest, UserStatus, Verified, Write, apply,
-    execute, summarize,
+    Applied, FactorView, LogBatch, Outcome, UserCommand, UserRequest, UserRow, UserStatus,
+    Verified, Write, apply, execute, summarize,
 };
 pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;
 pub use ops::{MAX_SENDS_PER_USER_PER_HOUR, NewDestination};
 pub use secret::Secret;
-pub use user::UserSummary;
+pub use user::{UserEntry, UserSummary};

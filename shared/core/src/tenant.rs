@@ -102,7 +102,14 @@ pub enum TenantChange {
         rp_id: String,
         origins: Vec<String>,
         confirm_rp_id_change: bool,
+        /// How long the audit log keeps events.
+        #[serde(default = "default_retention")]
+        audit_retention_days: u16,
     },
+}
+
+fn default_retention() -> u16 {
+    crate::audit::DEFAULT_RETENTION_DAYS
 }
 
 impl TenantChange {
@@ -119,6 +126,80 @@ impl TenantChange {
 pub struct AuthorisedChange {
     pub change: TenantChange,
     pub admin_key_sha256: String,
+    /// The change's audit event, committed with it by the ordering point
+    /// ([`AuthorisedChange::logged`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<crate::audit::AuditEvent>,
+}
+
+impl AuthorisedChange {
+    /// The audit event to commit with the change, once applied as `after`: it
+    /// names the version the change made.
+    pub fn logged(&self, after: &Tenant) -> Option<crate::audit::AuditEvent> {
+        self.event
+            .clone()
+            .map(|e| e.with_detail(serde_json::json!({ "version": after.version })))
+    }
+}
+
+impl TenantChange {
+    /// The audit event type of this change to `tenant`, and its detail: never a
+    /// secret (a key's id at most, a webhook's host).
+    pub fn audit(&self, tenant: &Tenant) -> (crate::audit::EventType, serde_json::Value) {
+        use crate::audit::EventType;
+        use serde_json::json;
+        match self {
+            TenantChange::SetPolicy(_) => (EventType::PolicyUpdated, json!({})),
+            TenantChange::RotateSigningKey(key) => (
+                EventType::KeyRotated,
+                json!({ "key": "signing", "kid": key.jwk.kid }),
+            ),
+            TenantChange::RetireSigningKeys => (EventType::KeyRetired, json!({ "key": "signing" })),
+            TenantChange::RotateTicketSecret { .. } => {
+                (EventType::KeyRotated, json!({ "key": "ticket_secret" }))
+            }
+            TenantChange::RetireTicketSecret => {
+                (EventType::KeyRetired, json!({ "key": "ticket_secret" }))
+            }
+            TenantChange::RotateAdminKey { .. } => {
+                (EventType::KeyRotated, json!({ "key": "admin_key" }))
+            }
+            TenantChange::RotateWebhookSecret { .. } => {
+                (EventType::KeyRotated, json!({ "key": "webhook_secret" }))
+            }
+            TenantChange::SetWebhook(webhook) => {
+                let host = url::Url::parse(&webhook.url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string));
+                (
+                    EventType::WebhookUpdated,
+                    json!({ "host": host, "events": webhook.events }),
+                )
+            }
+            TenantChange::SetIdentity {
+                name,
+                rp_id,
+                origins,
+                audit_retention_days,
+                ..
+            } => {
+                let mut changed = Vec::new();
+                if *name != tenant.name {
+                    changed.push("name");
+                }
+                if *rp_id != tenant.rp_id {
+                    changed.push("rp_id");
+                }
+                if *origins != tenant.origins {
+                    changed.push("origins");
+                }
+                if *audit_retention_days != tenant.audit_retention_days {
+                    changed.push("audit_retention_days");
+                }
+                (EventType::TenantUpdated, json!({ "changed": changed }))
+            }
+        }
+    }
 }
 
 /// A new secret to show once, and the change that installs it.
@@ -170,6 +251,9 @@ pub struct Tenant {
     /// Where codes and notifications go (API.md "Webhooks"), once an admin set it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook: Option<Webhook>,
+    /// How long the audit log keeps events, in days (1–365).
+    #[serde(default = "default_retention")]
+    pub audit_retention_days: u16,
 }
 
 /// `PATCH /v1/{tenant}/admin/tenant`, as sent: the fields to change.
@@ -183,6 +267,8 @@ pub struct TenantPatch {
     /// while any exist strands them, so it takes this explicit yes.
     #[serde(default)]
     pub confirm_rp_id_change: bool,
+    /// How long the audit log keeps events: 1–365 days.
+    pub audit_retention_days: Option<u16>,
 }
 
 /// What a tenant-wide check needs to know of the tenant's users, counted by the
@@ -232,6 +318,7 @@ impl Tenant {
             devices_epoch: 0,
             incarnation: crate::ids::random_id(env),
             webhook: None,
+            audit_retention_days: crate::audit::DEFAULT_RETENTION_DAYS,
         };
         Ok((
             tenant,
@@ -319,11 +406,21 @@ impl Tenant {
         let rp_id = patch.rp_id.unwrap_or_else(|| self.rp_id.clone());
         let origins = patch.origins.unwrap_or_else(|| self.origins.clone());
         let name = validate_identity(&name, &rp_id, &origins)?;
+        let audit_retention_days = patch
+            .audit_retention_days
+            .unwrap_or(self.audit_retention_days);
+        if !(1..=crate::audit::MAX_RETENTION_DAYS).contains(&audit_retention_days) {
+            return Err(invalid(format!(
+                "audit_retention_days must be 1-{}",
+                crate::audit::MAX_RETENTION_DAYS
+            )));
+        }
         Ok(TenantChange::SetIdentity {
             name,
             rp_id,
             origins,
             confirm_rp_id_change: patch.confirm_rp_id_change,
+            audit_retention_days,
         })
     }
 
@@ -363,6 +460,7 @@ impl Tenant {
                 rp_id,
                 origins,
                 confirm_rp_id_change,
+                audit_retention_days,
             } => {
                 if rp_id != self.rp_id && facts.webauthn_users > 0 && !confirm_rp_id_change {
                     return Err(CoreError::Conflict(format!(
@@ -374,6 +472,7 @@ impl Tenant {
                     name,
                     rp_id,
                     origins,
+                    audit_retention_days,
                     ..self
                 }
             }
@@ -696,6 +795,7 @@ mod tests {
         let as_admin = |key: &str, change: TenantChange| AuthorisedChange {
             change,
             admin_key_sha256: Tenant::admin_key_hash(key),
+            event: None,
         };
         let rotated = tenant
             .apply_authorised(

@@ -56,10 +56,77 @@ pub struct UserRecord {
     /// When codes were sent to this user in the last hour (SMS and email).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sends: Vec<u64>,
+    /// An admin required MFA for this user, whatever the tenant's mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Requirement>,
+    /// The user's latest help request (open, or resolved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub help: Option<crate::help::HelpRequest>,
+    /// When the user asked for help in the last day (rate limit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub help_asked: Vec<u64>,
+    /// Grows with every stored change (and never goes back, even across an erasure:
+    /// see `next_revision`), so a tenant-wide index keeps only the newest entry.
+    #[serde(default)]
+    pub revision: u64,
     /// Notifications of this request, handed to the adapter by `apply` (never
     /// stored in the record: the adapter's outbox holds them).
     #[serde(skip)]
     pub outbox: Vec<crate::notify::Notification>,
+    /// Audit events of this request, handed to the adapter by `apply` with the
+    /// record, to commit in the same atomic step.
+    #[serde(skip)]
+    pub audit: Vec<crate::audit::AuditEvent>,
+}
+
+/// `PUT …/requirement`: MFA is required for this user, and they must enroll by
+/// `deadline` (Unix seconds).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    pub set_at: u64,
+    pub deadline: u64,
+}
+
+/// One row of the users list (API.md "Admin additions", `GET …/admin/users`): what
+/// the tenant-wide index keeps of a user, fed by the committed changes. The
+/// enrollment state is derived from it with the policy of the moment the list is
+/// read ([`UserEntry::enrollment`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEntry {
+    pub first_seen: Option<u64>,
+    /// Factor methods in enrollment order, then `backup_code` while unused codes remain.
+    pub methods: Vec<Method>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_mfa_at: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bypass_until: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<Requirement>,
+}
+
+impl UserEntry {
+    /// The enrollment state under `policy` at `now` (as the admin status shows it).
+    pub fn enrollment(
+        &self,
+        policy: &crate::policy::Policy,
+        now: u64,
+    ) -> crate::assess::Enrollment {
+        let subject = crate::assess::Subject {
+            has_factor: self.methods.iter().any(|m| *m != Method::BackupCode),
+            first_seen: self.first_seen.unwrap_or(now),
+            bypass_until: self.bypass_until,
+            groups: &[],
+            known_countries: &[],
+            required_by: self.requirement.as_ref().map(|r| r.deadline),
+        };
+        crate::assess::enrollment(policy, &subject, now)
+    }
+
+    pub fn locked_at(&self, now: u64) -> bool {
+        self.locked_until.is_some_and(|until| until > now)
+    }
 }
 
 /// What a tenant-wide view needs of a user (the users list, erasing a tenant,
@@ -89,6 +156,23 @@ impl UserRecord {
         UserSummary {
             first_seen: self.first_seen,
             methods,
+        }
+    }
+
+    /// The user's row in the tenant's users list, with the lockout of `lockout`
+    /// as it stands at `now`.
+    pub fn entry(&self, lockout: &crate::policy::Lockout, now: u64) -> UserEntry {
+        let mut methods = self.summary().methods;
+        if self.backup_codes.as_ref().is_some_and(|c| c.remaining() > 0) {
+            methods.push(Method::BackupCode);
+        }
+        UserEntry {
+            first_seen: self.first_seen,
+            methods,
+            last_mfa_at: self.last_mfa_at,
+            locked_until: self.failures.locked_for(lockout, now).map(|s| now + s),
+            bypass_until: self.bypass_until.filter(|&until| until > now),
+            requirement: self.requirement.clone(),
         }
     }
 

@@ -350,8 +350,15 @@ fn refusals_change_nothing_but_the_failure_count() {
         Err(CoreError::WrongCode(_))
     ));
     assert_eq!(w.record.failures.count(&w.tenant.policy.lockout, w.now), 1);
+    // ...and its one audit event, `verify.failed`.
+    let logged: Vec<_> = w.record.audit[before.audit.len()..]
+        .iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(logged, [edge_mfa_core::audit::EventType::VerifyFailed]);
     let mut after = w.record.clone();
     after.failures = before.failures.clone();
+    after.audit = before.audit.clone();
     assert_eq!(after, before);
 }
 
@@ -597,6 +604,7 @@ fn from(country: &str) -> RequestContext {
     RequestContext {
         country: Some(country.into()),
         remember_device: None,
+        ..Default::default()
     }
 }
 
@@ -848,6 +856,7 @@ fn remembered_devices_end_with_the_policy_and_with_the_factors() {
             RequestContext {
                 country: None,
                 remember_device: Some("Firefox".into()),
+                ..Default::default()
             },
         ) else {
             panic!()
@@ -968,4 +977,233 @@ fn notifications_are_queued_with_their_change_for_subscribed_events_only() {
     // Stored records never hold the outbox: the adapter's outbox does.
     let stored = serde_json::to_string(&w.record).unwrap();
     assert!(!stored.contains("lockout.started"));
+}
+
+/// [`apply`] over a stored JSON record, as the adapters run it.
+fn apply_at(
+    w: &World,
+    stored: Option<&str>,
+    command: UserCommand,
+    now: u64,
+) -> edge_mfa_core::Applied {
+    let mut rng = SeededRandom::new(now);
+    let mut env = Env {
+        now,
+        random: &mut rng,
+    };
+    let request = UserRequest {
+        command,
+        step_up: false,
+        context: Default::default(),
+    };
+    apply(stored, &w.tenant, &w.master, &w.user, request, &mut env)
+}
+
+fn stored_after(applied: &edge_mfa_core::Applied, before: Option<String>) -> Option<String> {
+    match &applied.store {
+        Some(Write::Put(json)) => Some(json.clone()),
+        Some(Write::Delete) => None,
+        None => before,
+    }
+}
+
+#[test]
+fn each_change_brings_its_log_batch_and_a_newer_revision() {
+    use edge_mfa_core::audit::EventType;
+    let w = World::new(Policy::default());
+    let assess = || UserCommand::Assess {
+        groups: vec![],
+        ip: None,
+        device_token: None,
+    };
+    let first = apply_at(&w, None, assess(), T0);
+    assert_eq!(
+        first.log.events.iter().map(|e| e.event).collect::<Vec<_>>(),
+        [EventType::AssessDecided]
+    );
+    let row = first.log.user.clone().expect("a new user gets a row");
+    assert_eq!(row.user, "jane");
+    assert_eq!(row.entry.as_ref().unwrap().first_seen, Some(T0));
+    let stored = stored_after(&first, None);
+    // Nothing changed: an event (a decision was made) but no new row.
+    let again = apply_at(&w, stored.as_deref(), assess(), T0 + 1);
+    assert_eq!(again.log.events.len(), 1);
+    assert!(again.store.is_none() && again.log.user.is_none());
+    // The admin's bypass changes the row, with a higher revision.
+    let bypass = apply_at(
+        &w,
+        stored.as_deref(),
+        UserCommand::Bypass { minutes: 5 },
+        T0 + 2,
+    );
+    let bypass_row = bypass.log.user.clone().unwrap();
+    assert!(bypass_row.revision > row.revision);
+    assert_eq!(
+        bypass_row.entry.unwrap().bypass_until,
+        Some(T0 + 2 + 300),
+        "the row shows the bypass"
+    );
+    assert_eq!(bypass.log.events[0].event, EventType::BypassGranted);
+    assert_eq!(
+        bypass.log.events[0].actor,
+        edge_mfa_core::audit::Actor::Admin
+    );
+    // Erased: a row without entry, still newer, and the event.
+    let stored = stored_after(&bypass, stored);
+    let erased = apply_at(&w, stored.as_deref(), UserCommand::Erase, T0 + 3);
+    let erased_row = erased.log.user.unwrap();
+    assert!(erased_row.entry.is_none() && erased_row.revision > bypass_row.revision);
+    assert_eq!(erased.log.events[0].event, EventType::UserErased);
+    // Created again after the erasure: newer than the tombstone.
+    let reborn = apply_at(&w, None, assess(), T0 + 4);
+    assert!(reborn.log.user.unwrap().revision > erased_row.revision);
+}
+
+#[test]
+fn a_help_request_stays_open_once_and_its_resolution_acts_on_the_user() {
+    use edge_mfa_core::audit::EventType;
+    use edge_mfa_core::help::{HelpAction, HelpState};
+    let mut w = World::new(Policy::default());
+    w.enroll(false);
+    let ask = |message: &str| UserCommand::AskForHelp {
+        message: Some(message.into()),
+    };
+    let Ok(Outcome::HelpRequested(first)) = w.run(ask("lost my phone"), false) else {
+        panic!()
+    };
+    assert_eq!(first.state, HelpState::Open);
+    let Ok(Outcome::HelpRequested(again)) = w.run(ask("hello?"), false) else {
+        panic!()
+    };
+    assert_eq!(again, first, "one open request per user");
+    let created: Vec<_> = w
+        .record
+        .audit
+        .iter()
+        .filter(|e| e.event == EventType::HelpRequestCreated)
+        .collect();
+    assert_eq!(created.len(), 1);
+    let resolve = |id: &str, action| UserCommand::ResolveHelp {
+        request_id: id.into(),
+        action,
+        minutes: Some(15),
+        note: None,
+    };
+    assert!(matches!(
+        w.run(resolve("help_other", HelpAction::Bypass), false),
+        Err(CoreError::NotFound(_))
+    ));
+    let Ok(Outcome::HelpResolved(done)) = w.run(resolve(&first.id, HelpAction::Bypass), false)
+    else {
+        panic!()
+    };
+    assert_eq!(done.state, HelpState::Resolved);
+    assert_eq!(w.record.bypass_until, Some(w.now + 15 * 60));
+    assert!(matches!(
+        w.run(resolve(&first.id, HelpAction::Reset), false),
+        Err(CoreError::Conflict(_))
+    ));
+    let Ok(Outcome::HelpRequested(second)) = w.run(ask("new phone"), false) else {
+        panic!()
+    };
+    assert_ne!(second.id, first.id);
+    w.run(resolve(&second.id, HelpAction::Reset), false).unwrap();
+    assert!(w.record.factors.is_empty() && w.record.backup_codes.is_none());
+    assert_eq!(
+        w.record.help.as_ref().map(|h| h.state),
+        Some(HelpState::Resolved),
+        "a reset keeps the resolved request"
+    );
+    // Five new requests a day.
+    for _ in 0..3 {
+        let Ok(Outcome::HelpRequested(r)) = w.run(ask("again"), false) else {
+            panic!()
+        };
+        w.run(resolve(&r.id, HelpAction::None), false).unwrap();
+    }
+    assert!(matches!(
+        w.run(ask("again"), false),
+        Err(CoreError::RateLimited { .. })
+    ));
+    assert!(matches!(
+        w.run(
+            UserCommand::AskForHelp {
+                message: Some("x".repeat(501))
+            },
+            false
+        ),
+        Err(CoreError::InvalidRequest(_))
+    ));
+}
+
+#[test]
+fn a_per_user_requirement_overrides_the_mode_with_its_own_period() {
+    use edge_mfa_core::assess::{Action, EnrollmentState};
+    let mut w = World::new(Policy {
+        mode: Mode::Off,
+        ..Policy::default()
+    });
+    let assess = |w: &mut World| {
+        let Ok(Outcome::Assessed { decision, .. }) = w.run(
+            UserCommand::Assess {
+                groups: vec![],
+                ip: None,
+                device_token: None,
+            },
+            false,
+        ) else {
+            panic!()
+        };
+        decision
+    };
+    assert_eq!(assess(&mut w).action, Action::Allow);
+    let Ok(Outcome::Status(status)) = w.run(
+        UserCommand::SetRequirement {
+            required: true,
+            enrollment_days: Some(2),
+        },
+        false,
+    ) else {
+        panic!()
+    };
+    assert_eq!(status.enrollment.state, EnrollmentState::Grace);
+    assert_eq!(status.enrollment.deadline, Some(T0 + 2 * 86_400));
+    w.now = T0 + 3 * 86_400;
+    let late = assess(&mut w);
+    assert_eq!(late.action, Action::Enroll);
+    assert!(late.reasons.iter().any(|r| r == "required_user"));
+    w.run(
+        UserCommand::SetRequirement {
+            required: true,
+            enrollment_days: None,
+        },
+        false,
+    )
+    .unwrap();
+    assert_eq!(assess(&mut w).action, Action::Allow, "renewed: grace again");
+    assert_eq!(
+        w.record.requirement.as_ref().unwrap().deadline,
+        w.now + 7 * 86_400
+    );
+    w.run(
+        UserCommand::SetRequirement {
+            required: false,
+            enrollment_days: None,
+        },
+        false,
+    )
+    .unwrap();
+    assert!(w.record.requirement.is_none());
+    for days in [0, 366] {
+        assert!(matches!(
+            w.run(
+                UserCommand::SetRequirement {
+                    required: true,
+                    enrollment_days: Some(days),
+                },
+                false,
+            ),
+            Err(CoreError::InvalidRequest(_))
+        ));
+    }
 }

@@ -70,6 +70,7 @@ fn no_secret_in_any_debug_output() {
             context: RequestContext {
                 country: None,
                 remember_device: remember.then(|| "Firefox".into()),
+                ..Default::default()
             },
         };
         let before = format!("{request:?}");

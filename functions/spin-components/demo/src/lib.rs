@@ -1,5 +1,7 @@
-//! The demo page, served from the component itself (Spin's static file server is a
-//! download from GitHub, which these machines cannot reach).
+//! The demo page and the admin console, served from the component itself (Spin's
+//! static file server is a download from GitHub, which these machines cannot
+//! reach). The console's responses carry the security headers that
+//! `public/_headers` gives them on Workers.
 
 use bytes::Bytes;
 use spin_sdk::http::{FullBody, Request, Response, StatusCode};
@@ -25,6 +27,39 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "text/css; charset=utf-8",
         include_bytes!("../../../../public/demo/demo.css"),
     ),
+    (
+        "/admin/",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../../public/admin/index.html"),
+    ),
+    (
+        "/admin/index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../../public/admin/index.html"),
+    ),
+    (
+        "/admin/admin.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/admin/admin.js"),
+    ),
+    (
+        "/admin/admin.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../public/admin/admin.css"),
+    ),
+];
+
+/// The console's headers (as public/_headers on Workers): no framing, no
+/// sniffing, no referrer, and a CSP that allows only its own files.
+const CONSOLE_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-cache"),
 ];
 
 #[spin_sdk::http_service]
@@ -38,10 +73,27 @@ async fn handle(req: Request) -> Response<FullBody<Bytes>> {
             Bytes::from_static(b"not found"),
         ),
     };
+    let path = req.uri().path();
+    if path == "/admin" {
+        let mut response = Response::new(FullBody::new(Bytes::new()));
+        *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
+        response
+            .headers_mut()
+            .insert("location", spin_sdk::http::HeaderValue::from_static("/admin/"));
+        return response;
+    }
     let mut response = Response::new(FullBody::new(body));
     *response.status_mut() = status;
     if let Ok(value) = content_type.parse() {
         response.headers_mut().insert("content-type", value);
+    }
+    if path.starts_with("/admin/") {
+        for (name, value) in CONSOLE_HEADERS {
+            response.headers_mut().insert(
+                *name,
+                spin_sdk::http::HeaderValue::from_static(value),
+            );
+        }
     }
     response
 }

@@ -104,7 +104,29 @@ impl Backend for Memory {
         Ok(self.tenants.borrow().get(id.as_str()).cloned())
     }
 
-    async fn create_tenant(&self, tenant: &Tenant) -> Result<bool, BackendError> {
+    async fn read_log(
+        &self,
+        _tenant: &Tenant,
+        read: edge_mfa_api::tenant_log::LogRead,
+    ) -> Result<edge_mfa_api::tenant_log::LogAnswer, BackendError> {
+        use edge_mfa_api::tenant_log::{LogAnswer, LogRead};
+        // The log's SQL runs on the real runtimes (tests/e2e); here it is empty.
+        Ok(match read {
+            LogRead::Events { .. } => LogAnswer::Events {
+                events: Vec::new(),
+                next: None,
+            },
+            LogRead::Users { .. } => LogAnswer::Users(Vec::new()),
+            LogRead::HelpRequests { .. } => LogAnswer::HelpRequests(Vec::new()),
+            LogRead::HelpRequest { .. } => LogAnswer::HelpRequest(None),
+        })
+    }
+
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        _event: &edge_mfa_core::audit::AuditEvent,
+    ) -> Result<bool, BackendError> {
         let mut tenants = self.tenants.borrow_mut();
         if tenants.contains_key(tenant.id.as_str()) {
             return Ok(false);
@@ -195,9 +217,11 @@ impl Backend for Memory {
 
     async fn settle_notification(
         &self,
-        id: &str,
+        queued: &Queued,
         next: Option<(u32, u64)>,
+        _given_up: Option<&edge_mfa_core::audit::AuditEvent>,
     ) -> Result<(), BackendError> {
+        let id = queued.notification.id.as_str();
         let mut outbox = self.outbox.borrow_mut();
         match next {
             None => outbox.retain(|q| q.notification.id != id),

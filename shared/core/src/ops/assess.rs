@@ -17,6 +17,7 @@ fn subject<'a>(record: &'a UserRecord, groups: &'a [String], now: u64) -> Subjec
         bypass_until: record.bypass_until,
         groups,
         known_countries: &record.known_countries,
+        required_by: record.requirement.as_ref().map(|r| r.deadline),
     }
 }
 

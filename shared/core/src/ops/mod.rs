@@ -6,6 +6,8 @@ mod assess;
 mod backup_codes;
 mod codes;
 mod devices;
+pub(crate) mod events;
+mod help;
 mod totp;
 mod webauthn;
 
@@ -189,13 +191,37 @@ pub(crate) fn run(
         }
         UserCommand::Status => Ok(Outcome::Status(status(record, ctx, env.now))),
         UserCommand::Reset => {
-            *record = UserRecord {
-                first_seen: record.first_seen,
-                ..UserRecord::default()
-            };
+            reset(record);
             Ok(Outcome::Reset)
         }
+        UserCommand::SetRequirement {
+            required,
+            enrollment_days,
+        } => {
+            help::set_requirement(record, required, enrollment_days, env.now)?;
+            Ok(Outcome::Status(status(record, ctx, env.now)))
+        }
+        UserCommand::AskForHelp { message } => help::ask(record, ctx, message, env),
+        UserCommand::ResolveHelp {
+            request_id,
+            action,
+            minutes,
+            note,
+        } => help::resolve(record, &request_id, action, minutes, note, env.now),
     }
+}
+
+/// Forgets every factor, code, device and pending operation; keeps what the admin
+/// and the tenant-wide views need (first seen, requirement, help, revision).
+pub(crate) fn reset(record: &mut UserRecord) {
+    *record = UserRecord {
+        first_seen: record.first_seen,
+        requirement: record.requirement.take(),
+        help: record.help.take(),
+        help_asked: std::mem::take(&mut record.help_asked),
+        revision: record.revision,
+        ..UserRecord::default()
+    };
 }
 
 fn removed_view(before: &[FactorView], id: &str) -> Option<FactorView> {
@@ -616,5 +642,10 @@ fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
             .failures
             .locked_for(&ctx.tenant.policy.lockout, now)
             .map(|s| now + s),
+        requirement: record.requirement.clone(),
+        help_request: record
+            .help
+            .clone()
+            .filter(|h| h.state == crate::help::HelpState::Open),
     }
 }
