@@ -134,6 +134,7 @@ edge-mfa is running at $base ($runtime)
   operator key    $operator_key   (from $key_file)
 
 $note  demo page       $base/demo/#tenant=demo&ticket=$ticket
+  admin console   $base/admin/  (sign in with tenant "demo" and the admin key above)
 
   a ticket for "alice" (valid 15 minutes):
     $ticket

@@ -2,18 +2,21 @@
 // playwright-core, through the page's roles and labels only, against the runtime
 // that serves it. Sign in; find the locked user and unlock them; resolve a help
 // request with a bypass; read both in the audit log; have an unusable policy refused
-// in the server's own words; save the screenshot docs/images/admin-users.png. The
+// in the server's own words; save a screenshot of the users page. The
 // admin key must never reach a URL, the console or localStorage.
 // Chromium missing is a failure, not a skip.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { api, BASE, createTenant, enrollTotp, now, ticketFor, wrongCode } from './client.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const IMAGES = resolve(import.meta.dirname, '../../docs/images');
+// The screenshot goes to a temporary directory, or, to refresh the one the README
+// shows, to EDGE_MFA_SCREENSHOTS (e.g. EDGE_MFA_SCREENSHOTS=docs/images).
+const IMAGES = resolve(process.env.EDGE_MFA_SCREENSHOTS ?? join(tmpdir(), 'edge-mfa-screenshots'));
 let browser;
 
 before(async () => {

@@ -119,3 +119,20 @@ test('enrollment.required: a user\'s enrollment period starts, with its deadline
   assert.equal(d.payload.data.deadline, assess.body.enrollment.deadline);
   assert.ok(Math.abs(d.payload.data.deadline - (now() + 7 * 86_400)) < 120);
 });
+
+test('help_request.created: the request id and the user, never the user\'s message', async () => {
+  const tenant = await notifiedTenant();
+  const ticket = await ticketFor(tenant, 'stuck');
+  const asked = await api('POST', `/v1/${tenant.id}/help`, { token: ticket, body: { message: 'my phone fell in a lake' } });
+  assert.equal(asked.status, 202, asked.text);
+  const d = await notified(tenant, 'help_request.created', (x) => x.payload.data.user === 'stuck');
+  assert.deepEqual(d.verifiedWith, [tenant.secret]);
+  assert.equal(d.payload.data.request_id, asked.body.request_id);
+  assert.ok(!d.raw.includes('lake'), 'the message stays with the admins');
+  // Asking again while it is open sends nothing new.
+  await api('POST', `/v1/${tenant.id}/help`, { token: ticket, body: {} });
+  await new Promise((r) => setTimeout(r, 1500));
+  await api('POST', '/v1/deliveries', { token: OPERATOR_KEY });
+  const sent = receiver.deliveries.filter((x) => x.payload?.type === 'help_request.created' && x.payload.data.tenant_name === `Tenant ${tenant.id}`);
+  assert.equal(new Set(sent.map((x) => x.headers['webhook-id'])).size, 1);
+});

@@ -12,9 +12,9 @@ use worker::{Env, Method, Request, RequestInit, RequestRedirect};
 
 use crate::log_object::{LogCall, LogReply, LogTarget, call_log};
 use crate::tenant_object::TenantCall;
+use crate::user_object::UserCall;
 use edge_mfa_api::tenant_log::{LogAnswer, LogRead};
 use edge_mfa_core::audit::AuditEvent;
-use crate::user_object::UserCall;
 
 pub const TENANTS_KV: &str = "TENANTS";
 pub const USERS_DO: &str = "USERS";

@@ -14,7 +14,9 @@ use edge_mfa_api::tenant_log::{LogAnswer, LogRead, Sql, SqlValue, TenantLog};
 use edge_mfa_core::LogBatch;
 use edge_mfa_core::tenant::Tenant;
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State, durable_object};
+use worker::{
+    DurableObject, Env, Request, Response, SqlStorage, SqlStorageValue, State, durable_object,
+};
 
 use crate::backend::{TENANT_LOG_DO, call_object};
 
@@ -82,10 +84,10 @@ pub struct PendingLog {
 /// The storage key of a pending batch: in commit order (time, then the first
 /// event's random id).
 pub fn pending_key(batch: &LogBatch, now: u64) -> String {
-    let id = batch
-        .events
-        .first()
-        .map_or_else(|| format!("{:?}", batch.user.as_ref().map(|u| u.revision)), |e| e.id.clone());
+    let id = batch.events.first().map_or_else(
+        || format!("{:?}", batch.user.as_ref().map(|u| u.revision)),
+        |e| e.id.clone(),
+    );
     format!("{PENDING_PREFIX}{now:012}:{id}")
 }
 

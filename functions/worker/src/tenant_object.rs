@@ -130,7 +130,13 @@ impl DurableObject for TenantState {
                     (TenantCall::ReserveSend { key, limit, now }, _) => {
                         return reserve_send(&storage, &key, limit, now).await;
                     }
-                    (TenantCall::Create { tenant, event: created }, None) => {
+                    (
+                        TenantCall::Create {
+                            tenant,
+                            event: created,
+                        },
+                        None,
+                    ) => {
                         event = created;
                         tenant
                     }

@@ -1,10 +1,10 @@
 //! The operator's and the tenant admin's routes.
 
 use edge_mfa_core::audit::{Actor, AuditEvent};
+use edge_mfa_core::command::RequestContext;
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::{Capabilities, Policy};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
-use edge_mfa_core::command::RequestContext;
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, UserStatus};
 use serde_json::json;
 
@@ -53,7 +53,8 @@ pub(crate) async fn handle<B: Backend>(
             policy
                 .check_usable(capabilities)
                 .map_err(ApiError::InvalidRequest)?;
-            let updated = update(backend, tenant, req, TenantChange::SetPolicy(policy), env).await?;
+            let updated =
+                update(backend, tenant, req, TenantChange::SetPolicy(policy), env).await?;
             policy_response(&updated)
         }
         Resource::AdminWebhook(action) => {
@@ -71,7 +72,15 @@ pub(crate) async fn handle<B: Backend>(
         },
         Resource::AdminUser(user) if req.method == "DELETE" => {
             // Right to erasure: the record, factors, devices and pending operations.
-            run(backend, tenant, &user_id(user)?, UserCommand::Erase, req, now).await?;
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::Erase,
+                req,
+                now,
+            )
+            .await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUser(user) => {
@@ -116,16 +125,39 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::AdminUserReset(user) => {
             only(req, "POST")?;
-            run(backend, tenant, &user_id(user)?, UserCommand::Reset, req, now).await?;
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::Reset,
+                req,
+                now,
+            )
+            .await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserUnlock(user) => {
             only(req, "POST")?;
-            run(backend, tenant, &user_id(user)?, UserCommand::Unlock, req, now).await?;
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::Unlock,
+                req,
+                now,
+            )
+            .await?;
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserBypass(user) if req.method == "DELETE" => {
-            run(backend, tenant, &user_id(user)?, UserCommand::EndBypass, req, now)
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::EndBypass,
+                req,
+                now,
+            )
             .await?;
             Ok(ApiResponse::empty(204))
         }
@@ -133,9 +165,16 @@ pub(crate) async fn handle<B: Backend>(
             only(req, "POST")?;
             let body: BypassBody = parse_body(req)?;
             let user = user_id(user)?;
-            let Outcome::Bypassed { bypass_until } = run(backend, tenant, &user, UserCommand::Bypass {
+            let Outcome::Bypassed { bypass_until } = run(
+                backend,
+                tenant,
+                &user,
+                UserCommand::Bypass {
                     minutes: body.minutes,
-                }, req, now)
+                },
+                req,
+                now,
+            )
             .await?
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
@@ -147,7 +186,14 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::AdminUserDevices(user) => {
             only(req, "DELETE")?;
-            run(backend, tenant, &user_id(user)?, UserCommand::ClearDevices, req, now)
+            run(
+                backend,
+                tenant,
+                &user_id(user)?,
+                UserCommand::ClearDevices,
+                req,
+                now,
+            )
             .await?;
             Ok(ApiResponse::empty(204))
         }
@@ -268,10 +314,10 @@ pub(crate) fn status_json(user: &UserId, status: UserStatus) -> serde_json::Valu
         if let Some(until) = status.bypass_until {
             map.insert("bypass_until".into(), json!(until));
         }
-        if let Some(requirement) = status.requirement {
+        if let Some(requirement) = &status.requirement {
             map.insert(
                 "requirement".into(),
-                json!({"required": true, "set_at": requirement.set_at, "deadline": requirement.deadline}),
+                json!(crate::admin_views::RequirementView::from(requirement)),
             );
         }
         if let Some(help) = status.help_request {

@@ -2,12 +2,13 @@
 //! users list by MFA status, the help-request queue and the audit log, all read
 //! from the tenant's log ([`crate::tenant_log`]), with opaque cursors.
 
-use edge_mfa_core::assess::EnrollmentState;
+use edge_mfa_core::assess::{Enrollment, EnrollmentState};
 use edge_mfa_core::audit::{AuditEvent, AuditQuery, EventType};
 use edge_mfa_core::help::{HelpRequest, HelpState};
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
+use edge_mfa_core::user::Requirement;
 use edge_mfa_core::{Outcome, UserCommand, UserEntry};
 use edge_mfa_jose::{b64url_decode, b64url_encode};
 use serde_json::{Value, json};
@@ -97,6 +98,19 @@ fn next_link(req: &ApiRequest, cursor: &str) -> String {
     }
     query.append_pair("cursor", cursor);
     format!("<{}?{}>; rel=\"next\"", req.path, query.finish())
+}
+
+/// A page: `{"<key>": items, "next"?}`.
+fn page(key: &str, items: impl serde::Serialize, next: Option<&str>) -> Result<Value, ApiError> {
+    let mut body = serde_json::Map::new();
+    body.insert(
+        key.into(),
+        serde_json::to_value(items).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    if let Some(next) = next {
+        body.insert("next".into(), json!(next));
+    }
+    Ok(Value::Object(body))
 }
 
 /// What the users list filters on (API.md `?state=`).
@@ -192,18 +206,14 @@ pub(crate) async fn users<B: Backend>(
         }
     };
     let next = next.map(|n| encode_cursor(&n));
-    let rows: Vec<Value> = found
+    let rows: Vec<UserRow<'_>> = found
         .iter()
-        .map(|(user, entry)| user_row(user, entry, tenant, now))
+        .map(|(user, entry)| UserRow::new(user, entry, tenant, now))
         .collect();
     let response = if csv {
         users_csv(&rows)?
     } else {
-        let mut body = json!({ "users": rows });
-        if let Some(next) = &next {
-            body["next"] = json!(next);
-        }
-        ApiResponse::json(200, &body)
+        ApiResponse::json(200, &page("users", &rows, next.as_deref())?)
     };
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
@@ -212,26 +222,53 @@ pub(crate) async fn users<B: Backend>(
 }
 
 /// A user as the list shows them (API.md "Admin additions").
-fn user_row(user: &str, entry: &UserEntry, tenant: &Tenant, now: u64) -> Value {
-    let mut row = json!({
-        "user": user,
-        "enrollment": entry.enrollment(&tenant.policy, now),
-        "methods": entry.methods,
-        "first_seen": entry.first_seen,
-    });
-    if let Some(at) = entry.last_mfa_at {
-        row["last_mfa_at"] = json!(at);
+#[derive(serde::Serialize)]
+struct UserRow<'a> {
+    user: &'a str,
+    enrollment: Enrollment,
+    methods: &'a [Method],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_mfa_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    locked_until: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bypass_until: Option<u64>,
+    first_seen: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    requirement: Option<RequirementView>,
+}
+
+/// A per-user requirement as the API shows it.
+#[derive(serde::Serialize)]
+pub(crate) struct RequirementView {
+    required: bool,
+    set_at: u64,
+    deadline: u64,
+}
+
+impl From<&Requirement> for RequirementView {
+    fn from(r: &Requirement) -> Self {
+        RequirementView {
+            required: true,
+            set_at: r.set_at,
+            deadline: r.deadline,
+        }
     }
-    if let Some(until) = entry.locked_until.filter(|&u| u > now) {
-        row["locked_until"] = json!(until);
+}
+
+impl<'a> UserRow<'a> {
+    fn new(user: &'a str, entry: &'a UserEntry, tenant: &Tenant, now: u64) -> UserRow<'a> {
+        UserRow {
+            user,
+            enrollment: entry.enrollment(&tenant.policy, now),
+            methods: &entry.methods,
+            last_mfa_at: entry.last_mfa_at,
+            locked_until: entry.locked_until.filter(|&u| u > now),
+            bypass_until: entry.bypass_until.filter(|&u| u > now),
+            first_seen: entry.first_seen,
+            requirement: entry.requirement.as_ref().map(RequirementView::from),
+        }
     }
-    if let Some(until) = entry.bypass_until.filter(|&u| u > now) {
-        row["bypass_until"] = json!(until);
-    }
-    if let Some(requirement) = &entry.requirement {
-        row["requirement"] = json!({"required": true, "set_at": requirement.set_at, "deadline": requirement.deadline});
-    }
-    row
 }
 
 /// The CSV columns, in order.
@@ -249,29 +286,26 @@ const CSV_COLUMNS: &[&str] = &[
 /// The users as RFC 4180 CSV (`text/csv`). A cell that a spreadsheet would run as
 /// a formula (`=`, `+`, `-`, `@`, tab, CR first: OWASP "CSV Injection") is
 /// prefixed with `'`, since user ids come from the tenant's users.
-fn users_csv(rows: &[Value]) -> Result<ApiResponse, ApiError> {
+fn users_csv(rows: &[UserRow<'_>]) -> Result<ApiResponse, ApiError> {
     let failed = |e: csv::Error| ApiError::Internal(format!("csv: {e}"));
+    let time = |t: Option<u64>| t.map(|t| t.to_string()).unwrap_or_default();
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(CSV_COLUMNS).map_err(failed)?;
     for row in rows {
-        let cell = |v: &Value| match v {
-            Value::Null => String::new(),
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        };
-        let methods: Vec<String> = row["methods"]
-            .as_array()
-            .map(|m| m.iter().map(cell).collect())
+        let state = serde_json::to_value(row.enrollment.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
+        let methods: Vec<&str> = row.methods.iter().map(|m| m.as_str()).collect();
         let record = [
-            defuse(&cell(&row["user"])),
-            cell(&row["enrollment"]["state"]),
-            cell(&row["enrollment"]["deadline"]),
+            defuse(row.user),
+            state,
+            time(row.enrollment.deadline),
             methods.join(" "),
-            cell(&row["last_mfa_at"]),
-            cell(&row["locked_until"]),
-            cell(&row["bypass_until"]),
-            cell(&row["first_seen"]),
+            time(row.last_mfa_at),
+            time(row.locked_until),
+            time(row.bypass_until),
+            time(row.first_seen),
         ];
         writer.write_record(&record).map_err(failed)?;
     }
@@ -324,7 +358,10 @@ pub(crate) async fn audit<B: Backend>(
         })
         .transpose()?;
     let after = decode_cursor(req)?
-        .map(|c| c.parse::<u64>().map_err(|_| invalid("cursor is not one this API gave")))
+        .map(|c| {
+            c.parse::<u64>()
+                .map_err(|_| invalid("cursor is not one this API gave"))
+        })
         .transpose()?;
     let query = AuditQuery {
         since: seconds(req, "since")?,
@@ -349,11 +386,7 @@ pub(crate) async fn audit<B: Backend>(
     let response = if ndjson {
         ndjson_response(&events)?
     } else {
-        let mut body = json!({ "events": events });
-        if let Some(next) = &next {
-            body["next"] = json!(next);
-        }
-        ApiResponse::json(200, &body)
+        ApiResponse::json(200, &page("events", &events, next.as_deref())?)
     };
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
@@ -416,11 +449,7 @@ pub(crate) async fn help_requests<B: Backend>(
             .map(|r| encode_cursor(&format!("{}.{}", r.created_at, r.id)))
             .unwrap_or_default()
     });
-    let mut body = json!({ "requests": requests });
-    if let Some(next) = &next {
-        body["next"] = json!(next);
-    }
-    let response = ApiResponse::json(200, &body);
+    let response = ApiResponse::json(200, &page("requests", &requests, next.as_deref())?);
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
         None => response,
@@ -436,7 +465,8 @@ pub(crate) async fn resolve<B: Backend>(
     req: &ApiRequest,
     now: u64,
 ) -> Result<ApiResponse, ApiError> {
-    let id = percent_decode(id).ok_or_else(|| invalid("the request id in the path is not valid"))?;
+    let id =
+        percent_decode(id).ok_or_else(|| invalid("the request id in the path is not valid"))?;
     let body: ResolveBody = parse_optional_body(req)?;
     let read = LogRead::HelpRequest { id: id.clone() };
     let LogAnswer::HelpRequest(found) = backend.read_log(tenant, read).await.map_err(internal)?

@@ -71,8 +71,11 @@ pub trait Backend {
     /// Stores and publishes `tenant` unless a tenant with its id exists, atomically
     /// with its audit `event` (`tenant.created`); `false` if one did. A creation
     /// whose publication failed leaves the id free, so retrying it converges.
-    async fn create_tenant(&self, tenant: &Tenant, event: &AuditEvent)
-    -> Result<bool, BackendError>;
+    async fn create_tenant(
+        &self,
+        tenant: &Tenant,
+        event: &AuditEvent,
+    ) -> Result<bool, BackendError>;
 
     /// Reads the tenant's audit log, users list or help requests
     /// ([`crate::tenant_log`]).

@@ -1,8 +1,8 @@
 //! The operator's routes (API.md "Operator", "The tenant's lifecycle"): create, list and
 //! delete tenants, with the deployment's `OPERATOR_KEY`.
 
-use edge_mfa_core::audit::{Actor, AuditEvent, EventType};
 use edge_mfa_core::Env;
+use edge_mfa_core::audit::{Actor, AuditEvent, EventType};
 use edge_mfa_core::ids::TenantId;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
 use serde_json::json;
@@ -36,8 +36,14 @@ pub(crate) async fn create_tenant<B: Backend>(
     let (tenant, credentials) =
         Tenant::create(new, deployment.capabilities(), &deployment.master, env)?;
     let source = crate::admin_api::request_context(req).source();
-    let event = AuditEvent::new(EventType::TenantCreated, Actor::Operator, None, &source, env)
-        .with_detail(serde_json::json!({ "name": tenant.name, "rp_id": tenant.rp_id }));
+    let event = AuditEvent::new(
+        EventType::TenantCreated,
+        Actor::Operator,
+        None,
+        &source,
+        env,
+    )
+    .with_detail(serde_json::json!({ "name": tenant.name, "rp_id": tenant.rp_id }));
     if !backend
         .create_tenant(&tenant, &event)
         .await

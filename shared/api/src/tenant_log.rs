@@ -89,8 +89,11 @@ fn text(value: &str) -> SqlValue {
 pub trait Sql {
     /// Runs one statement with `?` parameters and answers its rows, each the
     /// selected columns in order.
-    async fn query(&self, sql: &str, params: Vec<SqlValue>)
-    -> Result<Vec<Vec<SqlValue>>, BackendError>;
+    async fn query(
+        &self,
+        sql: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<Vec<SqlValue>>, BackendError>;
 }
 
 /// The tables, created if missing. `seq` orders the log as it was received.
@@ -365,8 +368,12 @@ impl<S: Sql> TenantLog<'_, S> {
                 after,
                 limit,
             } => LogAnswer::HelpRequests(
-                self.help_requests(state, after.as_ref().map(|(at, id)| (*at, id.as_str())), limit)
-                    .await?,
+                self.help_requests(
+                    state,
+                    after.as_ref().map(|(at, id)| (*at, id.as_str())),
+                    limit,
+                )
+                .await?,
             ),
             LogRead::HelpRequest { id } => LogAnswer::HelpRequest(self.help_request(&id).await?),
         })

@@ -15,8 +15,7 @@ use crate::problem::ApiError;
 use crate::routes::{Resource, only};
 use crate::wire::{
     AssessBody, ChallengeBody, ConfirmBody, EnrollBody, HelpBody, RedeemBody, RenameBody,
-    VerifyBody,
-    check_code, parse_body, parse_optional_body,
+    VerifyBody, check_code, parse_body, parse_optional_body,
 };
 
 /// Longest account label put into an otpauth URI or WebAuthn `user.name`.

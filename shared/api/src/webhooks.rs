@@ -1,8 +1,8 @@
 //! The tenant's webhook (API.md "Webhooks"): the admin resource, and sending one
 //! event, signed per Standard Webhooks 1.0, through the runtime's [`Backend::deliver`].
 
-use edge_mfa_core::audit::{Actor, AuditEvent, EventType, Source};
 use edge_mfa_core::Env;
+use edge_mfa_core::audit::{Actor, AuditEvent, EventType, Source};
 use edge_mfa_core::ids::random_id;
 use edge_mfa_core::tenant::{Tenant, TenantChange};
 use edge_mfa_core::webhook::{

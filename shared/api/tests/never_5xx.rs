@@ -21,6 +21,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/acme/assess"),
     ("GET", "/v1/acme/devices"),
     ("DELETE", "/v1/acme/devices/x"),
+    ("POST", "/v1/acme/help"),
     ("POST", "/v1/tenants"),
 ];
 
@@ -59,6 +60,12 @@ fn json_body() -> impl Strategy<Value = Vec<u8>> {
         "id",
         "origins",
         "policy",
+        "message",
+        "action",
+        "minutes",
+        "required",
+        "enrollment_days",
+        "audit_retention_days",
         "x",
     ]);
     prop::collection::vec((key, value), 0..5).prop_map(|fields| {
@@ -117,13 +124,39 @@ proptest! {
 
     #[test]
     fn admin_routes_with_arbitrary_bodies(
-        route in prop::sample::select(vec![("PUT", "/v1/acme/admin/policy"), ("POST", "/v1/acme/admin/users/jane/bypass")]),
+        route in prop::sample::select(vec![
+            ("PUT", "/v1/acme/admin/policy"),
+            ("POST", "/v1/acme/admin/users/jane/bypass"),
+            ("PUT", "/v1/acme/admin/users/jane/requirement"),
+            ("POST", "/v1/acme/admin/help-requests/h1/resolve"),
+            ("PATCH", "/v1/acme/admin/tenant"),
+        ]),
         body in json_body(),
     ) {
         let memory = Memory::new();
         let (admin, _) = acme(&memory);
         let auth = format!("Bearer {admin}");
         check(&memory.call(route.0, route.1, &[("authorization", &auth)], &body));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// The admin views' query strings (filters, limits, cursors, formats).
+    #[test]
+    fn admin_queries(
+        path in prop::sample::select(vec!["/v1/acme/admin/users", "/v1/acme/admin/audit", "/v1/acme/admin/help-requests"]),
+        pairs in prop::collection::vec((
+            prop::sample::select(vec!["state", "method", "q", "limit", "cursor", "format", "since", "until", "user", "type", "x"]),
+            "[ -~]{0,24}",
+        ), 0..4),
+    ) {
+        let memory = Memory::new();
+        let (admin, _) = acme(&memory);
+        let auth = format!("Bearer {admin}");
+        let query: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        check(&memory.call("GET", &format!("{path}?{query}"), &[("authorization", &auth)], b""));
     }
 }
 

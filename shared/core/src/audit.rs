@@ -305,7 +305,10 @@ mod tests {
         assert_eq!(json["user"], "alice");
         assert_eq!(json["outcome"], "failure");
         assert_eq!(json["reason"], "verification_failed");
-        assert_eq!(json["factor"], serde_json::json!({"id": "f1", "type": "totp"}));
+        assert_eq!(
+            json["factor"],
+            serde_json::json!({"id": "f1", "type": "totp"})
+        );
         assert_eq!(json["ip"], "198.51.100.7");
         assert_eq!(json["country"], "NL");
         assert_eq!(json["user_agent"], "agentx");

@@ -589,13 +589,12 @@ pub fn apply(
     let after = Some(record.summary());
     let summary = (store.is_some() && after != before).then_some(after);
     let entry_after = record.entry(lockout, env.now);
-    let user_row = (store.is_some() && entry_before.as_ref() != Some(&entry_after)).then(|| {
-        UserRow {
+    let user_row =
+        (store.is_some() && entry_before.as_ref() != Some(&entry_after)).then(|| UserRow {
             user: user.as_str().to_string(),
             revision: record.revision,
             entry: Some(entry_after),
-        }
-    });
+        });
     let help = (store.is_some() && record.help != help_before)
         .then(|| record.help.clone())
         .flatten();

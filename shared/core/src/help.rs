@@ -81,8 +81,14 @@ pub struct HelpRequest {
 
 /// A free text field as stored: trimmed, printable, at most `max` characters;
 /// empty is none.
-pub(crate) fn text(value: Option<String>, field: &str, max: usize) -> Result<Option<String>, CoreError> {
-    let value = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+pub(crate) fn text(
+    value: Option<String>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, CoreError> {
+    let value = value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
     if let Some(v) = &value
         && (v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n'))
     {

@@ -163,7 +163,11 @@ impl UserRecord {
     /// as it stands at `now`.
     pub fn entry(&self, lockout: &crate::policy::Lockout, now: u64) -> UserEntry {
         let mut methods = self.summary().methods;
-        if self.backup_codes.as_ref().is_some_and(|c| c.remaining() > 0) {
+        if self
+            .backup_codes
+            .as_ref()
+            .is_some_and(|c| c.remaining() > 0)
+        {
             methods.push(Method::BackupCode);
         }
         UserEntry {

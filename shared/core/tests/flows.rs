@@ -1107,7 +1107,8 @@ fn a_help_request_stays_open_once_and_its_resolution_acts_on_the_user() {
         panic!()
     };
     assert_ne!(second.id, first.id);
-    w.run(resolve(&second.id, HelpAction::Reset), false).unwrap();
+    w.run(resolve(&second.id, HelpAction::Reset), false)
+        .unwrap();
     assert!(w.record.factors.is_empty() && w.record.backup_codes.is_none());
     assert_eq!(
         w.record.help.as_ref().map(|h| h.state),

@@ -77,9 +77,10 @@ async fn handle(req: Request) -> Response<FullBody<Bytes>> {
     if path == "/admin" {
         let mut response = Response::new(FullBody::new(Bytes::new()));
         *response.status_mut() = StatusCode::MOVED_PERMANENTLY;
-        response
-            .headers_mut()
-            .insert("location", spin_sdk::http::HeaderValue::from_static("/admin/"));
+        response.headers_mut().insert(
+            "location",
+            spin_sdk::http::HeaderValue::from_static("/admin/"),
+        );
         return response;
     }
     let mut response = Response::new(FullBody::new(body));
@@ -89,10 +90,9 @@ async fn handle(req: Request) -> Response<FullBody<Bytes>> {
     }
     if path.starts_with("/admin/") {
         for (name, value) in CONSOLE_HEADERS {
-            response.headers_mut().insert(
-                *name,
-                spin_sdk::http::HeaderValue::from_static(value),
-            );
+            response
+                .headers_mut()
+                .insert(*name, spin_sdk::http::HeaderValue::from_static(value));
         }
     }
     response

@@ -58,10 +58,12 @@ impl Memory {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> ApiResponse {
+        // A query string, as the runtimes split it off the path.
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let req = ApiRequest {
             method: method.into(),
             path: path.into(),
-            query: String::new(),
+            query: query.into(),
             headers: headers
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_string()))

@@ -44,8 +44,13 @@ enum Kind {
     Unlock,
     Erase,
     Reset,
-    Requirement { required: bool, days: Option<u16> },
-    AskForHelp { open: Option<String> },
+    Requirement {
+        required: bool,
+        days: Option<u16>,
+    },
+    AskForHelp {
+        open: Option<String>,
+    },
     ResolveHelp,
 }
 
@@ -242,17 +247,19 @@ pub(crate) fn record(
                 verified,
             },
         ) => {
-            let mut detail = json!({ "name": factor.name });
+            let mut enrolled = event(EventType::FactorEnrolled, env)
+                .with_factor(Some(&factor.id), factor.method)
+                .with_detail(json!({ "name": factor.name }));
             if let Some(codes) = backup_codes {
-                detail["backup_codes"] = json!(codes.expose().len());
+                enrolled = enrolled.with_detail(json!({ "backup_codes": codes.expose().len() }));
             }
-            events.push(
-                event(EventType::FactorEnrolled, env)
-                    .with_factor(Some(&factor.id), factor.method)
-                    .with_detail(detail),
-            );
+            events.push(enrolled);
             if let Some(verified) = verified {
-                events.push(succeeded(event(EventType::VerifySucceeded, env), verified, "enroll"));
+                events.push(succeeded(
+                    event(EventType::VerifySucceeded, env),
+                    verified,
+                    "enroll",
+                ));
                 remembered(&mut events, record, verified, &mut event, env);
             }
         }
@@ -262,7 +269,10 @@ pub(crate) fn record(
                 .with_detail(json!({ "name": factor.name })),
         ),
         (Kind::Delete, _) => {
-            events.push(with_factor(event(EventType::FactorRemoved, env), &probe.factor));
+            events.push(with_factor(
+                event(EventType::FactorRemoved, env),
+                &probe.factor,
+            ));
         }
         (
             Kind::Challenge,
@@ -286,7 +296,11 @@ pub(crate) fn record(
             }
         }
         (Kind::Verify, Outcome::Verified(verified)) => {
-            events.push(succeeded(event(EventType::VerifySucceeded, env), verified, "verify"));
+            events.push(succeeded(
+                event(EventType::VerifySucceeded, env),
+                verified,
+                "verify",
+            ));
             remembered(&mut events, record, verified, &mut event, env);
         }
         (Kind::RedeemBackupCode, Outcome::Verified(verified)) => {
@@ -317,29 +331,33 @@ pub(crate) fn record(
             event(EventType::DeviceRevoked, env).with_detail(json!({ "device_id": device_id })),
         ),
         (Kind::ClearDevices, _) => events.push(event(EventType::DevicesCleared, env)),
-        (Kind::Bypass, Outcome::Bypassed { bypass_until }) => {
-            events.push(bypass_granted(event(EventType::BypassGranted, env), *bypass_until))
-        }
+        (Kind::Bypass, Outcome::Bypassed { bypass_until }) => events.push(bypass_granted(
+            event(EventType::BypassGranted, env),
+            *bypass_until,
+        )),
         (Kind::EndBypass, _) => events.push(event(EventType::BypassEnded, env)),
         (Kind::Unlock, _) => events.push(event(EventType::UserUnlocked, env)),
         (Kind::Erase, _) => events.push(event(EventType::UserErased, env)),
         (Kind::Reset, _) => events.push(event(EventType::UserReset, env)),
         (Kind::Requirement { required, days }, _) => {
-            let mut detail = json!({ "required": required });
+            let mut updated = event(EventType::RequirementUpdated, env)
+                .with_detail(json!({ "required": required }));
             if let Some(requirement) = &record.requirement {
-                detail["deadline"] = json!(requirement.deadline);
-                detail["enrollment_days"] = json!(days.unwrap_or(7));
+                updated = updated.with_detail(json!({
+                    "deadline": requirement.deadline,
+                    "enrollment_days": days.unwrap_or(7),
+                }));
             }
-            events.push(event(EventType::RequirementUpdated, env).with_detail(detail));
+            events.push(updated);
         }
-        (Kind::AskForHelp { open }, Outcome::HelpRequested(request)) => {
-            // Asking again while a request is open changes nothing.
-            if open.as_deref() != Some(request.id.as_str()) {
-                events.push(
-                    event(EventType::HelpRequestCreated, env)
-                        .with_detail(json!({ "request_id": request.id })),
-                );
-            }
+        // Asking again while a request is open changes nothing.
+        (Kind::AskForHelp { open }, Outcome::HelpRequested(request))
+            if open.as_deref() != Some(request.id.as_str()) =>
+        {
+            events.push(
+                event(EventType::HelpRequestCreated, env)
+                    .with_detail(json!({ "request_id": request.id })),
+            );
         }
         (Kind::ResolveHelp, Outcome::HelpResolved(request)) => {
             match request.action {
@@ -357,14 +375,14 @@ pub(crate) fn record(
                 ),
                 _ => {}
             }
-            let mut detail = json!({
+            let mut resolved = event(EventType::HelpRequestResolved, env).with_detail(json!({
                 "request_id": request.id,
                 "action": request.action.unwrap_or_default().as_str(),
-            });
+            }));
             if let Some(minutes) = request.minutes {
-                detail["minutes"] = json!(minutes);
+                resolved = resolved.with_detail(json!({ "minutes": minutes }));
             }
-            events.push(event(EventType::HelpRequestResolved, env).with_detail(detail));
+            events.push(resolved);
         }
         _ => {}
     }
@@ -372,7 +390,12 @@ pub(crate) fn record(
 }
 
 /// `lockout.started`: the failure just counted locked the user's codes until `until`.
-pub(crate) fn lockout_started(record: &mut UserRecord, ctx: &Ctx<'_>, until: u64, env: &mut Env<'_>) {
+pub(crate) fn lockout_started(
+    record: &mut UserRecord,
+    ctx: &Ctx<'_>,
+    until: u64,
+    env: &mut Env<'_>,
+) {
     let event = AuditEvent::new(
         EventType::LockoutStarted,
         Actor::System,
