@@ -286,9 +286,14 @@ function statusCell(u) {
   if (typeof u.locked_until === 'number' && u.locked_until > nowSeconds()) cell.append(' ', badge('locked', 'bad'));
   if (u.requirement?.required) cell.append(' ', badge('required by admin'));
   if (typeof u.enrollment?.deadline === 'number') {
-    cell.append(el('div', { class: 'hint' }, 'enroll by ', when(u.enrollment.deadline, { hint: false })));
+    cell.append(el('div', { class: 'hint' }, deadlineLabel(state), when(u.enrollment.deadline, { hint: false })));
   }
   return cell;
+}
+
+/// What an enrollment's deadline means: the end of a bypass, or of the period to enroll in.
+function deadlineLabel(state) {
+  return state === 'bypassed' ? 'bypass ends ' : state === 'expired' ? 'was due ' : 'enroll by ';
 }
 
 function userRow(u) {
@@ -414,7 +419,7 @@ function userDetail(u) {
     u.seen === false ? el('p', { class: 'notice' }, 'edge-mfa has not had a request from this user yet.') : null,
     facts([
       ['Enrollment', el('span', {}, badge(state, STATE_KIND[state] ?? ''),
-        typeof u.enrollment?.deadline === 'number' ? ' enroll by ' : '',
+        typeof u.enrollment?.deadline === 'number' ? ` ${deadlineLabel(state)}` : '',
         typeof u.enrollment?.deadline === 'number' ? when(u.enrollment.deadline) : null)],
       ['Last MFA', when(u.last_mfa_at, { empty: 'never' })],
       ['Lockout', u.locked_until > now ? el('span', {}, badge('locked', 'bad'), ' until ', when(u.locked_until)) : 'Not locked'],
