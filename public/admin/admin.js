@@ -548,7 +548,10 @@ function resolveForm(r) {
       const body = { action: action.value };
       if (action.value === 'bypass') body.minutes = wholeNumber(minutes, 1, 10080);
       if (note.value.trim()) body.note = note.value.trim();
-      if (action.value === 'reset' && !window.confirm(`Reset MFA for ${r.user}? All their factors, backup codes and remembered devices are deleted.`)) return;
+      // Whoever has the password can ask as the user: both actions let the asker in.
+      const check = 'Only if you have confirmed it is really them (a call to a number you already had, a manager who knows them).';
+      if (action.value === 'reset' && !window.confirm(`Reset MFA for ${r.user}? All their factors, backup codes and remembered devices are deleted. ${check}`)) return;
+      if (action.value === 'bypass' && !window.confirm(`Let ${r.user} in without MFA for ${body.minutes} minutes? ${check}`)) return;
       await request('POST', `help-requests/${encodeURIComponent(r.id)}/resolve`, { body });
       const did = { none: '', bypass: `, MFA bypassed for ${body.minutes} minutes`, reset: ', MFA reset' }[action.value];
       $('help-status').textContent = `Resolved the request from ${r.user}${did}`;

@@ -45,9 +45,13 @@ test('a scripted flow writes exactly the expected events, in order, with who, wh
   assert.equal((await api('POST', `/v1/${tenant.id}/admin/users/alice/unlock`, admin)).status, 204);
   assert.equal((await api('PATCH', `/v1/${tenant.id}/admin/policy`, { ...admin, body: { grace_period_days: 3 } })).status, 200);
   assert.equal((await api('POST', `/v1/${tenant.id}/admin/users/alice/reset`, admin)).status, 204);
-  // Reads write nothing.
+  // Reads write nothing; nor do admin actions that change nothing (found by the
+  // review: erasing a user who never existed logged user.erased).
   assert.equal((await api('GET', `/v1/${tenant.id}/admin/users/alice`, admin)).status, 200);
   assert.equal((await api('GET', `/v1/${tenant.id}/factors`, { token: alice.ticket })).status, 200);
+  assert.equal((await api('DELETE', `/v1/${tenant.id}/admin/users/nobody`, admin)).status, 204);
+  assert.equal((await api('POST', `/v1/${tenant.id}/admin/users/alice/unlock`, admin)).status, 204);
+  assert.equal((await api('DELETE', `/v1/${tenant.id}/admin/users/alice/devices`, admin)).status, 204);
 
   const events = await allEvents(tenant);
   assert.deepEqual(types(events), [
@@ -226,4 +230,44 @@ test('only the tenant\'s admin reads its log, and it holds only its own events',
   assert.deepEqual(types(eventsB), ['tenant.created', 'assess.decided']);
   const idsB = new Set(eventsB.map((e) => e.id));
   assert.ok(eventsA.every((e) => !idsB.has(e.id)));
+});
+
+test('a poller resumes from `cursor` and sees only later events, even after retention emptied the log', async () => {
+  const tenant = await createTenant();
+  const admin = { token: tenant.admin_key };
+  const first = await api('GET', `/v1/${tenant.id}/admin/audit`, admin);
+  assert.equal(first.status, 200);
+  assert.equal(first.body.next, undefined, 'one page');
+  assert.ok(first.body.cursor, 'the position to resume from');
+  assert.equal(first.headers.get('edge-mfa-cursor'), first.body.cursor);
+  const quiet = await api('GET', `/v1/${tenant.id}/admin/audit?cursor=${first.body.cursor}`, admin);
+  assert.deepEqual(quiet.body.events, []);
+  assert.equal(quiet.body.cursor, first.body.cursor, 'nothing new: the same position');
+  // Two days on, a one-day retention has deleted everything; a new event must
+  // still come after the poller's position (found by the review: positions
+  // were reused once the newest rows were gone).
+  assert.equal((await api('PATCH', `/v1/${tenant.id}/admin/tenant`, { ...admin, body: { audit_retention_days: 1 } })).status, 200);
+  const later = now() + 2 * 86400;
+  const emptied = await api('GET', `/v1/${tenant.id}/admin/audit`, { ...admin, headers: at(later) });
+  assert.deepEqual(emptied.body.events, []);
+  const ticket = await ticketFor(tenant, 'poll', { now: later });
+  assert.equal((await api('POST', `/v1/${tenant.id}/assess`, { token: ticket, body: {}, headers: at(later) })).status, 200);
+  const resumed = await api('GET', `/v1/${tenant.id}/admin/audit?cursor=${first.body.cursor}`, { ...admin, headers: at(later) });
+  assert.deepEqual(resumed.body.events.map((e) => e.type), ['assess.decided']);
+});
+
+test('retention deletes resolved help requests with the events; open ones stay', async () => {
+  const tenant = await createTenant();
+  const admin = { token: tenant.admin_key };
+  const old = now() - 3 * 86400;
+  for (const sub of ['old-asker', 'still-waiting']) {
+    const r = await api('POST', `/v1/${tenant.id}/help`, { token: await ticketFor(tenant, sub, { now: old }), body: {}, headers: at(old) });
+    assert.equal(r.status, 202, r.text);
+  }
+  const open = await api('GET', `/v1/${tenant.id}/admin/help-requests?state=open`, admin);
+  const asked = open.body.requests.find((r) => r.user === 'old-asker');
+  assert.equal((await api('POST', `/v1/${tenant.id}/admin/help-requests/${asked.id}/resolve`, { ...admin, headers: at(old) })).status, 200);
+  assert.equal((await api('PATCH', `/v1/${tenant.id}/admin/tenant`, { ...admin, body: { audit_retention_days: 1 } })).status, 200);
+  const all = await api('GET', `/v1/${tenant.id}/admin/help-requests`, admin);
+  assert.deepEqual(all.body.requests.map((r) => r.user), ['still-waiting']);
 });

@@ -136,6 +136,12 @@ test('email: the ticket\'s verified address enrolls at once; any other address i
   assert.equal(direct.body.factor.type, 'email');
   assert.equal(direct.body.backup_codes.length, 10);
   assert.equal(sent('mfa.code.email', 'erin').length, 0, 'no code was needed');
+  // The audit log has the factor too (found by the review: it had only an
+  // enrollment with no id), and never the address.
+  const erins = await api('GET', `/v1/${tenant.id}/admin/audit?user=erin`, { token: tenant.admin_key });
+  assert.deepEqual(erins.body.events.map((e) => e.type), ['factor.enrolled']);
+  assert.deepEqual(erins.body.events[0].factor, { id: direct.body.factor.id, type: 'email' });
+  assert.ok(!erins.text.includes('erin@example.com'));
   // Another address needs a code, and step-up now that erin has a factor.
   const other = await ticketFor(tenant, 'frank', { extra: { email: 'frank@example.com' } });
   const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: other, body: { type: 'email' } });
@@ -171,6 +177,15 @@ test('a webhook that fails (500, timeout) is 502 delivery_failed, and the code i
   }
   const status = await api('GET', `/v1/${tenant.id}/admin/users/unlucky`, { token: tenant.admin_key });
   assert.deepEqual(status.body.factors, []);
+  // Each code made is logged, then its failure, with the client's request and
+  // the reason the client got.
+  const codes = await api('GET', `/v1/${tenant.id}/admin/audit?user=unlucky&type=code.sent`, { token: tenant.admin_key });
+  assert.deepEqual(codes.body.events.map((e) => [e.outcome, e.reason ?? null]), [['success', null], ['failure', 'delivery_failed'], ['success', null], ['failure', 'delivery_failed']]);
+  const [made, failed] = codes.body.events;
+  assert.equal(failed.detail.id, made.detail.id);
+  assert.equal(failed.factor.type, 'sms');
+  assert.ok(failed.user_agent, 'the failure carries the request it happened in');
+  assert.ok(!codes.text.includes('7400 123456') && !codes.text.includes('7400123456'), 'never the full number');
 });
 
 test('calling codes and hourly limits refuse with nothing sent', async () => {
@@ -195,6 +210,8 @@ test('calling codes and hourly limits refuse with nothing sent', async () => {
   assertProblem(third, 429, 'rate_limited');
   assert.ok(Number(third.headers.get('retry-after')) > 0);
   assert.equal(count(), sentSoFar, 'nothing sent');
+  const refused = await api('GET', `/v1/${tenant.id}/admin/audit?user=us3&type=code.sent`, { token: tenant.admin_key });
+  assert.deepEqual(refused.body.events.map((e) => e.reason ?? null), [null, 'rate_limited']);
   // Without a ticket, nothing at all.
   assertProblem(await api('POST', `/v1/${tenant.id}/enroll`, { body: { type: 'sms', to: '+1 650 253 0000' } }), 401, 'unauthorized');
 });

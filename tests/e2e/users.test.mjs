@@ -212,6 +212,8 @@ test('help requests: one open per user, the admin queue, resolved by bypass and 
   // A new request after the first was resolved; resolved by reset: factors gone.
   const second = await api('POST', `/v1/${tenant.id}/help`, { token: judy.ticket, body: { message: 'new phone' } });
   assert.notEqual(second.body.request_id, first.body.request_id);
+  // The old request is resolved, whatever is open now (found by the review: 404).
+  assertProblem(await api('POST', `/v1/${tenant.id}/admin/help-requests/${judys.id}/resolve`, { ...admin, body: {} }), 409, 'conflict');
   const reset = await api('POST', `/v1/${tenant.id}/admin/help-requests/${second.body.request_id}/resolve`, { ...admin, body: { action: 'reset' } });
   assert.equal(reset.status, 200, reset.text);
   assert.equal(reset.body.action, 'reset');

@@ -64,14 +64,23 @@ async fn exec(db: &Connection, sql: &str, params: Vec<Value>) -> Result<Vec<RowR
     result.collect().await.map_err(|e| format!("{e:?}"))
 }
 
+thread_local! {
+    /// The schema was created by this instance already (an instance serves one
+    /// request, or a few: the users list opens the database once per 500 users).
+    static SCHEMA_READY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 async fn open() -> Result<Connection, BackendError> {
     let db = Connection::open_default()
         .await
         .map_err(|e| BackendError(format!("sqlite open: {e:?}")))?;
-    for statement in SCHEMA.iter().chain(tenant_log::SCHEMA) {
-        exec(&db, statement, vec![])
-            .await
-            .map_err(err("sqlite schema"))?;
+    if !SCHEMA_READY.with(std::cell::Cell::get) {
+        for statement in SCHEMA.iter().chain(tenant_log::SCHEMA) {
+            exec(&db, statement, vec![])
+                .await
+                .map_err(err("sqlite schema"))?;
+        }
+        SCHEMA_READY.with(|ready| ready.set(true));
     }
     Ok(db)
 }

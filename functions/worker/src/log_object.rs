@@ -108,14 +108,42 @@ pub async fn append(env: &Env, pending: &PendingLog, now: u64) -> Result<(), Bac
     call_log(env, &pending.target.name, &call).await.map(|_| ())
 }
 
-/// Appends every pending batch in `storage` (oldest first), forgetting each once
-/// the log took it; stops at the first failure and answers it.
+/// Batches appended per [`flush`].
+const FLUSH_BATCH: usize = 100;
+
+/// Arms `storage`'s alarm `after` from now, unless it is armed sooner already: a
+/// busy user's requests must not keep pushing a retry (or a notification's)
+/// further away.
+pub async fn alarm_within(
+    storage: &worker::Storage,
+    after: std::time::Duration,
+) -> worker::Result<()> {
+    let at = worker::Date::now().as_millis() + u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+    let armed = storage.get_alarm().await?;
+    if armed.is_none_or(|armed| u64::try_from(armed).unwrap_or(0) > at) {
+        storage.set_alarm(after).await?;
+    }
+    Ok(())
+}
+
+/// Appends the pending batches in `storage` (oldest first, [`FLUSH_BATCH`] at a
+/// time), forgetting each once the log took it; stops at the first failure and
+/// answers it. More left behind re-arms the alarm at once.
 pub async fn flush(env: &Env, storage: &worker::Storage, now: u64) -> Result<usize, BackendError> {
     let store = |e: worker::Error| BackendError(format!("pending log: {e}"));
     let entries = storage
-        .list_with_options(worker::ListOptions::new().prefix(PENDING_PREFIX).limit(100))
+        .list_with_options(
+            worker::ListOptions::new()
+                .prefix(PENDING_PREFIX)
+                .limit(FLUSH_BATCH),
+        )
         .await
         .map_err(store)?;
+    if entries.size() as usize >= FLUSH_BATCH {
+        alarm_within(storage, std::time::Duration::ZERO)
+            .await
+            .map_err(store)?;
+    }
     let mut sent = 0;
     for entry in entries.entries().into_iter().flatten() {
         let entry: worker::js_sys::Array = entry.into();

@@ -225,7 +225,7 @@ impl DurableObject for TenantState {
                             serde_json::to_string(&pending).map_err(rust_error)?,
                         )
                         .await?;
-                    storage.set_alarm(LOG_RETRY).await?;
+                    log_object::alarm_within(&storage, LOG_RETRY).await?;
                     logged_inside.set(true);
                 }
                 Ok(Ok(Some(next)))

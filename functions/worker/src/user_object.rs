@@ -119,7 +119,23 @@ impl DurableObject for UserState {
                 // committed together).
                 match applied.store {
                     Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
-                    Some(Write::Delete) => storage.delete_all().await?,
+                    // Erased: the record and its queued notifications go; its log
+                    // batches not yet appended stay until they are.
+                    Some(Write::Delete) => {
+                        storage.delete(RECORD_KEY).await?;
+                        let outbox = storage
+                            .list_with_options(ListOptions::new().prefix(OUTBOX_PREFIX))
+                            .await?;
+                        let keys: Vec<String> = outbox
+                            .keys()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|k| k.as_string())
+                            .collect();
+                        if !keys.is_empty() {
+                            storage.delete_multiple(keys).await?;
+                        }
+                    }
                     None => {}
                 }
                 for notification in &applied.notifications {
@@ -145,10 +161,10 @@ impl DurableObject for UserState {
                         .await?;
                 }
                 if !applied.notifications.is_empty() {
-                    storage.set_alarm(Duration::ZERO).await?;
+                    log_object::alarm_within(&storage, Duration::ZERO).await?;
                 } else if pending.is_some() {
                     // The log is appended to below; the alarm is the retry.
-                    storage.set_alarm(LOG_RETRY).await?;
+                    log_object::alarm_within(&storage, LOG_RETRY).await?;
                 }
                 Ok((applied.reply, pending))
             })

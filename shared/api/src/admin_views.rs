@@ -377,17 +377,25 @@ pub(crate) async fn audit<B: Backend>(
         retention_days: tenant.audit_retention_days,
         now,
     };
-    let LogAnswer::Events { events, next } =
+    let LogAnswer::Events { events, more, last } =
         backend.read_log(tenant, read).await.map_err(internal)?
     else {
         return Err(ApiError::Internal("unexpected log answer".into()));
     };
-    let next = next.map(|seq| encode_cursor(&seq.to_string()));
+    // `next` only while pages follow (clients loop until it is absent); `cursor`
+    // always: where a poller resumes to read only what arrives later.
+    let cursor = encode_cursor(&last.to_string());
+    let next = more.then(|| cursor.clone());
     let response = if ndjson {
         ndjson_response(&events)?
     } else {
-        ApiResponse::json(200, &page("events", &events, next.as_deref())?)
+        let mut body = page("events", &events, next.as_deref())?;
+        if let Value::Object(map) = &mut body {
+            map.insert("cursor".into(), json!(cursor));
+        }
+        ApiResponse::json(200, &body)
     };
+    let response = response.with_header("edge-mfa-cursor", cursor);
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
         None => response,
@@ -475,6 +483,11 @@ pub(crate) async fn resolve<B: Backend>(
     };
     let request: HelpRequest =
         found.ok_or_else(|| ApiError::NotFound("no such help request".into()))?;
+    if request.state == HelpState::Resolved {
+        return Err(ApiError::Conflict(
+            "this help request is already resolved".into(),
+        ));
+    }
     let user = user_id(&request.user)?;
     let command = UserCommand::ResolveHelp {
         request_id: id,

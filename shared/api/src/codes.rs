@@ -2,6 +2,7 @@
 //! checked as entered (E.164 with `phonenumber`, addresses with `email_address`),
 //! and each code sent through the tenant's webhook — or voided when it is not.
 
+use edge_mfa_core::command::RequestContext;
 use std::str::FromStr;
 
 use edge_mfa_core::command::{CodeDelivery, CodePurpose};
@@ -89,6 +90,7 @@ pub(crate) async fn send<B: Backend>(
     tenant: &Tenant,
     caller: &Caller,
     delivery: CodeDelivery,
+    context: RequestContext,
     env: &mut Env<'_>,
 ) -> Result<Value, ApiError> {
     let result = try_send(backend, deployment, tenant, &caller.user, &delivery, env).await;
@@ -96,9 +98,10 @@ pub(crate) async fn send<B: Backend>(
         let void = UserRequest {
             command: UserCommand::VoidCode {
                 id: delivery.id.clone(),
+                reason: Some(e.code().to_string()),
             },
             step_up: false,
-            context: Default::default(),
+            context,
         };
         // Void it; should that fail too, say so where the operator looks.
         match backend.run_user(tenant, &caller.user, void, env.now).await {

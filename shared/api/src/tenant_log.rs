@@ -43,9 +43,12 @@ pub enum LogRead {
 /// The answer to a [`LogRead`] of the same name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LogAnswer {
+    /// `more`: another page follows; `last`: the position of the page's last
+    /// event (or of the query's cursor), to read later events from.
     Events {
         events: Vec<AuditEvent>,
-        next: Option<u64>,
+        more: bool,
+        last: u64,
     },
     Users(Vec<(String, UserEntry)>),
     HelpRequests(Vec<HelpRequest>),
@@ -98,10 +101,13 @@ pub trait Sql {
 
 /// The tables, created if missing. `seq` orders the log as it was received.
 pub const SCHEMA: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS edge_mfa_audit (seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, user_id TEXT, type TEXT NOT NULL, event TEXT NOT NULL, UNIQUE (tenant, id))",
+    // AUTOINCREMENT: a position is never handed out twice, even after retention
+    // deleted the newest rows, so a poller's cursor stays valid.
+    "CREATE TABLE IF NOT EXISTS edge_mfa_audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant TEXT NOT NULL, id TEXT NOT NULL, at INTEGER NOT NULL, user_id TEXT, type TEXT NOT NULL, event TEXT NOT NULL, UNIQUE (tenant, id))",
     "CREATE INDEX IF NOT EXISTS edge_mfa_audit_by_tenant ON edge_mfa_audit (tenant, seq)",
     "CREATE INDEX IF NOT EXISTS edge_mfa_audit_by_time ON edge_mfa_audit (tenant, at)",
     "CREATE INDEX IF NOT EXISTS edge_mfa_audit_by_user ON edge_mfa_audit (tenant, user_id, seq)",
+    "CREATE INDEX IF NOT EXISTS edge_mfa_audit_by_type ON edge_mfa_audit (tenant, type, seq)",
     // A user's row of the users list; `entry` NULL once the user was erased (kept
     // with its revision, so an older delivery cannot bring the user back).
     "CREATE TABLE IF NOT EXISTS edge_mfa_user_index (tenant TEXT NOT NULL, user_id TEXT NOT NULL, revision INTEGER NOT NULL, entry TEXT, PRIMARY KEY (tenant, user_id))",
@@ -191,7 +197,25 @@ impl<S: Sql> TenantLog<'_, S> {
                     .await?;
             }
         }
-        if let Some(request) = &batch.help {
+        // A help request of a batch older than what the index holds of its user
+        // (an erasure appended first) must not come back.
+        let stale = match &batch.user {
+            Some(row) => {
+                let held = self
+                    .sql
+                    .query(
+                        "SELECT revision FROM edge_mfa_user_index WHERE tenant = ? AND user_id = ?",
+                        vec![text(self.tenant), text(&row.user)],
+                    )
+                    .await?;
+                held.first()
+                    .and_then(|r| r.first())
+                    .and_then(SqlValue::integer)
+                    .is_some_and(|held| held > i64::try_from(row.revision).unwrap_or(i64::MAX))
+            }
+            None => false,
+        };
+        if let Some(request) = batch.help.as_ref().filter(|_| !stale) {
             let json = serde_json::to_string(request).map_err(json_error)?;
             self.sql
                 .query(
@@ -213,7 +237,10 @@ impl<S: Sql> TenantLog<'_, S> {
         }
     }
 
-    /// Retention is enforced by deletion: events older than `retention_days`.
+    /// Retention is enforced by deletion: events and resolved help requests older
+    /// than `retention_days`, and the markers of erased users after a day (they
+    /// only keep a late delivery from listing the user again; a revision is its
+    /// time in seconds shifted left by 20).
     async fn expire(&self, retention_days: u16, now: u64) -> Result<(), BackendError> {
         let cutoff = now.saturating_sub(u64::from(retention_days) * DAY);
         self.sql
@@ -222,17 +249,30 @@ impl<S: Sql> TenantLog<'_, S> {
                 vec![text(self.tenant), int(cutoff), int(EXPIRE_BATCH)],
             )
             .await?;
+        self.sql
+            .query(
+                "DELETE FROM edge_mfa_help_requests WHERE tenant = ? AND state = 'resolved' AND created_at < ?",
+                vec![text(self.tenant), int(cutoff)],
+            )
+            .await?;
+        self.sql
+            .query(
+                "DELETE FROM edge_mfa_user_index WHERE tenant = ? AND entry IS NULL AND revision < ?",
+                vec![text(self.tenant), int(now.saturating_sub(DAY) << 20)],
+            )
+            .await?;
         Ok(())
     }
 
-    /// A page of events, oldest first, and the position the next page starts
-    /// after (`None` on the last page).
+    /// A page of events, oldest first; whether more follow; and the position of its
+    /// last event (the query's own when the page is empty), from which a poller
+    /// reads later events.
     pub async fn events(
         &self,
         query: &AuditQuery,
         retention_days: u16,
         now: u64,
-    ) -> Result<(Vec<AuditEvent>, Option<u64>), BackendError> {
+    ) -> Result<(Vec<AuditEvent>, bool, u64), BackendError> {
         self.expire(retention_days, now).await?;
         let cutoff = now.saturating_sub(u64::from(retention_days) * DAY);
         let since = query.since.unwrap_or(0).max(cutoff);
@@ -256,7 +296,7 @@ impl<S: Sql> TenantLog<'_, S> {
             )
             .await?;
         let mut events = Vec::new();
-        let mut last = None;
+        let mut last = query.after.unwrap_or(0);
         for row in rows.iter().take(query.limit) {
             let (Some(seq), Some(json)) = (
                 row.first().and_then(SqlValue::integer),
@@ -265,10 +305,9 @@ impl<S: Sql> TenantLog<'_, S> {
                 continue;
             };
             events.push(serde_json::from_str(json).map_err(json_error)?);
-            last = u64::try_from(seq).ok();
+            last = u64::try_from(seq).unwrap_or(last);
         }
-        let next = if rows.len() > query.limit { last } else { None };
-        Ok((events, next))
+        Ok((events, rows.len() > query.limit, last))
     }
 
     /// Up to `limit` users after `after` in user-id order, whose id contains
@@ -355,8 +394,8 @@ impl<S: Sql> TenantLog<'_, S> {
                 retention_days,
                 now,
             } => {
-                let (events, next) = self.events(&query, retention_days, now).await?;
-                LogAnswer::Events { events, next }
+                let (events, more, last) = self.events(&query, retention_days, now).await?;
+                LogAnswer::Events { events, more, last }
             }
             LogRead::Users {
                 after,

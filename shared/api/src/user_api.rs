@@ -163,9 +163,16 @@ pub(crate) async fn handle<B: Backend>(
                 Outcome::CodeSent(delivery) => {
                     let (id, method, expires_at) =
                         (delivery.id.clone(), delivery.method, delivery.expires_at);
-                    let sent =
-                        crate::codes::send(backend, deployment, tenant, caller, delivery, env)
-                            .await?;
+                    let sent = crate::codes::send(
+                        backend,
+                        deployment,
+                        tenant,
+                        caller,
+                        delivery,
+                        crate::admin_api::request_context(req),
+                        env,
+                    )
+                    .await?;
                     Ok(ApiResponse::json(
                         201,
                         &json!({
@@ -200,8 +207,16 @@ pub(crate) async fn handle<B: Backend>(
             };
             let (id, method, expires_at) =
                 (delivery.id.clone(), delivery.method, delivery.expires_at);
-            let sent =
-                crate::codes::send(backend, deployment, tenant, caller, delivery, env).await?;
+            let sent = crate::codes::send(
+                backend,
+                deployment,
+                tenant,
+                caller,
+                delivery,
+                crate::admin_api::request_context(req),
+                env,
+            )
+            .await?;
             Ok(ApiResponse::json(
                 201,
                 &json!({"challenge_id": id, "type": method, "expires_at": expires_at, "delivery": sent}),
@@ -280,8 +295,16 @@ pub(crate) async fn handle<B: Backend>(
                 map.insert("public_key".into(), json!(options));
             }
             if let Some(delivery) = delivery {
-                let sent =
-                    crate::codes::send(backend, deployment, tenant, caller, delivery, env).await?;
+                let sent = crate::codes::send(
+                    backend,
+                    deployment,
+                    tenant,
+                    caller,
+                    delivery,
+                    crate::admin_api::request_context(req),
+                    env,
+                )
+                .await?;
                 if let Some(map) = answer.as_object_mut() {
                     map.insert("delivery".into(), sent);
                 }

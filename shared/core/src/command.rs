@@ -83,9 +83,12 @@ pub enum UserCommand {
     Resend {
         challenge_id: String,
     },
-    /// The code of challenge or enrollment `id` could not be delivered: void it.
+    /// The code of challenge or enrollment `id` was not delivered: void it.
+    /// `reason`: the problem code the client got (`delivery_failed`, `rate_limited`).
     VoidCode {
         id: String,
+        #[serde(default)]
+        reason: Option<String>,
     },
     /// Start a WebAuthn registration; `user_name` is what the authenticator shows.
     EnrollWebauthn {
@@ -554,14 +557,17 @@ pub fn apply(
     };
     let before = parsed.as_ref().map(UserRecord::summary);
     let lockout = &tenant.policy.lockout;
-    let entry_before = parsed.as_ref().map(|r| r.entry(lockout, env.now));
     let help_before = parsed.as_ref().and_then(|r| r.help.clone());
     let original = parsed.clone().unwrap_or_default();
     let mut record = parsed.unwrap_or_default();
     let reply = execute(&mut record, tenant, master, user, request, env);
     let notifications = std::mem::take(&mut record.outbox);
-    let events = std::mem::take(&mut record.audit);
+    let mut events = std::mem::take(&mut record.audit);
     if matches!(reply, Ok(Outcome::Erased)) {
+        if stored.is_none() {
+            // Nobody to erase: nothing happened, nothing to log.
+            events.clear();
+        }
         let user_row = stored.map(|_| UserRow {
             user: user.as_str().to_string(),
             revision: next_revision(original.revision, env.now),
@@ -588,13 +594,20 @@ pub fn apply(
         .map(Write::Put);
     let after = Some(record.summary());
     let summary = (store.is_some() && after != before).then_some(after);
-    let entry_after = record.entry(lockout, env.now);
-    let user_row =
-        (store.is_some() && entry_before.as_ref() != Some(&entry_after)).then(|| UserRow {
-            user: user.as_str().to_string(),
-            revision: record.revision,
-            entry: Some(entry_after),
-        });
+    if store.is_none() {
+        // An admin's action that changed nothing (unlocking a user who was not
+        // locked) is no change to log; the user's own requests are logged as
+        // decisions even when they store nothing (an assess).
+        events.retain(|e| e.actor != crate::audit::Actor::Admin);
+    }
+    // The row goes with every stored change, not only when it differs: the index
+    // keeps the newest revision, and a user it missed (an older build, a lost
+    // race) is listed again by their next change.
+    let user_row = store.is_some().then(|| UserRow {
+        user: user.as_str().to_string(),
+        revision: record.revision,
+        entry: Some(record.entry(lockout, env.now)),
+    });
     let help = (store.is_some() && record.help != help_before)
         .then(|| record.help.clone())
         .flatten();

@@ -1025,10 +1025,15 @@ fn each_change_brings_its_log_batch_and_a_newer_revision() {
     assert_eq!(row.user, "jane");
     assert_eq!(row.entry.as_ref().unwrap().first_seen, Some(T0));
     let stored = stored_after(&first, None);
-    // Nothing changed: an event (a decision was made) but no new row.
+    // Nothing stored: an event (a decision was made) but no row.
     let again = apply_at(&w, stored.as_deref(), assess(), T0 + 1);
     assert_eq!(again.log.events.len(), 1);
     assert!(again.store.is_none() && again.log.user.is_none());
+    // An admin's action that changes nothing logs nothing.
+    let unlock = apply_at(&w, stored.as_deref(), UserCommand::Unlock, T0 + 1);
+    assert!(unlock.store.is_none() && unlock.log.events.is_empty());
+    let nobody = apply_at(&w, None, UserCommand::Erase, T0 + 1);
+    assert!(nobody.log.is_empty(), "erasing nobody is no event");
     // The admin's bypass changes the row, with a higher revision.
     let bypass = apply_at(
         &w,
@@ -1039,11 +1044,28 @@ fn each_change_brings_its_log_batch_and_a_newer_revision() {
     let bypass_row = bypass.log.user.clone().unwrap();
     assert!(bypass_row.revision > row.revision);
     assert_eq!(
-        bypass_row.entry.unwrap().bypass_until,
+        bypass_row.entry.as_ref().unwrap().bypass_until,
         Some(T0 + 2 + 300),
         "the row shows the bypass"
     );
     assert_eq!(bypass.log.events[0].event, EventType::BypassGranted);
+    // Every stored change carries the row, changed or not, so an index that
+    // missed the user (an older build) catches up.
+    let stored_b = stored_after(&bypass, stored.clone());
+    let asked = apply_at(
+        &w,
+        stored_b.as_deref(),
+        UserCommand::AskForHelp { message: None },
+        T0 + 2,
+    );
+    assert!(asked.store.is_some(), "a help request is stored");
+    let asked_row = asked.log.user.expect("the row comes with it");
+    assert_eq!(
+        asked_row.entry, bypass_row.entry,
+        "though it did not change"
+    );
+    assert!(asked_row.revision > bypass_row.revision);
+    assert!(asked.log.help.is_some());
     assert_eq!(
         bypass.log.events[0].actor,
         edge_mfa_core::audit::Actor::Admin
@@ -1207,4 +1229,33 @@ fn a_per_user_requirement_overrides_the_mode_with_its_own_period() {
             Err(CoreError::InvalidRequest(_))
         ));
     }
+}
+
+#[test]
+fn a_vouched_email_is_logged_as_enrolled() {
+    use edge_mfa_core::audit::EventType;
+    let w = World::new(Policy {
+        allowed_methods: vec![Method::Totp, Method::Email, Method::BackupCode],
+        ..Policy::default()
+    });
+    let enroll = UserCommand::EnrollCode {
+        method: Method::Email,
+        name: None,
+        destination: edge_mfa_core::NewDestination {
+            to: "jane@acme.test".to_string().into(),
+            masked: "j•••@acme.test".into(),
+            calling_code: None,
+        },
+        vouched: true,
+    };
+    let applied = apply_at(&w, None, enroll, T0);
+    assert!(
+        matches!(applied.reply, Ok(Outcome::Confirmed { .. })),
+        "{:?}",
+        applied.reply
+    );
+    let types: Vec<_> = applied.log.events.iter().map(|e| e.event).collect();
+    assert_eq!(types, [EventType::FactorEnrolled]);
+    let json = serde_json::to_string(&applied.log).unwrap();
+    assert!(!json.contains("jane@acme.test"), "never the address itself");
 }

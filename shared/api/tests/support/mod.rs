@@ -116,7 +116,8 @@ impl Backend for Memory {
         Ok(match read {
             LogRead::Events { .. } => LogAnswer::Events {
                 events: Vec::new(),
-                next: None,
+                more: false,
+                last: 0,
             },
             LogRead::Users { .. } => LogAnswer::Users(Vec::new()),
             LogRead::HelpRequests { .. } => LogAnswer::HelpRequests(Vec::new()),

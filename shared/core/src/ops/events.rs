@@ -28,7 +28,10 @@ enum Kind {
     Read,
     Enroll,
     Resend,
-    VoidCode,
+    VoidCode {
+        id: String,
+        reason: String,
+    },
     Confirm,
     Rename,
     Delete,
@@ -80,7 +83,25 @@ impl Probe {
             UserCommand::EnrollWebauthn { .. } => (Kind::Enroll, method_only(Method::Webauthn)),
             UserCommand::EnrollCode { method, .. } => (Kind::Enroll, method_only(*method)),
             UserCommand::Resend { .. } => (Kind::Resend, None),
-            UserCommand::VoidCode { .. } => (Kind::VoidCode, None),
+            UserCommand::VoidCode { id, reason } => (
+                Kind::VoidCode {
+                    id: id.clone(),
+                    reason: reason.clone().unwrap_or_else(|| "delivery_failed".into()),
+                },
+                record
+                    .pending
+                    .iter()
+                    .find(|p| p.id == *id)
+                    .map(|p| p.kind.method())
+                    .or_else(|| {
+                        record
+                            .challenges
+                            .iter()
+                            .find(|c| c.id == *id)
+                            .map(|c| c.method)
+                    })
+                    .and_then(method_only),
+            ),
             UserCommand::Confirm { enrollment_id, .. } => (
                 Kind::Confirm,
                 record
@@ -219,6 +240,29 @@ pub(crate) fn record(
     };
     match (&probe.kind, outcome) {
         (Kind::Read, _) => {}
+        // An email address the tenant vouched for (`email_verified`) is enrolled
+        // at once: the factor, with no enrollment to confirm.
+        (
+            Kind::Enroll,
+            Outcome::Confirmed {
+                factor,
+                backup_codes,
+                verified,
+            },
+        ) => {
+            events.push(factor_enrolled(
+                event(EventType::FactorEnrolled, env),
+                factor,
+                backup_codes.as_ref().map(|c| c.expose().len()),
+            ));
+            if let Some(verified) = verified {
+                events.push(succeeded(
+                    event(EventType::VerifySucceeded, env),
+                    verified,
+                    "enroll",
+                ));
+            }
+        }
         (Kind::Enroll, outcome) => {
             let enrollment_id = match outcome {
                 Outcome::TotpEnrollment { enrollment_id, .. }
@@ -236,8 +280,12 @@ pub(crate) fn record(
         (Kind::Resend, Outcome::CodeSent(delivery)) => {
             events.push(code_sent(event(EventType::CodeSent, env), delivery));
         }
-        (Kind::VoidCode, _) => {
-            events.push(event(EventType::CodeSent, env).failed("delivery_failed"));
+        // The code made for `id` was not handed over after all.
+        (Kind::VoidCode { id, reason }, _) => {
+            let failed = event(EventType::CodeSent, env)
+                .failed(reason)
+                .with_detail(json!({ "id": id }));
+            events.push(with_factor(failed, &probe.factor));
         }
         (
             Kind::Confirm,
@@ -247,13 +295,11 @@ pub(crate) fn record(
                 verified,
             },
         ) => {
-            let mut enrolled = event(EventType::FactorEnrolled, env)
-                .with_factor(Some(&factor.id), factor.method)
-                .with_detail(json!({ "name": factor.name }));
-            if let Some(codes) = backup_codes {
-                enrolled = enrolled.with_detail(json!({ "backup_codes": codes.expose().len() }));
-            }
-            events.push(enrolled);
+            events.push(factor_enrolled(
+                event(EventType::FactorEnrolled, env),
+                factor,
+                backup_codes.as_ref().map(|c| c.expose().len()),
+            ));
             if let Some(verified) = verified {
                 events.push(succeeded(
                     event(EventType::VerifySucceeded, env),
@@ -419,6 +465,20 @@ fn code_sent(event: AuditEvent, delivery: &CodeDelivery) -> AuditEvent {
         "purpose": purpose,
         "id": delivery.id,
     }))
+}
+
+fn factor_enrolled(
+    event: AuditEvent,
+    factor: &crate::command::FactorView,
+    backup_codes: Option<usize>,
+) -> AuditEvent {
+    let enrolled = event
+        .with_factor(Some(&factor.id), factor.method)
+        .with_detail(json!({ "name": factor.name }));
+    match backup_codes {
+        Some(count) => enrolled.with_detail(json!({ "backup_codes": count })),
+        None => enrolled,
+    }
 }
 
 fn succeeded(event: AuditEvent, verified: &Verified, stage: &str) -> AuditEvent {

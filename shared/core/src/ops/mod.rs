@@ -82,7 +82,7 @@ pub(crate) fn run(
             codes::enroll(record, ctx, method, name, destination, vouched, env)
         }
         UserCommand::Resend { challenge_id } => codes::resend(record, ctx, &challenge_id, env),
-        UserCommand::VoidCode { id } => Ok(codes::void(record, &id)),
+        UserCommand::VoidCode { id, .. } => Ok(codes::void(record, &id)),
         UserCommand::Confirm {
             enrollment_id,
             with,
