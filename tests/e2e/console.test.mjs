@@ -7,25 +7,19 @@
 // Chromium missing is a failure, not a skip.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './chromium.mjs';
 import { api, BASE, createTenant, enrollTotp, now, ticketFor, wrongCode } from './client.mjs';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The screenshot goes to a temporary directory, or, to refresh the one the README
 // shows, to EDGE_MFA_SCREENSHOTS (e.g. EDGE_MFA_SCREENSHOTS=docs/images).
 const IMAGES = resolve(process.env.EDGE_MFA_SCREENSHOTS ?? join(tmpdir(), 'edge-mfa-screenshots'));
 let browser;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `Chromium is required at ${CHROMIUM} (apt-get install chromium)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -163,16 +163,7 @@ pub(crate) async fn handle<B: Backend>(
                 Outcome::CodeSent(delivery) => {
                     let (id, method, expires_at) =
                         (delivery.id.clone(), delivery.method, delivery.expires_at);
-                    let sent = crate::codes::send(
-                        backend,
-                        deployment,
-                        tenant,
-                        caller,
-                        delivery,
-                        crate::admin_api::request_context(req),
-                        env,
-                    )
-                    .await?;
+                    let sent = user.send(deployment, delivery, env).await?;
                     Ok(ApiResponse::json(
                         201,
                         &json!({
@@ -207,16 +198,7 @@ pub(crate) async fn handle<B: Backend>(
             };
             let (id, method, expires_at) =
                 (delivery.id.clone(), delivery.method, delivery.expires_at);
-            let sent = crate::codes::send(
-                backend,
-                deployment,
-                tenant,
-                caller,
-                delivery,
-                crate::admin_api::request_context(req),
-                env,
-            )
-            .await?;
+            let sent = user.send(deployment, delivery, env).await?;
             Ok(ApiResponse::json(
                 201,
                 &json!({"challenge_id": id, "type": method, "expires_at": expires_at, "delivery": sent}),
@@ -295,16 +277,7 @@ pub(crate) async fn handle<B: Backend>(
                 map.insert("public_key".into(), json!(options));
             }
             if let Some(delivery) = delivery {
-                let sent = crate::codes::send(
-                    backend,
-                    deployment,
-                    tenant,
-                    caller,
-                    delivery,
-                    crate::admin_api::request_context(req),
-                    env,
-                )
-                .await?;
+                let sent = user.send(deployment, delivery, env).await?;
                 if let Some(map) = answer.as_object_mut() {
                     map.insert("delivery".into(), sent);
                 }
@@ -469,6 +442,26 @@ struct User<'a, B> {
 }
 
 impl<B: Backend> User<'_, B> {
+    /// Sends an SMS or email code through the tenant's webhook (`codes::send`).
+    async fn send(
+        &self,
+        deployment: &Deployment,
+        delivery: edge_mfa_core::command::CodeDelivery,
+        env: &mut Env<'_>,
+    ) -> Result<Value, ApiError> {
+        let context = crate::admin_api::request_context(self.req);
+        crate::codes::send(
+            self.backend,
+            deployment,
+            self.tenant,
+            self.caller,
+            delivery,
+            context,
+            env,
+        )
+        .await
+    }
+
     async fn run(&self, command: UserCommand, step_up: bool) -> Result<Outcome, ApiError> {
         self.run_remembering(command, step_up, false).await
     }

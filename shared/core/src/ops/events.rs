@@ -240,10 +240,10 @@ pub(crate) fn record(
     };
     match (&probe.kind, outcome) {
         (Kind::Read, _) => {}
-        // An email address the tenant vouched for (`email_verified`) is enrolled
-        // at once: the factor, with no enrollment to confirm.
+        // A factor made: by a confirmation, or at `enroll` for an email address
+        // the tenant vouched for (`email_verified`), with nothing to confirm.
         (
-            Kind::Enroll,
+            Kind::Confirm | Kind::Enroll,
             Outcome::Confirmed {
                 factor,
                 backup_codes,
@@ -261,6 +261,7 @@ pub(crate) fn record(
                     verified,
                     "enroll",
                 ));
+                remembered(&mut events, record, verified, &mut event, env);
             }
         }
         (Kind::Enroll, outcome) => {
@@ -286,28 +287,6 @@ pub(crate) fn record(
                 .failed(reason)
                 .with_detail(json!({ "id": id }));
             events.push(with_factor(failed, &probe.factor));
-        }
-        (
-            Kind::Confirm,
-            Outcome::Confirmed {
-                factor,
-                backup_codes,
-                verified,
-            },
-        ) => {
-            events.push(factor_enrolled(
-                event(EventType::FactorEnrolled, env),
-                factor,
-                backup_codes.as_ref().map(|c| c.expose().len()),
-            ));
-            if let Some(verified) = verified {
-                events.push(succeeded(
-                    event(EventType::VerifySucceeded, env),
-                    verified,
-                    "enroll",
-                ));
-                remembered(&mut events, record, verified, &mut event, env);
-            }
         }
         (Kind::Rename, Outcome::Renamed { factor }) => events.push(
             event(EventType::FactorRenamed, env)
