@@ -3,9 +3,10 @@
 //! - Tenants: the key-value store (`default`), read-mostly. Spin's key-value API has
 //!   no compare-and-swap, so *creating* a tenant is decided by a SQLite
 //!   `INSERT … ON CONFLICT DO NOTHING` first.
-//! - Each user's record: one SQLite row, read, changed by the core and written back
-//!   inside `BEGIN IMMEDIATE … COMMIT` on one connection. `BEGIN IMMEDIATE` takes
-//!   the database's write lock before the read, so two requests for the same user
+//! - Each user's record: one SQLite row, read and changed by the core outside the
+//!   lock, then written inside `BEGIN IMMEDIATE … COMMIT` only if it is still the
+//!   row read (else the step runs again; contended, it runs under the lock). The
+//!   write lock is taken before that re-read, so two requests for the same user
 //!   (or any users) are serialised: no update is lost, nothing single-use is used
 //!   twice. See docs/SPIN.md for which backend gives which guarantee.
 
@@ -128,11 +129,21 @@ impl Sql for SpinSql<'_> {
     }
 }
 
-/// `tenant`'s log over `db`.
-fn log_of<'a>(db: &'a SpinSql<'a>, tenant: &'a TenantId) -> TenantLog<'a, SpinSql<'a>> {
+/// The log named `name` ([`log_name`]) over `db`.
+fn log_of<'a>(db: &'a SpinSql<'a>, name: &'a str) -> TenantLog<'a, SpinSql<'a>> {
     TenantLog {
         sql: db,
-        tenant: tenant.as_str(),
+        tenant: name,
+    }
+}
+
+/// The name a tenant's log rows carry: its id and incarnation, so a request of a
+/// deleted tenant that commits late never reaches a new tenant of the same id.
+fn log_name(id: &TenantId, incarnation: &str) -> String {
+    if incarnation.is_empty() {
+        id.to_string()
+    } else {
+        format!("{id}~{incarnation}")
     }
 }
 
@@ -144,7 +155,8 @@ impl Backend for SpinBackend<'_> {
     async fn read_log(&self, tenant: &Tenant, read: LogRead) -> Result<LogAnswer, BackendError> {
         let db = open().await?;
         let sql = SpinSql(&db);
-        log_of(&sql, &tenant.id).read(read).await
+        let name = log_name(&tenant.id, &tenant.incarnation);
+        log_of(&sql, &name).read(read).await
     }
 
     async fn create_tenant(
@@ -171,7 +183,8 @@ impl Backend for SpinBackend<'_> {
                 ..Default::default()
             };
             let sql = SpinSql(&db);
-            log_of(&sql, &tenant.id)
+            let name = log_name(&tenant.id, &tenant.incarnation);
+            log_of(&sql, &name)
                 .append(&batch, Some(tenant.audit_retention_days), tenant.created_at)
                 .await?;
             publish(tenant).await?;
@@ -224,9 +237,9 @@ impl Backend for SpinBackend<'_> {
         // go together, and the deletion is recorded.
         let db = open().await?;
         in_transaction(&db, async {
-            if self.tenant(id).await?.is_none() {
+            let Some(tenant) = self.tenant(id).await? else {
                 return Ok(false);
-            }
+            };
             let range = vec![Value::Text(id.to_string()), Value::Text(id.to_string())];
             exec(
                 &db,
@@ -244,7 +257,8 @@ impl Backend for SpinBackend<'_> {
             .await
             .map_err(err("sqlite delete outbox"))?;
             let sql = SpinSql(&db);
-            log_of(&sql, id).erase().await?;
+            let name = log_name(id, &tenant.incarnation);
+            log_of(&sql, &name).erase().await?;
             exec(
                 &db,
                 "DELETE FROM edge_mfa_tenant_ids WHERE id = ?",
@@ -405,9 +419,8 @@ impl Backend for SpinBackend<'_> {
                     ..Default::default()
                 };
                 let sql = SpinSql(&db);
-                log_of(&sql, &queued.tenant)
-                    .append(&batch, None, event.at)
-                    .await?;
+                let name = log_name(&queued.tenant, &queued.incarnation);
+                log_of(&sql, &name).append(&batch, None, event.at).await?;
             }
             Ok(())
         })
@@ -471,7 +484,8 @@ impl Backend for SpinBackend<'_> {
                     ..Default::default()
                 };
                 let sql = SpinSql(&db);
-                log_of(&sql, id)
+                let name = log_name(id, &tenant.incarnation);
+                log_of(&sql, &name)
                     .append(&batch, Some(tenant.audit_retention_days), event.at)
                     .await?;
             }
@@ -490,10 +504,59 @@ impl Backend for SpinBackend<'_> {
     ) -> Result<Result<Outcome, CoreError>, BackendError> {
         let key = format!("{}/{}", tenant.id, user.as_str());
         let db = open().await?;
-        let (reply, queued) = in_transaction(
-            &db,
-            transaction(&db, self.master, tenant, user, &key, request, now),
-        )
+        // Optimistically: read and apply outside the write lock (the core's work,
+        // a signature check, takes longest), then take the lock only to write, if
+        // the record is still the one read. Contended, retry; after a few tries,
+        // hold the lock for the whole step as before. Either way each change is
+        // applied to the record as last stored: nothing single-use is used twice.
+        for _ in 0..OPTIMISTIC_TRIES {
+            let stored = read_record(&db, &key).await?;
+            let applied = apply_at(
+                self.master,
+                tenant,
+                user,
+                stored.as_deref(),
+                request.clone(),
+                now,
+            );
+            // A pure read (a status, a list) writes nothing: no lock at all. A
+            // decision that changed nothing (most `assess`es) writes one event: one
+            // statement, atomic by itself, without holding the lock across a
+            // transaction's round trips.
+            if applied.store.is_none() && applied.notifications.is_empty() {
+                let log = &applied.log;
+                if log.user.is_none() && log.help.is_none() && log.events.len() <= 1 {
+                    if !log.is_empty() {
+                        let sql = SpinSql(&db);
+                        let name = log_name(&tenant.id, &tenant.incarnation);
+                        log_of(&sql, &name)
+                            .append(log, Some(tenant.audit_retention_days), now)
+                            .await?;
+                    }
+                    return Ok(applied.reply);
+                }
+            }
+            let committed = in_transaction(&db, async {
+                if read_record(&db, &key).await? != stored {
+                    return Ok(None);
+                }
+                write_applied(&db, tenant, &key, stored.is_none(), applied, now)
+                    .await
+                    .map(Some)
+            })
+            .await?;
+            if let Some((reply, queued)) = committed {
+                if queued {
+                    self.queued.set(true);
+                }
+                return Ok(reply);
+            }
+        }
+        let (reply, queued) = in_transaction(&db, async {
+            let stored = read_record(&db, &key).await?;
+            let applied = apply_at(self.master, tenant, user, stored.as_deref(), request, now);
+            write_applied(&db, tenant, &key, stored.is_none(), applied, now).await
+        })
         .await?;
         if queued {
             self.queued.set(true);
@@ -501,6 +564,9 @@ impl Backend for SpinBackend<'_> {
         Ok(reply)
     }
 }
+
+/// Optimistic attempts before a request holds the write lock for its whole step.
+const OPTIMISTIC_TRIES: usize = 3;
 
 /// The published tenant `id`.
 async fn read_tenant(id: &TenantId) -> Result<Option<Tenant>, BackendError> {
@@ -576,16 +642,8 @@ async fn user_facts(db: &Connection, id: &TenantId) -> Result<UserFacts, Backend
     })
 }
 
-/// Load, apply, store: inside the caller's transaction.
-async fn transaction(
-    db: &Connection,
-    master: &MasterKey,
-    tenant: &Tenant,
-    user: &UserId,
-    key: &str,
-    request: UserRequest,
-    now: u64,
-) -> Result<(Result<Outcome, CoreError>, bool), BackendError> {
+/// The stored record of `key`, if any.
+async fn read_record(db: &Connection, key: &str) -> Result<Option<String>, BackendError> {
     let rows = exec(
         db,
         "SELECT record FROM edge_mfa_users WHERE key = ?",
@@ -593,21 +651,45 @@ async fn transaction(
     )
     .await
     .map_err(err("sqlite select"))?;
-    let stored: Option<String> = rows
+    Ok(rows
         .first()
         .and_then(|row| row.get::<&str>(0))
-        .map(str::to_string);
+        .map(str::to_string))
+}
+
+/// [`edge_mfa_core::apply`] at `now` with the OS's randomness.
+fn apply_at(
+    master: &MasterKey,
+    tenant: &Tenant,
+    user: &UserId,
+    stored: Option<&str>,
+    request: UserRequest,
+    now: u64,
+) -> edge_mfa_core::Applied {
     let mut random = edge_mfa_core::OsRandom;
     let mut env = edge_mfa_core::Env {
         now,
         random: &mut random,
     };
-    let applied = edge_mfa_core::apply(stored.as_deref(), tenant, master, user, request, &mut env);
+    edge_mfa_core::apply(stored, tenant, master, user, request, &mut env)
+}
+
+/// Stores what `applied` says — the record, its log batch, its notifications —
+/// inside the caller's transaction; answers the reply and whether notifications
+/// were queued. `new`: there was no record before.
+async fn write_applied(
+    db: &Connection,
+    tenant: &Tenant,
+    key: &str,
+    new: bool,
+    applied: edge_mfa_core::Applied,
+    now: u64,
+) -> Result<(Result<Outcome, CoreError>, bool), BackendError> {
     match applied.store {
         Some(Write::Put(record)) => {
             // A first record for a tenant deleted (or created anew) since this
             // request read it is not stored: the deletion took the write lock first.
-            if stored.is_none() && !still_current(tenant).await? {
+            if new && !still_current(tenant).await? {
                 return Ok((Err(CoreError::NotFound("no such tenant".into())), false));
             }
             exec(
@@ -632,7 +714,8 @@ async fn transaction(
     // What the tenant's log learns, in the same transaction.
     if !applied.log.is_empty() {
         let sql = SpinSql(db);
-        log_of(&sql, &tenant.id)
+        let name = log_name(&tenant.id, &tenant.incarnation);
+        log_of(&sql, &name)
             .append(&applied.log, Some(tenant.audit_retention_days), now)
             .await?;
     }

@@ -117,7 +117,7 @@ pub(crate) async fn handle<B: Backend>(
         }
         Resource::AdminHelpRequests => {
             only(req, "GET")?;
-            crate::admin_views::help_requests(backend, tenant, req).await
+            crate::admin_views::help_requests(backend, tenant, req, now).await
         }
         Resource::AdminHelpResolve(id) => {
             only(req, "POST")?;

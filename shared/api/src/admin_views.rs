@@ -425,6 +425,7 @@ pub(crate) async fn help_requests<B: Backend>(
     backend: &B,
     tenant: &Tenant,
     req: &ApiRequest,
+    now: u64,
 ) -> Result<ApiResponse, ApiError> {
     let state = match req.query_param("state").as_deref() {
         None | Some("") | Some("all") => None,
@@ -444,6 +445,8 @@ pub(crate) async fn help_requests<B: Backend>(
         state,
         after,
         limit: limit + 1,
+        retention_days: tenant.audit_retention_days,
+        now,
     };
     let LogAnswer::HelpRequests(mut requests) =
         backend.read_log(tenant, read).await.map_err(internal)?

@@ -9,7 +9,7 @@ mod otpauth;
 mod qr;
 mod totp;
 
-pub use hotp::{Algorithm, Digits, hotp};
+pub use hotp::{Algorithm, Digits, HotpKey, hotp};
 pub use otpauth::KeyUri;
 pub use qr::qr_svg;
 pub use totp::{Totp, TotpError};

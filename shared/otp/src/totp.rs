@@ -2,7 +2,7 @@
 
 use subtle::{Choice, ConstantTimeEq};
 
-use crate::hotp::{Algorithm, Digits, hotp};
+use crate::hotp::{Algorithm, Digits, HotpKey, hotp};
 
 /// The parameters of one TOTP factor (everything but the secret).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,14 +63,16 @@ impl Totp {
         if code.len() != self.digits.count() || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(TotpError::Malformed);
         }
+        // At most 8 digits: the number fits, and leading zeros are kept by the
+        // length check above. Compared as numbers, nothing is allocated per step.
+        let wanted = code.bytes().fold(0u32, |n, b| n * 10 + u32::from(b - b'0'));
+        let key = HotpKey::new(self.algorithm, secret);
         let current = self.step(now);
         let skew = u64::from(self.skew);
         let mut fresh: Option<u64> = None;
         let mut replayed = Choice::from(0);
         for step in current.saturating_sub(skew)..=current.saturating_add(skew) {
-            let matches = hotp(self.algorithm, secret, step, self.digits)
-                .as_bytes()
-                .ct_eq(code.as_bytes());
+            let matches = key.value(step, self.digits).ct_eq(&wanted);
             let is_new = last_step.is_none_or(|last| step > last);
             if bool::from(matches) {
                 if is_new {
