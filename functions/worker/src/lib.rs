@@ -46,7 +46,23 @@ async fn serve(req: &ApiRequest, env: &Env) -> ApiResponse {
         now: platform::now(),
         random: &mut random,
     };
-    edge_mfa_api::handle(&backend, &deployment, req, &mut core_env).await
+    let response = edge_mfa_api::handle(&backend, &deployment, req, &mut core_env).await;
+    if deployment.test_hooks {
+        // Tests and benchmarks only: the isolate's wasm linear memory (64 KiB
+        // pages), which only grows, to watch for leaks under load (bench/soak.mjs).
+        return response.with_header("x-edge-mfa-wasm-pages", wasm_pages().to_string());
+    }
+    response
+}
+
+#[cfg(target_arch = "wasm32")]
+fn wasm_pages() -> usize {
+    core::arch::wasm32::memory_size::<0>()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn wasm_pages() -> usize {
+    0
 }
 
 pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
