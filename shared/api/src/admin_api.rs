@@ -1,7 +1,6 @@
 //! The operator's and the tenant admin's routes.
 
 use edge_mfa_core::audit::{Actor, AuditEvent};
-use edge_mfa_core::command::RequestContext;
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::{Capabilities, Policy};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
@@ -239,14 +238,8 @@ pub(crate) async fn update<B: Backend>(
     env: &mut Env<'_>,
 ) -> Result<Tenant, ApiError> {
     let (event, detail) = change.audit(tenant);
-    let event = AuditEvent::new(
-        event,
-        Actor::Admin,
-        None,
-        &request_context(req).source(),
-        env,
-    )
-    .with_detail(detail);
+    let event = AuditEvent::new(event, Actor::Admin, None, &req.context().source(), env)
+        .with_detail(detail);
     let authorised = AuthorisedChange {
         change,
         admin_key_sha256: Tenant::admin_key_hash(req.bearer().unwrap_or_default()),
@@ -333,17 +326,6 @@ pub(crate) fn user_id(segment: &str) -> Result<UserId, ApiError> {
         .ok_or_else(|| ApiError::InvalidRequest("the user id in the path is not valid".into()))
 }
 
-/// The request around a command, as far as the core cares: the platform's view
-/// of the client (never a header the client could set), for the audit log.
-pub(crate) fn request_context(req: &ApiRequest) -> RequestContext {
-    RequestContext {
-        country: req.client.country.clone(),
-        remember_device: None,
-        ip: req.client.ip.clone(),
-        user_agent: req.header("user-agent").map(str::to_string),
-    }
-}
-
 pub(crate) async fn run<B: Backend>(
     backend: &B,
     tenant: &Tenant,
@@ -355,7 +337,7 @@ pub(crate) async fn run<B: Backend>(
     let request = UserRequest {
         command,
         step_up: false,
-        context: request_context(req),
+        context: req.context(),
     };
     let reply = backend
         .run_user(tenant, user, request, now)

@@ -28,6 +28,17 @@ pub struct Client {
 }
 
 impl ApiRequest {
+    /// The request around a command, as far as the core cares: the platform's view
+    /// of the client (never a header the client could set), for the audit log.
+    pub(crate) fn context(&self) -> edge_mfa_core::command::RequestContext {
+        edge_mfa_core::command::RequestContext {
+            country: self.client.country.clone(),
+            remember_device: None,
+            ip: self.client.ip.clone(),
+            user_agent: self.header("user-agent").map(str::to_string),
+        }
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

@@ -35,7 +35,7 @@ pub(crate) async fn create_tenant<B: Backend>(
     }
     let (tenant, credentials) =
         Tenant::create(new, deployment.capabilities(), &deployment.master, env)?;
-    let source = crate::admin_api::request_context(req).source();
+    let source = req.context().source();
     let event = AuditEvent::new(
         EventType::TenantCreated,
         Actor::Operator,

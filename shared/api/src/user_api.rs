@@ -449,7 +449,7 @@ impl<B: Backend> User<'_, B> {
         delivery: edge_mfa_core::command::CodeDelivery,
         env: &mut Env<'_>,
     ) -> Result<Value, ApiError> {
-        let context = crate::admin_api::request_context(self.req);
+        let context = self.req.context();
         crate::codes::send(
             self.backend,
             deployment,
@@ -476,7 +476,7 @@ impl<B: Backend> User<'_, B> {
         let context = RequestContext {
             remember_device: remember
                 .then(|| edge_mfa_core::devices::label(self.req.header("user-agent"))),
-            ..crate::admin_api::request_context(self.req)
+            ..self.req.context()
         };
         let request = UserRequest {
             command,
