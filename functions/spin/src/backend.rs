@@ -16,7 +16,7 @@ use edge_mfa_core::LogBatch;
 use edge_mfa_core::audit::AuditEvent;
 use edge_mfa_core::ids::{TenantId, UserId};
 use edge_mfa_core::seal::{MasterKey, Sealed};
-use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts};
+use edge_mfa_core::tenant::{AuthorisedChange, Tenant, UserFacts, incarnation_scope};
 use edge_mfa_core::{CoreError, Outcome, UserRequest, UserSummary, Write};
 use spin_sdk::key_value::Store;
 use spin_sdk::sqlite::{Connection, RowResult, Value};
@@ -129,21 +129,11 @@ impl Sql for SpinSql<'_> {
     }
 }
 
-/// The log named `name` ([`log_name`]) over `db`.
+/// The log of the tenant incarnation `name` ([`Tenant::scope`]) over `db`.
 fn log_of<'a>(db: &'a SpinSql<'a>, name: &'a str) -> TenantLog<'a, SpinSql<'a>> {
     TenantLog {
         sql: db,
         tenant: name,
-    }
-}
-
-/// The name a tenant's log rows carry: its id and incarnation, so a request of a
-/// deleted tenant that commits late never reaches a new tenant of the same id.
-fn log_name(id: &TenantId, incarnation: &str) -> String {
-    if incarnation.is_empty() {
-        id.to_string()
-    } else {
-        format!("{id}~{incarnation}")
     }
 }
 
@@ -155,7 +145,7 @@ impl Backend for SpinBackend<'_> {
     async fn read_log(&self, tenant: &Tenant, read: LogRead) -> Result<LogAnswer, BackendError> {
         let db = open().await?;
         let sql = SpinSql(&db);
-        let name = log_name(&tenant.id, &tenant.incarnation);
+        let name = tenant.scope();
         log_of(&sql, &name).read(read).await
     }
 
@@ -183,7 +173,7 @@ impl Backend for SpinBackend<'_> {
                 ..Default::default()
             };
             let sql = SpinSql(&db);
-            let name = log_name(&tenant.id, &tenant.incarnation);
+            let name = tenant.scope();
             log_of(&sql, &name)
                 .append(&batch, Some(tenant.audit_retention_days), tenant.created_at)
                 .await?;
@@ -257,7 +247,7 @@ impl Backend for SpinBackend<'_> {
             .await
             .map_err(err("sqlite delete outbox"))?;
             let sql = SpinSql(&db);
-            let name = log_name(id, &tenant.incarnation);
+            let name = tenant.scope();
             log_of(&sql, &name).erase().await?;
             exec(
                 &db,
@@ -419,7 +409,7 @@ impl Backend for SpinBackend<'_> {
                     ..Default::default()
                 };
                 let sql = SpinSql(&db);
-                let name = log_name(&queued.tenant, &queued.incarnation);
+                let name = incarnation_scope(&queued.tenant, &queued.incarnation);
                 log_of(&sql, &name).append(&batch, None, event.at).await?;
             }
             Ok(())
@@ -484,7 +474,7 @@ impl Backend for SpinBackend<'_> {
                     ..Default::default()
                 };
                 let sql = SpinSql(&db);
-                let name = log_name(id, &tenant.incarnation);
+                let name = tenant.scope();
                 log_of(&sql, &name)
                     .append(&batch, Some(tenant.audit_retention_days), event.at)
                     .await?;
@@ -509,6 +499,7 @@ impl Backend for SpinBackend<'_> {
         // the record is still the one read. Contended, retry; after a few tries,
         // hold the lock for the whole step as before. Either way each change is
         // applied to the record as last stored: nothing single-use is used twice.
+        let mut committed = None;
         for _ in 0..OPTIMISTIC_TRIES {
             let stored = read_record(&db, &key).await?;
             let applied = apply_at(
@@ -528,7 +519,7 @@ impl Backend for SpinBackend<'_> {
                 if log.user.is_none() && log.help.is_none() && log.events.len() <= 1 {
                     if !log.is_empty() {
                         let sql = SpinSql(&db);
-                        let name = log_name(&tenant.id, &tenant.incarnation);
+                        let name = tenant.scope();
                         log_of(&sql, &name)
                             .append(log, Some(tenant.audit_retention_days), now)
                             .await?;
@@ -536,7 +527,7 @@ impl Backend for SpinBackend<'_> {
                     return Ok(applied.reply);
                 }
             }
-            let committed = in_transaction(&db, async {
+            committed = in_transaction(&db, async {
                 if read_record(&db, &key).await? != stored {
                     return Ok(None);
                 }
@@ -545,19 +536,22 @@ impl Backend for SpinBackend<'_> {
                     .map(Some)
             })
             .await?;
-            if let Some((reply, queued)) = committed {
-                if queued {
-                    self.queued.set(true);
-                }
-                return Ok(reply);
+            if committed.is_some() {
+                break;
             }
         }
-        let (reply, queued) = in_transaction(&db, async {
-            let stored = read_record(&db, &key).await?;
-            let applied = apply_at(self.master, tenant, user, stored.as_deref(), request, now);
-            write_applied(&db, tenant, &key, stored.is_none(), applied, now).await
-        })
-        .await?;
+        let (reply, queued) = match committed {
+            Some(done) => done,
+            None => {
+                in_transaction(&db, async {
+                    let stored = read_record(&db, &key).await?;
+                    let applied =
+                        apply_at(self.master, tenant, user, stored.as_deref(), request, now);
+                    write_applied(&db, tenant, &key, stored.is_none(), applied, now).await
+                })
+                .await?
+            }
+        };
         if queued {
             self.queued.set(true);
         }
@@ -714,7 +708,7 @@ async fn write_applied(
     // What the tenant's log learns, in the same transaction.
     if !applied.log.is_empty() {
         let sql = SpinSql(db);
-        let name = log_name(&tenant.id, &tenant.incarnation);
+        let name = tenant.scope();
         log_of(&sql, &name)
             .append(&applied.log, Some(tenant.audit_retention_days), now)
             .await?;

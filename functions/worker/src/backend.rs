@@ -43,15 +43,10 @@ pub fn tenant_metadata(tenant: &Tenant) -> TenantListing {
     }
 }
 
-/// The name of a user's object. Tenant ids hold no '/' or '~', so names are
-/// unambiguous; a tenant's incarnation (absent for tenants made before it) keeps a
-/// deleted tenant's users away from a new tenant of the same id.
+/// The name of a user's object: in the tenant's incarnation ([`Tenant::scope`]),
+/// so a deleted tenant's users stay away from a new tenant of the same id.
 pub fn user_object_name(tenant: &Tenant, user: &UserId) -> String {
-    if tenant.incarnation.is_empty() {
-        format!("{}/{}", tenant.id, user.as_str())
-    } else {
-        format!("{}~{}/{}", tenant.id, tenant.incarnation, user.as_str())
-    }
+    format!("{}/{}", tenant.scope(), user.as_str())
 }
 
 const CANARY_KEY: &str = "deployment:canary";

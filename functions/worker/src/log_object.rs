@@ -61,13 +61,8 @@ impl LogTarget {
 
     /// The log of tenant `id` in its `incarnation`.
     pub fn named(id: &edge_mfa_core::ids::TenantId, incarnation: &str) -> LogTarget {
-        let name = if incarnation.is_empty() {
-            id.to_string()
-        } else {
-            format!("{id}~{incarnation}")
-        };
         LogTarget {
-            name,
+            name: edge_mfa_core::tenant::incarnation_scope(id, incarnation),
             retention_days: None,
         }
     }
@@ -84,8 +79,9 @@ pub struct PendingLog {
 /// The storage key of a pending batch: in commit order (time, then the first
 /// event's random id).
 pub fn pending_key(batch: &LogBatch, now: u64) -> String {
+    // A batch without events carries the user's row, whose revision is unique.
     let id = batch.events.first().map_or_else(
-        || format!("{:?}", batch.user.as_ref().map(|u| u.revision)),
+        || format!("r{}", batch.user.as_ref().map_or(0, |u| u.revision)),
         |e| e.id.clone(),
     );
     format!("{PENDING_PREFIX}{now:012}:{id}")

@@ -556,8 +556,6 @@ pub fn apply(
         }
     };
     let before = parsed.as_ref().map(UserRecord::summary);
-    let lockout = &tenant.policy.lockout;
-    let help_before = parsed.as_ref().and_then(|r| r.help.clone());
     let original = parsed.clone().unwrap_or_default();
     let mut record = parsed.unwrap_or_default();
     let reply = execute(&mut record, tenant, master, user, request, env);
@@ -606,9 +604,9 @@ pub fn apply(
     let user_row = store.is_some().then(|| UserRow {
         user: user.as_str().to_string(),
         revision: record.revision,
-        entry: Some(record.entry(lockout, env.now)),
+        entry: Some(record.entry(&tenant.policy.lockout, env.now)),
     });
-    let help = (store.is_some() && record.help != help_before)
+    let help = (store.is_some() && record.help != original.help)
         .then(|| record.help.clone())
         .flatten();
     Applied {

@@ -279,7 +279,24 @@ pub struct UserFacts {
     pub webauthn_users: u64,
 }
 
+/// The name of what belongs to one incarnation of tenant `id` (its users' records,
+/// its log): `id~incarnation`, or `id` alone for a tenant made before
+/// incarnations existed. Tenant ids hold no `~` or `/`, so names are unambiguous,
+/// and a deleted tenant's data never reaches a new tenant of the same id.
+pub fn incarnation_scope(id: &TenantId, incarnation: &str) -> String {
+    if incarnation.is_empty() {
+        id.to_string()
+    } else {
+        format!("{id}~{incarnation}")
+    }
+}
+
 impl Tenant {
+    /// [`incarnation_scope`] of this tenant.
+    pub fn scope(&self) -> String {
+        incarnation_scope(&self.id, &self.incarnation)
+    }
+
     /// Validates `new`, creates every key, and returns the tenant with the
     /// credentials to hand to the operator once.
     pub fn create(
