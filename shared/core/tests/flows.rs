@@ -127,6 +127,14 @@ impl World {
         (factor.id, secret, backup_codes.map(|c| c.expose().clone()))
     }
 
+    /// `assess` with no groups, address or device token: its decision.
+    fn assess(&mut self) -> edge_mfa_core::assess::Decision {
+        let Ok(Outcome::Assessed { decision, .. }) = self.run(plain_assess(), false) else {
+            panic!("not assessed")
+        };
+        decision
+    }
+
     fn verify_totp(&mut self, code: String) -> Result<Outcome, CoreError> {
         self.run(
             UserCommand::VerifyCode {
@@ -600,6 +608,14 @@ impl World {
     }
 }
 
+fn plain_assess() -> UserCommand {
+    UserCommand::Assess {
+        groups: vec![],
+        ip: None,
+        device_token: None,
+    }
+}
+
 fn from(country: &str) -> RequestContext {
     RequestContext {
         country: Some(country.into()),
@@ -684,29 +700,15 @@ fn a_denied_country_is_refused_on_every_path_that_issues_proof_and_records_nothi
 #[test]
 fn a_denied_assess_starts_nothing() {
     let mut w = World::new(adaptive_denying("KP"));
-    let assess = UserCommand::Assess {
-        groups: vec![],
-        ip: None,
-        device_token: None,
-    };
-    let Ok(Outcome::Assessed { decision, .. }) = w.run_from(assess, false, from("KP")) else {
+    let Ok(Outcome::Assessed { decision, .. }) = w.run_from(plain_assess(), false, from("KP"))
+    else {
         panic!()
     };
     assert_eq!(decision.reasons, ["denied_country"]);
     assert_eq!(w.record.first_seen, None, "no grace period started");
     // A request whose country the platform does not tell counts as XX.
     w.set_policy(adaptive_denying("XX"));
-    let Ok(Outcome::Assessed { decision, .. }) = w.run(
-        UserCommand::Assess {
-            groups: vec![],
-            ip: None,
-            device_token: None,
-        },
-        false,
-    ) else {
-        panic!()
-    };
-    assert_eq!(decision.reasons, ["denied_country"]);
+    assert_eq!(w.assess().reasons, ["denied_country"]);
 }
 
 #[test]
@@ -1011,11 +1013,7 @@ fn stored_after(applied: &edge_mfa_core::Applied, before: Option<String>) -> Opt
 fn each_change_brings_its_log_batch_and_a_newer_revision() {
     use edge_mfa_core::audit::EventType;
     let w = World::new(Policy::default());
-    let assess = || UserCommand::Assess {
-        groups: vec![],
-        ip: None,
-        device_token: None,
-    };
+    let assess = plain_assess;
     let first = apply_at(&w, None, assess(), T0);
     assert_eq!(
         first.log.events.iter().map(|e| e.event).collect::<Vec<_>>(),
@@ -1166,19 +1164,7 @@ fn a_per_user_requirement_overrides_the_mode_with_its_own_period() {
         mode: Mode::Off,
         ..Policy::default()
     });
-    let assess = |w: &mut World| {
-        let Ok(Outcome::Assessed { decision, .. }) = w.run(
-            UserCommand::Assess {
-                groups: vec![],
-                ip: None,
-                device_token: None,
-            },
-            false,
-        ) else {
-            panic!()
-        };
-        decision
-    };
+    let assess = World::assess;
     assert_eq!(assess(&mut w).action, Action::Allow);
     let Ok(Outcome::Status(status)) = w.run(
         UserCommand::SetRequirement {
