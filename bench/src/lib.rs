@@ -13,8 +13,9 @@ use edge_mfa_core::policy::{Method, Policy};
 use edge_mfa_core::seal::{MasterKey, Sealed};
 use edge_mfa_core::tenant::{NewTenant, Tenant};
 use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
-use edge_mfa_jose::{MfaTokenClaims, TokenSigner, TokenVerifier};
+use edge_mfa_jose::{MfaTokenClaims, TokenVerifier};
 use edge_mfa_otp::Totp;
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson, from_b64url};
 use edge_mfa_webauthn::{
     AuthenticationCeremony, RegisteredCredential, RegistrationCeremony, StoredCredential,
@@ -30,7 +31,6 @@ pub struct Workloads {
     totp_secret: Vec<u8>,
     ticket: String,
     ticket_secret: Vec<u8>,
-    signer: TokenSigner,
     verifier: TokenVerifier,
     token: String,
     claims: MfaTokenClaims,
@@ -74,6 +74,7 @@ fn webauthn_fixture() -> WebauthnFixture {
     );
     let credential = expect(
         edge_mfa_webauthn::verify_registration(
+            &RustCrypto,
             &RegistrationCeremony {
                 challenge: &reg_challenge,
                 rp_id: "localhost",
@@ -113,10 +114,7 @@ impl Workloads {
     pub fn new() -> Workloads {
         let master = expect(MasterKey::from_bytes(&[3u8; 32]), "master key");
         let mut rng = SeededRandom::new(9);
-        let mut env = Env {
-            now: NOW,
-            random: &mut rng,
-        };
+        let mut env = Env::new(NOW, &mut rng);
         let new = NewTenant {
             id: expect(TenantId::try_from("bench".to_string()), "tenant id"),
             name: "Bench".into(),
@@ -137,7 +135,6 @@ impl Workloads {
             "tenant",
         );
         let user = expect(UserId::try_from("user-1".to_string()), "user");
-        let signer = expect(tenant.signer(&master), "signer");
         let claims = MfaTokenClaims {
             iss: "edge-mfa:bench".into(),
             aud: "bench".into(),
@@ -150,7 +147,11 @@ impl Workloads {
             mfa_method: "totp".into(),
             acr: "mfa".into(),
         };
-        let token = signer.sign(&claims);
+        let token = expect(tenant.sign_token(&master, &RustCrypto, &claims), "token");
+        let verifier = expect(
+            tenant.verifiers().into_iter().next().ok_or("none"),
+            "verifier",
+        );
         let ticket_claims = format!(
             r#"{{"iss":"bench","sub":"user-1","aud":"edge-mfa","iat":{},"exp":{}}}"#,
             NOW - 10,
@@ -199,12 +200,11 @@ impl Workloads {
             totp_code: Totp::default().code_at(&totp_secret, NOW + 30),
             record_json: expect(serde_json::to_string(&record), "record"),
             sealed: master.seal("bench", &[7u8; 20], &mut env),
-            verifier: signer.verifier(),
+            verifier,
             ticket_secret: credentials.ticket_secret.into_bytes(),
             webauthn: webauthn_fixture(),
             totp_secret,
             ticket,
-            signer,
             token,
             claims,
             master,
@@ -230,14 +230,19 @@ impl Workloads {
         edge_mfa_jose::verify_ticket(&self.ticket, &self.ticket_secret, "bench", NOW).is_ok()
     }
 
-    /// ES256 mfa_token signing (RFC 6979).
+    /// ES256 mfa_token signing as a request does it: open the sealed scalar, sign
+    /// (RFC 6979), all in Rust.
     pub fn token_sign(&self) -> usize {
-        self.signer.sign(&self.claims).len()
+        self.tenant
+            .sign_token(&self.master, &RustCrypto, &self.claims)
+            .map_or(0, |t| t.len())
     }
 
     /// ES256 mfa_token verification (step-up).
     pub fn token_verify(&self) -> bool {
-        self.verifier.verify(&self.token, "bench", NOW).is_ok()
+        self.verifier
+            .verify(&RustCrypto, &self.token, "bench", NOW)
+            .is_ok()
     }
 
     /// AES-256-GCM open of a sealed TOTP secret.
@@ -255,6 +260,7 @@ impl Workloads {
             backup_eligible: w.credential.backup_eligible,
         };
         edge_mfa_webauthn::verify_authentication(
+            &RustCrypto,
             &AuthenticationCeremony {
                 challenge: &w.auth_challenge,
                 rp_id: "localhost",
@@ -273,10 +279,7 @@ impl Workloads {
     /// the stored record, open the secret, verify, serialise the record back.
     pub fn apply_verify_totp(&self) -> bool {
         let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            now: NOW + 30,
-            random: &mut rng,
-        };
+        let mut env = Env::new(NOW + 30, &mut rng);
         let request = UserRequest {
             command: UserCommand::VerifyCode {
                 challenge_id: None,

@@ -6,6 +6,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::{AuthenticationResponseJson, from_b64url};
 use edge_mfa_webauthn::{AuthenticationCeremony, StoredCredential, verify_authentication};
 use libfuzzer_sys::fuzz_target;
@@ -34,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
         backup_eligible: false,
     }];
     let _ = verify_authentication(
+        &RustCrypto,
         &AuthenticationCeremony {
             challenge: &challenge,
             rp_id: "localhost",

@@ -5,6 +5,7 @@
 
 #[path = "common/mod.rs"]
 mod common;
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::RegistrationResponseJson;
 use edge_mfa_webauthn::{RegistrationCeremony, verify_registration};
 use libfuzzer_sys::fuzz_target;
@@ -15,6 +16,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let (challenge, origins) = common::ceremony_of(&response.response.client_data_json);
     let _ = verify_registration(
+        &RustCrypto,
         &RegistrationCeremony {
             challenge: &challenge,
             rp_id: "localhost",

@@ -69,3 +69,21 @@ test('admin key: the new one works, the old one stops at once', async () => {
   assert.equal((await api('GET', `/v1/${tenant.id}/admin/policy`, { token: rotated.body.admin_key })).status, 200);
   assertProblem(await api('POST', `/v1/${tenant.id}/admin/keys/admin-key/retire`, { token: rotated.body.admin_key }), 404, 'not_found');
 });
+
+if (process.env.EDGE_MFA_RUNTIME === 'worker') test('Worker: tokens are signed and step-up tokens checked by workerd\'s node:crypto, and still verify with jose', async () => {
+  const tenant = await createTenant();
+  const user = await enrollTotp(tenant, 'native');
+  const t = user.t + 30;
+  const verified = await api('POST', `/v1/${tenant.id}/verify`, { token: user.ticket, body: { type: 'totp', code: oathtool(user.secret, t) }, headers: at(t) });
+  assert.equal(verified.status, 200, verified.text);
+  // Test hooks only: which implementation of the signature port this isolate runs.
+  assert.equal(verified.headers.get('x-edge-mfa-crypto'), 'node');
+  assert.ok(await verifies(tenant, verified.body.mfa_token));
+  const stepUp = await api('POST', `/v1/${tenant.id}/backup-codes`, { token: user.ticket, headers: { 'x-mfa-token': verified.body.mfa_token, ...at(t) } });
+  assert.equal(stepUp.status, 201, stepUp.text);
+  // The same header and claims with a signature that is not the key's: no step-up.
+  const [header, payload, signature] = verified.body.mfa_token.split('.');
+  const forged = `${header}.${payload}.${signature.slice(0, 40)}${signature[40] === 'A' ? 'B' : 'A'}${signature.slice(41)}`;
+  const refused = await api('POST', `/v1/${tenant.id}/backup-codes`, { token: user.ticket, headers: { 'x-mfa-token': forged, ...at(t) } });
+  assert.equal(refused.status, 403, refused.text);
+});

@@ -459,10 +459,7 @@ impl Backend for SpinBackend<'_> {
             let tenant = match tenant.apply_authorised(change.clone(), facts) {
                 Ok(next) => {
                     let mut random = edge_mfa_core::OsRandom;
-                    let mut env = edge_mfa_core::Env {
-                        now: crate::now(),
-                        random: &mut random,
-                    };
+                    let mut env = edge_mfa_core::Env::new(crate::now(), &mut random);
                     next.resealed(self.master, &mut env)
                 }
                 Err(refused) => return Ok(Err(refused)),
@@ -661,10 +658,7 @@ fn apply_at(
     now: u64,
 ) -> edge_mfa_core::Applied {
     let mut random = edge_mfa_core::OsRandom;
-    let mut env = edge_mfa_core::Env {
-        now,
-        random: &mut random,
-    };
+    let mut env = edge_mfa_core::Env::new(now, &mut random);
     edge_mfa_core::apply(stored, tenant, master, user, request, &mut env)
 }
 

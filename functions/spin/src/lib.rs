@@ -39,10 +39,7 @@ async fn handle(req: &ApiRequest) -> ApiResponse {
         Err(problem) => return ApiError::Misconfigured(problem).to_response(),
     };
     let mut random = edge_mfa_core::OsRandom;
-    let mut env = edge_mfa_core::Env {
-        now: now(),
-        random: &mut random,
-    };
+    let mut env = edge_mfa_core::Env::new(now(), &mut random);
     let backend = SpinBackend {
         master: &deployment.master,
         queued: std::cell::Cell::new(false),

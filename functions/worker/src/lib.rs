@@ -6,6 +6,7 @@
 //! ([`user_object::UserState`]), which runs every operation on it one at a time.
 
 mod backend;
+mod crypto;
 mod log_object;
 mod platform;
 mod tenant_object;
@@ -42,15 +43,15 @@ async fn serve(req: &ApiRequest, env: &Env) -> ApiResponse {
     };
     let backend = backend::CloudflareBackend { env };
     let mut random = edge_mfa_core::OsRandom;
-    let mut core_env = edge_mfa_core::Env {
-        now: platform::now(),
-        random: &mut random,
-    };
+    let mut core_env =
+        edge_mfa_core::Env::new(platform::now(), &mut random).with_crypto(&crypto::NodeCrypto);
     let response = edge_mfa_api::handle(&backend, &deployment, req, &mut core_env).await;
     if deployment.test_hooks {
         // Tests and benchmarks only: the isolate's wasm linear memory (64 KiB
         // pages), which only grows, to watch for leaks under load (bench/soak.mjs).
-        return response.with_header("x-edge-mfa-wasm-pages", wasm_pages().to_string());
+        return response
+            .with_header("x-edge-mfa-wasm-pages", wasm_pages().to_string())
+            .with_header("x-edge-mfa-crypto", crypto::NodeCrypto::implementation());
     }
     response
 }

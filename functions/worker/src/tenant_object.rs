@@ -154,10 +154,7 @@ impl DurableObject for TenantState {
                         match tenant.apply_authorised(change.clone(), facts) {
                             Ok(next) => {
                                 let mut random = edge_mfa_core::OsRandom;
-                                let mut core_env = edge_mfa_core::Env {
-                                    now,
-                                    random: &mut random,
-                                };
+                                let mut core_env = edge_mfa_core::Env::new(now, &mut random);
                                 let next = next.resealed(&deployment.master, &mut core_env);
                                 event = change.logged(&next);
                                 next

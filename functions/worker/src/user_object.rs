@@ -87,10 +87,8 @@ impl DurableObject for UserState {
             .block_concurrency_while(async move {
                 let stored: Option<String> = storage.get(RECORD_KEY).await?;
                 let mut random = edge_mfa_core::OsRandom;
-                let mut core_env = edge_mfa_core::Env {
-                    now,
-                    random: &mut random,
-                };
+                let mut core_env = edge_mfa_core::Env::new(now, &mut random)
+                    .with_crypto(&crate::crypto::NodeCrypto);
                 let applied = edge_mfa_core::apply(
                     stored.as_deref(),
                     &tenant,
@@ -253,10 +251,8 @@ impl DurableObject for UserState {
                             );
                             // Its audit event, committed with forgetting it.
                             let mut random = edge_mfa_core::OsRandom;
-                            let mut core_env = edge_mfa_core::Env {
-                                now,
-                                random: &mut random,
-                            };
+                            let mut core_env = edge_mfa_core::Env::new(now, &mut random)
+                                .with_crypto(&crate::crypto::NodeCrypto);
                             let event = queued.given_up(queued.attempts, &mut core_env);
                             let pending = PendingLog {
                                 target: LogTarget::named(&queued.tenant, &queued.incarnation),

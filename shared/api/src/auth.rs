@@ -1,5 +1,6 @@
 //! The callers of API.md: operator, admin, end user with a ticket, and step-up.
 
+use edge_mfa_core::crypto::Crypto;
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Capabilities;
 use edge_mfa_core::seal::MasterKey;
@@ -184,7 +185,13 @@ pub fn require_ticket(
 /// (a token issued because policy or a remembered device let the user through
 /// proves nothing new). Absent or invalid is simply `false`:
 /// the core then refuses what needs step-up with `step_up_required`.
-pub fn has_step_up(req: &ApiRequest, tenant: &Tenant, user: &UserId, now: u64) -> bool {
+pub fn has_step_up(
+    req: &ApiRequest,
+    tenant: &Tenant,
+    user: &UserId,
+    now: u64,
+    crypto: &dyn Crypto,
+) -> bool {
     let Some(token) = req.header("x-mfa-token") else {
         return false;
     };
@@ -193,7 +200,7 @@ pub fn has_step_up(req: &ApiRequest, tenant: &Tenant, user: &UserId, now: u64) -
     tenant
         .verifiers()
         .iter()
-        .find_map(|v| v.verify(token, tenant.id.as_str(), now).ok())
+        .find_map(|v| v.verify(crypto, token, tenant.id.as_str(), now).ok())
         .is_some_and(|claims| {
             claims.sub == user.as_str()
                 && now.saturating_sub(claims.iat) <= STEP_UP_MAX_AGE

@@ -37,7 +37,7 @@ pub(crate) async fn handle<B: Backend>(
         req,
         now: env.now,
     };
-    let step_up = || has_step_up(req, tenant, &caller.user, env.now);
+    let step_up = || has_step_up(req, tenant, &caller.user, env.now, env.crypto);
     match resource {
         Resource::Factors => {
             only(req, "GET")?;
@@ -596,7 +596,6 @@ fn sign_token(
     auth_time: u64,
     env: &mut Env<'_>,
 ) -> Result<String, ApiError> {
-    let signer = tenant.signer(&deployment.master)?;
     let claims = MfaTokenClaims {
         iss: MfaTokenClaims::issuer_for(tenant.id.as_str()),
         aud: tenant.id.to_string(),
@@ -609,5 +608,5 @@ fn sign_token(
         amr,
         mfa_method: mfa_method.to_string(),
     };
-    Ok(signer.sign(&claims))
+    Ok(tenant.sign_token(&deployment.master, env.crypto, &claims)?)
 }

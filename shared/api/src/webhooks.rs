@@ -370,10 +370,7 @@ pub async fn deliver_due<B: Backend>(
                             queued.tenant, queued.notification.id, queued.notification.event
                         );
                         let mut random = edge_mfa_core::OsRandom;
-                        let mut env = Env {
-                            now,
-                            random: &mut random,
-                        };
+                        let mut env = Env::new(now, &mut random);
                         given_up = Some(queued.given_up(attempts, &mut env));
                         None
                     }

@@ -278,10 +278,7 @@ mod tests {
     #[test]
     fn an_event_has_the_contract_shape() {
         let mut random = SeededRandom::new(1);
-        let mut env = Env {
-            now: 1_767_225_600,
-            random: &mut random,
-        };
+        let mut env = Env::new(1_767_225_600, &mut random);
         let source = Source::new(
             Some("198.51.100.7".into()),
             Some("NL".into()),

@@ -144,10 +144,7 @@ mod tests {
 
     fn set(count: u8) -> (BackupCodeSet, Vec<String>) {
         let mut rng = SeededRandom::new(3);
-        let mut env = Env {
-            now: 100,
-            random: &mut rng,
-        };
+        let mut env = Env::new(100, &mut rng);
         BackupCodeSet::generate(count, PEPPER, "user-1", &mut env)
     }
 

@@ -149,10 +149,7 @@ mod tests {
     #[test]
     fn remembered_tokens_work_until_they_expire_and_are_stored_hashed() {
         let mut rng = SeededRandom::new(4);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let mut devices = Vec::new();
         let token = remember(&mut devices, "Firefox".into(), 30, 0, &mut env);
         assert_eq!(edge_mfa_jose::b64url_decode(&token).unwrap().len(), 32);
@@ -165,10 +162,7 @@ mod tests {
     #[test]
     fn the_current_policy_ends_tokens() {
         let mut rng = SeededRandom::new(5);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let mut devices = Vec::new();
         remember(&mut devices, "a".into(), 30, 0, &mut env);
         let on = |days| RememberDevice {
@@ -209,10 +203,7 @@ mod tests {
     #[test]
     fn bounded_and_labelled() {
         let mut rng = SeededRandom::new(4);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let mut devices = Vec::new();
         let first = remember(&mut devices, "first".into(), 1, 0, &mut env);
         for _ in 0..MAX_DEVICES {

@@ -1,4 +1,7 @@
-//! What an operation may know of the world: the time and some randomness.
+//! What an operation may know of the world: the time, some randomness, and the
+//! runtime's signature code.
+
+use edge_mfa_webauthn::crypto::{Crypto, RustCrypto};
 
 /// A cryptographically secure random source, supplied by the runtime
 /// (`crypto.getRandomValues` on Workers, `getrandom` on WASI).
@@ -11,6 +14,9 @@ pub struct Env<'a> {
     /// Unix seconds.
     pub now: u64,
     pub random: &'a mut dyn Random,
+    /// Where signatures are made and checked: [`RustCrypto`] unless the runtime
+    /// brings its own ([`Env::with_crypto`]).
+    pub crypto: &'a dyn Crypto,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -21,7 +27,21 @@ impl std::fmt::Debug for Env<'_> {
     }
 }
 
-impl Env<'_> {
+impl<'a> Env<'a> {
+    /// At `now` (Unix seconds), with the pure-Rust signature code.
+    pub fn new(now: u64, random: &'a mut dyn Random) -> Env<'a> {
+        Env {
+            now,
+            random,
+            crypto: &RustCrypto,
+        }
+    }
+
+    /// The same environment, signing and verifying with `crypto`.
+    pub fn with_crypto(self, crypto: &'a dyn Crypto) -> Env<'a> {
+        Env { crypto, ..self }
+    }
+
     pub fn bytes<const N: usize>(&mut self) -> [u8; N] {
         let mut out = [0u8; N];
         self.random.fill(&mut out);

@@ -30,6 +30,8 @@ pub use command::{
     Applied, FactorView, LogBatch, Outcome, UserCommand, UserRequest, UserRow, UserStatus,
     Verified, Write, apply, execute, summarize,
 };
+/// The signature port (`Env::crypto`): pure Rust by default, the runtime's own where it has one.
+pub use edge_mfa_webauthn::crypto;
 pub use env::{Env, OsRandom, Random};
 pub use error::CoreError;
 pub use ops::{MAX_SENDS_PER_USER_PER_HOUR, NewDestination};

@@ -264,10 +264,7 @@ mod tests {
     #[test]
     fn an_unopenable_value_is_explained_without_secrets() {
         let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            now: 0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(0, &mut rng);
         let sealed = key().seal("ctx", b"secret", &mut env);
         let other = MasterKey::from_bytes(&[7u8; 32]).unwrap();
         let why = other.explain_unopenable("tenant acme's ticket secret", &sealed);
@@ -278,10 +275,7 @@ mod tests {
     #[test]
     fn round_trip() {
         let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            now: 0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(0, &mut rng);
         let sealed = key().seal("totp|acme|u|f", b"secret bytes", &mut env);
         assert_eq!(
             key().open("totp|acme|u|f", &sealed).unwrap(),
@@ -293,10 +287,7 @@ mod tests {
     #[test]
     fn nonces_differ() {
         let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            now: 0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(0, &mut rng);
         let a = key().seal("c", b"same", &mut env);
         let b = key().seal("c", b"same", &mut env);
         assert_ne!(a, b);
@@ -305,10 +296,7 @@ mod tests {
     #[test]
     fn wrong_context_key_or_tamper_fails() {
         let mut rng = SeededRandom::new(1);
-        let mut env = Env {
-            now: 0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(0, &mut rng);
         let sealed = key().seal("totp|acme|u|f", b"secret", &mut env);
         assert_eq!(
             key().open("totp|acme|other|f", &sealed),
@@ -371,10 +359,7 @@ mod tests {
     #[test]
     fn rotation_opens_old_values_and_reseals_them_under_the_new_key() {
         let mut rng = SeededRandom::new(2);
-        let mut env = Env {
-            now: 0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(0, &mut rng);
         let old = key();
         let sealed_old = old.seal("c", b"secret", &mut env);
         let new = MasterKey::from_bytes(&[7u8; 32]).unwrap();

@@ -4,10 +4,12 @@
 //! bits, so a slow hash adds nothing); the ticket secret, the backup-code pepper and
 //! the token-signing key are sealed under the master key, each bound to this tenant.
 
-use edge_mfa_jose::{Jwk, JwkSet, TokenSigner, TokenVerifier};
+use edge_mfa_jose::{Jwk, JwkSet, MfaTokenClaims, TokenSigner, TokenVerifier};
+use edge_mfa_webauthn::crypto::Crypto;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
 
 use crate::env::Env;
 use crate::error::CoreError;
@@ -635,22 +637,43 @@ impl Tenant {
             })
     }
 
-    /// The current signing key.
-    pub fn signer(&self, master: &MasterKey) -> Result<TokenSigner, CoreError> {
+    /// The current signing key, opened only when the signature port needs its
+    /// scalar (RustCrypto: every signature; the Worker: once per isolate).
+    pub fn signer<'a>(&'a self, master: &'a MasterKey) -> Result<TokenSigner<'a>, CoreError> {
         let key = self
             .signing_keys
             .first()
             .ok_or_else(|| CoreError::Internal("tenant has no signing key".into()))?;
-        let scalar = master
-            .open(&signing_context(&self.id, &key.jwk.kid), &key.sealed)
-            .map_err(|_| {
-                CoreError::Internal(master.explain_unopenable(
+        let context = signing_context(&self.id, &key.jwk.kid);
+        let open = move || {
+            let scalar = Zeroizing::new(master.open(&context, &key.sealed).ok()?);
+            <[u8; 32]>::try_from(scalar.as_slice())
+                .ok()
+                .map(Zeroizing::new)
+        };
+        let id = format!("{}|{}", self.scope(), key.jwk.kid);
+        TokenSigner::new(key.jwk.clone(), id, open)
+            .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
+    }
+
+    /// `claims` as an `mfa_token` signed with the current key through `crypto`.
+    /// `Internal` (with the reason, for the operator's log) if the key cannot be
+    /// opened under `master`.
+    pub fn sign_token(
+        &self,
+        master: &MasterKey,
+        crypto: &dyn Crypto,
+        claims: &MfaTokenClaims,
+    ) -> Result<String, CoreError> {
+        self.signer(master)?.sign(crypto, claims).map_err(|_| {
+            let explained = self.signing_keys.first().map(|key| {
+                master.explain_unopenable(
                     &format!("tenant {}'s signing key {}", self.id, key.jwk.kid),
                     &key.sealed,
-                ))
-            })?;
-        TokenSigner::from_secret_bytes(&scalar)
-            .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
+                )
+            });
+            CoreError::Internal(explained.unwrap_or_else(|| "signing key is invalid".into()))
+        })
     }
 
     /// Verifiers for every published key, from their public JWKs (no secret is
@@ -677,10 +700,9 @@ impl Tenant {
 fn new_signing_key(id: &TenantId, master: &MasterKey, env: &mut Env<'_>) -> SigningKey {
     // A random 32-byte string is a valid P-256 scalar except with probability ~2^-32.
     loop {
-        let scalar = env.bytes::<32>();
-        if let Some(signer) = TokenSigner::from_secret_bytes(&scalar) {
-            let jwk = signer.jwk().clone();
-            let sealed = master.seal(&signing_context(id, &jwk.kid), &scalar, env);
+        let scalar = Zeroizing::new(env.bytes::<32>());
+        if let Some(jwk) = edge_mfa_jose::public_jwk(scalar.as_slice()) {
+            let sealed = master.seal(&signing_context(id, &jwk.kid), scalar.as_slice(), env);
             return SigningKey {
                 jwk,
                 sealed,
@@ -803,10 +825,7 @@ mod tests {
     fn a_change_applies_only_as_the_current_admin_key() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
         let mut rng = SeededRandom::new(8);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let (tenant, creds) = acme(&master, &mut env);
         let rotation = Tenant::rotate_admin_key(&mut env);
         let as_admin = |key: &str, change: TenantChange| AuthorisedChange {
@@ -847,10 +866,7 @@ mod tests {
     fn identity_changes_are_validated_and_guard_webauthn_credentials() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
         let mut rng = SeededRandom::new(9);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let (tenant, _) = acme(&master, &mut env);
         // Origins must stay within the rp_id, new or old.
         let outside = TenantPatch {
@@ -892,10 +908,7 @@ mod tests {
     fn a_webhook_in_the_old_policy_moves_to_the_webhook_resource_sealed() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
         let mut rng = SeededRandom::new(11);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let (tenant, _) = acme(&master, &mut env);
         // As a tenant stored before the webhook resource existed reads.
         let mut stored = serde_json::to_value(&tenant).unwrap();
@@ -926,10 +939,7 @@ mod tests {
     fn creates_keys_that_open_and_hides_secrets() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
         let mut rng = SeededRandom::new(7);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         let (tenant, creds) = acme(&master, &mut env);
         assert!(tenant.admin_key_matches(&creds.admin_key));
         assert!(!tenant.admin_key_matches("ak_wrong"));
@@ -946,17 +956,36 @@ mod tests {
         // Another deployment's master key opens nothing.
         let other = MasterKey::from_bytes(&[2u8; 32]).unwrap();
         assert!(tenant.ticket_secret(&other).is_err());
-        assert!(tenant.signer(&other).is_err());
+        let claims = MfaTokenClaims {
+            iss: MfaTokenClaims::issuer_for("acme"),
+            aud: "acme".into(),
+            sub: "u".into(),
+            iat: 1000,
+            exp: 1300,
+            auth_time: 1000,
+            jti: "j".into(),
+            amr: vec![],
+            mfa_method: "none".into(),
+            acr: "0".into(),
+        };
+        let token = tenant.sign_token(&master, env.crypto, &claims).unwrap();
+        let verifier = &tenant.verifiers()[0];
+        assert_eq!(
+            verifier.verify(env.crypto, &token, "acme", 1100).unwrap(),
+            claims
+        );
+        let refused = tenant.sign_token(&other, env.crypto, &claims).unwrap_err();
+        assert!(
+            matches!(&refused, CoreError::Internal(why) if why.contains("signing key")),
+            "{refused:?}"
+        );
     }
 
     #[test]
     fn origins_must_be_secure_and_within_the_rp_id() {
         let master = MasterKey::from_bytes(&[1u8; 32]).unwrap();
         let mut rng = SeededRandom::new(7);
-        let mut env = Env {
-            now: 1000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1000, &mut rng);
         for (origins, rp_id) in [
             (vec!["https://app.acme.test"], "acme.test"),
             (vec!["https://acme.test:8443"], "acme.test"),

@@ -414,10 +414,7 @@ mod tests {
         let master = MasterKey::from_bytes(&[3u8; 32]).unwrap();
         let tenant = TenantId::try_from("acme".to_string()).unwrap();
         let mut rng = SeededRandom::new(5);
-        let mut env = Env {
-            now: 1_000,
-            random: &mut rng,
-        };
+        let mut env = Env::new(1_000, &mut rng);
         let first = new_secret(&mut env);
         assert!(first.expose().starts_with("whsec_"));
         let hook = Webhook::new(

@@ -30,10 +30,7 @@ impl World {
     fn new(policy: Policy) -> World {
         let master = MasterKey::from_bytes(&[5u8; 32]).unwrap();
         let mut rng = SeededRandom::new(11);
-        let mut env = Env {
-            now: T0,
-            random: &mut rng,
-        };
+        let mut env = Env::new(T0, &mut rng);
         let new = NewTenant {
             id: TenantId::try_from("acme".to_string()).unwrap(),
             name: "ACME".into(),
@@ -412,10 +409,7 @@ fn challenges_are_consumed_by_success() {
 fn apply_stores_only_changes_and_refuses_corrupt_records() {
     let w = World::new(Policy::default());
     let mut rng = SeededRandom::new(1);
-    let mut env = Env {
-        now: T0,
-        random: &mut rng,
-    };
+    let mut env = Env::new(T0, &mut rng);
     let list = || UserRequest {
         command: UserCommand::ListFactors,
         step_up: false,
@@ -584,10 +578,7 @@ impl World {
         step_up: bool,
         context: RequestContext,
     ) -> Result<Outcome, CoreError> {
-        let mut env = Env {
-            now: self.now,
-            random: &mut self.rng,
-        };
+        let mut env = Env::new(self.now, &mut self.rng);
         execute(
             &mut self.record,
             &self.tenant,
@@ -951,10 +942,7 @@ fn notifications_are_queued_with_their_change_for_subscribed_events_only() {
     w.enroll(false);
     assert!(w.record.outbox.is_empty());
     let mut rng = SeededRandom::new(3);
-    let mut env = Env {
-        now: w.now,
-        random: &mut rng,
-    };
+    let mut env = Env::new(w.now, &mut rng);
     w.tenant.webhook = Some(edge_mfa_core::webhook::Webhook::new(
         &w.tenant.id,
         "https://hooks.acme.test/".into(),
@@ -989,10 +977,7 @@ fn apply_at(
     now: u64,
 ) -> edge_mfa_core::Applied {
     let mut rng = SeededRandom::new(now);
-    let mut env = Env {
-        now,
-        random: &mut rng,
-    };
+    let mut env = Env::new(now, &mut rng);
     let request = UserRequest {
         command,
         step_up: false,

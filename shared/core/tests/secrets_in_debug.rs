@@ -21,10 +21,7 @@ fn no_secret_in_any_debug_output() {
     let master = MasterKey::from_bytes(&[9u8; 32]).unwrap();
     let mut rng = SeededRandom::new(3);
     let mut now = 1_800_000_000;
-    let mut env = Env {
-        now,
-        random: &mut rng,
-    };
+    let mut env = Env::new(now, &mut rng);
     let (tenant, credentials) = Tenant::create(
         NewTenant {
             id: TenantId::try_from("acme".to_string()).unwrap(),
@@ -74,10 +71,7 @@ fn no_secret_in_any_debug_output() {
             },
         };
         let before = format!("{request:?}");
-        let mut env = Env {
-            now,
-            random: &mut rng,
-        };
+        let mut env = Env::new(now, &mut rng);
         let outcome = execute(&mut record, &tenant, &master, &user, request, &mut env).unwrap();
         (before, outcome)
     };

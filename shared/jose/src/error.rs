@@ -24,6 +24,8 @@ pub enum JoseError {
     WrongAudience,
     /// `sub` missing, empty or too long.
     InvalidSubject,
+    /// Our own signing key could not be opened or used: a deployment fault.
+    SigningFailed,
 }
 
 impl fmt::Display for JoseError {
@@ -41,6 +43,7 @@ impl fmt::Display for JoseError {
             JoseError::WrongIssuer => "token issuer is wrong",
             JoseError::WrongAudience => "token audience is wrong",
             JoseError::InvalidSubject => "token subject is invalid",
+            JoseError::SigningFailed => "the signing key could not be used",
         })
     }
 }

@@ -20,7 +20,8 @@ pub use base64url::{decode as b64url_decode, encode as b64url_encode};
 pub use error::JoseError;
 pub use jwk::{Jwk, JwkSet};
 pub use mfa_token::{
-    ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims, TokenSigner, TokenVerifier,
+    ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims, OpenScalar, TokenSigner, TokenVerifier,
+    public_jwk,
 };
 pub use ticket::{
     TICKET_AUDIENCE, TICKET_CLOCK_SKEW, TICKET_MAX_LIFETIME, TicketClaims, sign_ticket,

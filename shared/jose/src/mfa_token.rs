@@ -1,8 +1,8 @@
 //! `mfa_token`: ES256 JWTs that prove the second factor to the tenant backend.
 
-use p256::ecdsa::signature::{Signer, Verifier};
-use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
+use edge_mfa_crypto::{Algorithm, Crypto, PublicKey, SigningKey};
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 use crate::jws::{Compact, encode_compact};
 use crate::{JoseError, Jwk, base64url};
@@ -42,13 +42,21 @@ impl MfaTokenClaims {
     }
 }
 
-/// A tenant's signing key. Its `Debug` shows the `kid` only.
-pub struct TokenSigner {
-    key: SigningKey,
+/// Opens a signing key's 32-byte private scalar; `None` if it cannot be opened.
+pub type OpenScalar<'a> = dyn Fn() -> Option<Zeroizing<[u8; 32]>> + 'a;
+
+/// A tenant's signing key: its published JWK and a way to open its private
+/// scalar, which the signature port calls only when it does not hold the key
+/// already. Its `Debug` shows the `kid` only.
+pub struct TokenSigner<'a> {
     jwk: Jwk,
+    x: [u8; 32],
+    y: [u8; 32],
+    id: String,
+    open: Box<OpenScalar<'a>>,
 }
 
-impl std::fmt::Debug for TokenSigner {
+impl std::fmt::Debug for TokenSigner<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenSigner")
             .field("kid", &self.jwk.kid)
@@ -56,16 +64,32 @@ impl std::fmt::Debug for TokenSigner {
     }
 }
 
-impl TokenSigner {
-    /// From a 32-byte scalar; `None` if it is zero or not below the group order.
-    pub fn from_secret_bytes(bytes: &[u8]) -> Option<TokenSigner> {
-        // `SigningKey::from_slice` zero-pads short input; a key is exactly 32 bytes.
-        if bytes.len() != 32 {
-            return None;
-        }
-        let key = SigningKey::from_slice(bytes).ok()?;
-        let jwk = Jwk::from_verifying_key(key.verifying_key());
-        Some(TokenSigner { key, jwk })
+impl<'a> TokenSigner<'a> {
+    /// The key published as `jwk`, whose scalar `open` gives. `id` names it for the
+    /// port's cache and must name no other key (tenant scope and `kid`). `None`
+    /// unless the JWK's coordinates are 32 bytes each.
+    pub fn new(
+        jwk: Jwk,
+        id: String,
+        open: impl Fn() -> Option<Zeroizing<[u8; 32]>> + 'a,
+    ) -> Option<TokenSigner<'a>> {
+        let (x, y) = coordinates(&jwk)?;
+        Some(TokenSigner {
+            jwk,
+            x,
+            y,
+            id,
+            open: Box::new(open),
+        })
+    }
+
+    /// From a 32-byte scalar (key creation, tests); `None` if it is zero or not
+    /// below the group order. Its cache id is its `kid`.
+    pub fn from_secret_bytes(bytes: &[u8]) -> Option<TokenSigner<'static>> {
+        let jwk = public_jwk(bytes)?;
+        let scalar = Zeroizing::new(<[u8; 32]>::try_from(bytes).ok()?);
+        let id = jwk.kid.clone();
+        TokenSigner::new(jwk, id, move || Some(scalar.clone()))
     }
 
     pub fn jwk(&self) -> &Jwk {
@@ -74,27 +98,55 @@ impl TokenSigner {
 
     pub fn verifier(&self) -> TokenVerifier {
         TokenVerifier {
-            key: *self.key.verifying_key(),
+            x: self.x,
+            y: self.y,
             kid: self.jwk.kid.clone(),
         }
     }
 
     /// JWS compact with header `{"alg":"ES256","typ":"JWT","kid":..}`; the signature
-    /// is the 64-byte `r || s` of RFC 7518 §3.4 (RFC 6979 deterministic nonce).
-    pub fn sign(&self, claims: &MfaTokenClaims) -> String {
+    /// is the 64-byte `r || s` of RFC 7518 §3.4, made by `crypto`.
+    /// [`JoseError::SigningFailed`] if the key could not be opened or used.
+    pub fn sign(&self, crypto: &dyn Crypto, claims: &MfaTokenClaims) -> Result<String, JoseError> {
         let header =
             serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": self.jwk.kid}).to_string();
-        let payload = serde_json::to_string(claims).unwrap_or_default();
+        let payload = serde_json::to_string(claims).map_err(|_| JoseError::SigningFailed)?;
         let input = encode_compact(&header, &payload);
-        let signature: Signature = self.key.sign(input.as_bytes());
-        format!("{input}.{}", base64url::encode(&signature.to_bytes()))
+        let key = SigningKey {
+            id: &self.id,
+            x: &self.x,
+            y: &self.y,
+            open: &*self.open,
+        };
+        let signature = crypto
+            .sign_es256(&key, input.as_bytes())
+            .ok_or(JoseError::SigningFailed)?;
+        Ok(format!("{input}.{}", base64url::encode(&signature)))
     }
+}
+
+/// The public JWK of a 32-byte P-256 scalar; `None` if it is zero or not below
+/// the group order.
+pub fn public_jwk(scalar: &[u8]) -> Option<Jwk> {
+    // `SigningKey::from_slice` zero-pads short input; a key is exactly 32 bytes.
+    if scalar.len() != 32 {
+        return None;
+    }
+    let key = p256::ecdsa::SigningKey::from_slice(scalar).ok()?;
+    Some(Jwk::from_verifying_key(key.verifying_key()))
+}
+
+/// A P-256 JWK's `x` and `y`, if each is 32 bytes of base64url.
+fn coordinates(jwk: &Jwk) -> Option<([u8; 32], [u8; 32])> {
+    let coordinate = |c: &str| base64url::decode(c).and_then(|b| <[u8; 32]>::try_from(b).ok());
+    Some((coordinate(&jwk.x)?, coordinate(&jwk.y)?))
 }
 
 /// Checks our own `mfa_token`s, for step-up.
 #[derive(Clone, Debug)]
 pub struct TokenVerifier {
-    key: VerifyingKey,
+    x: [u8; 32],
+    y: [u8; 32],
     kid: String,
 }
 
@@ -102,14 +154,11 @@ impl TokenVerifier {
     /// From a published key (`jwks.json`): no private key needed to check a token.
     /// `None` unless it is a P-256 point.
     pub fn from_jwk(jwk: &Jwk) -> Option<TokenVerifier> {
-        let coordinate = |c: &str| base64url::decode(c).filter(|b| b.len() == 32);
-        let (x, y) = (coordinate(&jwk.x)?, coordinate(&jwk.y)?);
-        let mut point = Vec::with_capacity(65);
-        point.push(0x04);
-        point.extend_from_slice(&x);
-        point.extend_from_slice(&y);
+        let (x, y) = coordinates(jwk)?;
+        edge_mfa_crypto::p256_key(&x, &y)?;
         Some(TokenVerifier {
-            key: VerifyingKey::from_sec1_bytes(&point).ok()?,
+            x,
+            y,
             kid: jwk.kid.clone(),
         })
     }
@@ -119,7 +168,15 @@ impl TokenVerifier {
         &self.kid
     }
 
-    pub fn verify(&self, token: &str, tenant: &str, now: u64) -> Result<MfaTokenClaims, JoseError> {
+    /// The token's claims if `crypto` finds its signature valid and the claims
+    /// hold for `tenant` at `now` (Unix seconds).
+    pub fn verify(
+        &self,
+        crypto: &dyn Crypto,
+        token: &str,
+        tenant: &str,
+        now: u64,
+    ) -> Result<MfaTokenClaims, JoseError> {
         let jws = Compact::parse(token)?;
         if jws.header.alg != "ES256" {
             return Err(JoseError::UnsupportedAlgorithm);
@@ -127,11 +184,16 @@ impl TokenVerifier {
         if jws.header.kid.as_deref() != Some(self.kid.as_str()) {
             return Err(JoseError::UnknownKey);
         }
-        let signature =
-            Signature::from_slice(&jws.signature).map_err(|_| JoseError::BadSignature)?;
-        self.key
-            .verify(jws.signing_input, &signature)
-            .map_err(|_| JoseError::BadSignature)?;
+        // RFC 7518 §3.4: exactly 64 bytes, r and s in [1, n); the port takes DER.
+        let der =
+            edge_mfa_crypto::es256_der_from_raw(&jws.signature).ok_or(JoseError::BadSignature)?;
+        let key = PublicKey::P256 {
+            x: &self.x,
+            y: &self.y,
+        };
+        if !crypto.verify(Algorithm::Es256, key, jws.signing_input, &der) {
+            return Err(JoseError::BadSignature);
+        }
         let claims: MfaTokenClaims = jws.claims()?;
         if claims.iss != MfaTokenClaims::issuer_for(tenant) {
             return Err(JoseError::WrongIssuer);
@@ -152,8 +214,9 @@ impl TokenVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use edge_mfa_crypto::RustCrypto;
 
-    fn signer() -> TokenSigner {
+    fn signer() -> TokenSigner<'static> {
         TokenSigner::from_secret_bytes(&[7u8; 32]).unwrap()
     }
 
@@ -175,9 +238,11 @@ mod tests {
     #[test]
     fn sign_then_verify() {
         let s = signer();
-        let token = s.sign(&claims(1000));
+        let token = s.sign(&RustCrypto, &claims(1000)).unwrap();
         assert_eq!(
-            s.verifier().verify(&token, "acme", 1100).unwrap(),
+            s.verifier()
+                .verify(&RustCrypto, &token, "acme", 1100)
+                .unwrap(),
             claims(1000)
         );
     }
@@ -185,29 +250,36 @@ mod tests {
     #[test]
     fn refuses_other_tenant_expired_and_tampered() {
         let s = signer();
-        let token = s.sign(&claims(1000));
+        let token = s.sign(&RustCrypto, &claims(1000)).unwrap();
         assert_eq!(
-            s.verifier().verify(&token, "globex", 1100),
+            s.verifier().verify(&RustCrypto, &token, "globex", 1100),
             Err(JoseError::WrongIssuer)
         );
         assert_eq!(
-            s.verifier().verify(&token, "acme", 1300),
+            s.verifier().verify(&RustCrypto, &token, "acme", 1300),
             Err(JoseError::Expired)
         );
         let mut bytes = token.into_bytes();
         let i = bytes.len() - 5;
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
         let tampered = String::from_utf8(bytes).unwrap();
-        assert!(s.verifier().verify(&tampered, "acme", 1100).is_err());
+        assert!(
+            s.verifier()
+                .verify(&RustCrypto, &tampered, "acme", 1100)
+                .is_err()
+        );
     }
 
     #[test]
     fn a_verifier_from_the_published_jwk_checks_the_token() {
         let s = signer();
-        let token = s.sign(&claims(1000));
+        let token = s.sign(&RustCrypto, &claims(1000)).unwrap();
         let from_jwk = TokenVerifier::from_jwk(s.jwk()).unwrap();
         assert_eq!(from_jwk.kid(), s.jwk().kid);
-        assert_eq!(from_jwk.verify(&token, "acme", 1100).unwrap(), claims(1000));
+        assert_eq!(
+            from_jwk.verify(&RustCrypto, &token, "acme", 1100).unwrap(),
+            claims(1000)
+        );
         let mut bad = s.jwk().clone();
         bad.x = "AAAA".into();
         assert!(TokenVerifier::from_jwk(&bad).is_none());
@@ -216,9 +288,11 @@ mod tests {
     #[test]
     fn refuses_another_key() {
         let other = TokenSigner::from_secret_bytes(&[9u8; 32]).unwrap();
-        let token = other.sign(&claims(1000));
+        let token = other.sign(&RustCrypto, &claims(1000)).unwrap();
         assert_eq!(
-            signer().verifier().verify(&token, "acme", 1100),
+            signer()
+                .verifier()
+                .verify(&RustCrypto, &token, "acme", 1100),
             Err(JoseError::UnknownKey)
         );
     }
@@ -228,5 +302,19 @@ mod tests {
         assert!(TokenSigner::from_secret_bytes(&[0u8; 32]).is_none());
         assert!(TokenSigner::from_secret_bytes(&[0xffu8; 32]).is_none());
         assert!(TokenSigner::from_secret_bytes(&[1u8; 31]).is_none());
+    }
+
+    #[test]
+    fn a_key_that_does_not_open_signs_nothing() {
+        let jwk = signer().jwk().clone();
+        let closed = TokenSigner::new(jwk, "k".into(), || None).unwrap();
+        assert_eq!(
+            closed.sign(&RustCrypto, &claims(1000)),
+            Err(JoseError::SigningFailed)
+        );
+        assert_eq!(
+            format!("{closed:?}"),
+            format!("TokenSigner {{ kid: {:?}, .. }}", closed.jwk().kid)
+        );
     }
 }

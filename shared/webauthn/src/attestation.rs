@@ -80,6 +80,7 @@ impl AttestationObject {
     /// §7.1 steps 21–22: verifies the statement over `authData || clientDataHash`.
     pub fn verify(
         &self,
+        crypto: &dyn edge_mfa_crypto::Crypto,
         auth_data: &AuthenticatorData<'_>,
         client_data_hash: &[u8; 32],
     ) -> Result<AttestationType, WebauthnError> {
@@ -110,6 +111,7 @@ impl AttestationObject {
                         let cert = Certificate::parse(leaf)?;
                         check_packed_certificate(&cert, &credential.aaguid)?;
                         cert.public_key.verify(
+                            crypto,
                             alg,
                             &signed,
                             sig,
@@ -128,7 +130,7 @@ impl AttestationObject {
                         }
                         credential
                             .credential_public_key
-                            .verify(&signed, sig)
+                            .verify(crypto, &signed, sig)
                             .map_err(|_| {
                                 WebauthnError::Attestation(
                                     "self attestation signature does not verify",
@@ -167,13 +169,14 @@ impl AttestationObject {
                         "fido-u2f certificate key is not P-256",
                     ));
                 };
-                cose::verify_es256(cert_key, &data, sig).map_err(|_| {
+                cose::verify_es256(crypto, cert_key, &data, sig).map_err(|_| {
                     WebauthnError::Attestation("fido-u2f signature does not verify")
                 })?;
                 Ok(AttestationType::Certificate)
             }
             "tpm" => {
                 crate::tpm::verify(
+                    crypto,
                     &crate::tpm::TpmStatement {
                         ver: stmt.ver,
                         alg: stmt.alg,
@@ -201,6 +204,7 @@ impl AttestationObject {
                 };
                 let cert = Certificate::parse(leaf)?;
                 cert.public_key.verify(
+                    crypto,
                     alg,
                     &signed,
                     sig,

@@ -41,6 +41,7 @@ pub struct Assertion {
 }
 
 pub fn verify_authentication(
+    crypto: &dyn edge_mfa_crypto::Crypto,
     ceremony: &AuthenticationCeremony<'_>,
     credentials: &[StoredCredential<'_>],
     response: &AuthenticationResponseJson,
@@ -90,7 +91,7 @@ pub fn verify_authentication(
     let mut signed = Vec::with_capacity(authenticator_data.len() + 32);
     signed.extend_from_slice(&authenticator_data);
     signed.extend_from_slice(&Sha256::digest(&client_data_json));
-    key.verify(&signed, &signature)?;
+    key.verify(crypto, &signed, &signature)?;
     // Step 23: the counter must rise unless both are zero (authenticators without one).
     let received = auth_data.sign_count;
     if (received != 0 || stored.sign_count != 0) && received <= stored.sign_count {

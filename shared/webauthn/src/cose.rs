@@ -9,8 +9,9 @@
 //! | −257 | RS256: RSASSA-PKCS1-v1_5, SHA-256 (Windows Hello) | RSA | as long as the modulus |
 
 use ciborium::Value;
+use edge_mfa_crypto::{Algorithm, Crypto, PublicKey};
+use p256::ecdsa::VerifyingKey;
 use p256::ecdsa::signature::Verifier;
-use p256::ecdsa::{Signature, VerifyingKey};
 
 use crate::error::WebauthnError;
 
@@ -89,16 +90,8 @@ impl RsaKey {
         })
     }
 
-    /// RSASSA-PKCS1-v1_5 with SHA-256 over `message` (RFC 8017 §8.2.2).
-    pub fn verify_rs256(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
-        self.verify_pkcs1v15::<sha2::Sha256>(message, signature)
-    }
-
-    /// RSASSA-PKCS1-v1_5 with SHA-1 ([`RS1`], TPM attestation only).
-    pub fn verify_rs1(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
-        self.verify_pkcs1v15::<sha1::Sha1>(message, signature)
-    }
-
+    /// RSASSA-PKCS1-v1_5 with the digest `D` (RFC 8017 §8.2.2), in Rust: for
+    /// certificate paths (chain.rs), whose digests the port does not name.
     pub(crate) fn verify_pkcs1v15<D>(
         &self,
         message: &[u8],
@@ -118,6 +111,14 @@ impl RsaKey {
     /// The modulus and exponent, big-endian without leading zeros.
     pub fn n_e(&self) -> (&[u8], &[u8]) {
         (&self.n, &self.e)
+    }
+
+    /// The key as the signature port takes it.
+    pub fn port_key(&self) -> PublicKey<'_> {
+        PublicKey::Rsa {
+            n: &self.n,
+            e: &self.e,
+        }
     }
 }
 
@@ -204,18 +205,30 @@ impl CoseKey {
     }
 
     /// Verifies `signature`, in its algorithm's WebAuthn encoding (§6.5.5), over
-    /// `message`.
-    pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), WebauthnError> {
-        match self {
-            CoseKey::Es256(key) => verify_es256(key, message, signature),
-            CoseKey::EdDsa(key) => {
-                let signature = ed25519_dalek::Signature::from_slice(signature)
-                    .map_err(|_| WebauthnError::Signature)?;
-                // Strict: no malleable signatures, no small-order components.
-                key.verify_strict(message, &signature)
-                    .map_err(|_| WebauthnError::Signature)
+    /// `message`, through the signature port (EdDSA strictly: no malleable
+    /// signatures, no small-order components).
+    pub fn verify(
+        &self,
+        crypto: &dyn Crypto,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), WebauthnError> {
+        let valid = match self {
+            CoseKey::Es256(key) => return verify_es256(crypto, key, message, signature),
+            CoseKey::EdDsa(key) => crypto.verify(
+                Algorithm::EdDsa,
+                PublicKey::Ed25519(key.as_bytes()),
+                message,
+                signature,
+            ),
+            CoseKey::Rs256(key) => {
+                crypto.verify(Algorithm::Rs256, key.port_key(), message, signature)
             }
-            CoseKey::Rs256(key) => key.verify_rs256(message, signature),
+        };
+        if valid {
+            Ok(())
+        } else {
+            Err(WebauthnError::Signature)
         }
     }
 
@@ -241,16 +254,37 @@ pub(crate) fn ec2_point(x: &[u8], y: &[u8]) -> Result<VerifyingKey, WebauthnErro
         .map_err(|_| WebauthnError::CoseKey("not a point on P-256"))
 }
 
-/// ES256 over `message`: SHA-256 then ECDSA, signature in ASN.1 DER (r and s may be
-/// shorter than 32 bytes: DER integers are minimal).
+/// ES256 over `message` through the signature port: SHA-256 then ECDSA, signature
+/// in ASN.1 DER (r and s may be shorter than 32 bytes: DER integers are minimal).
 pub(crate) fn verify_es256(
+    crypto: &dyn Crypto,
     key: &VerifyingKey,
     message: &[u8],
     der_signature: &[u8],
 ) -> Result<(), WebauthnError> {
-    let signature = Signature::from_der(der_signature).map_err(|_| WebauthnError::Signature)?;
-    key.verify(message, &signature)
-        .map_err(|_| WebauthnError::Signature)
+    let point = key.to_sec1_point(false);
+    let (Some(x), Some(y)) = (
+        point
+            .x()
+            .map(|x| x.as_slice())
+            .and_then(|x| x.try_into().ok()),
+        point
+            .y()
+            .map(|y| y.as_slice())
+            .and_then(|y| y.try_into().ok()),
+    ) else {
+        return Err(WebauthnError::Signature);
+    };
+    if crypto.verify(
+        Algorithm::Es256,
+        PublicKey::P256 { x, y },
+        message,
+        der_signature,
+    ) {
+        Ok(())
+    } else {
+        Err(WebauthnError::Signature)
+    }
 }
 
 fn int(value: &Value) -> Option<i64> {

@@ -128,25 +128,35 @@ impl PublicKey {
     /// refused as `Attestation(refusal)`.
     pub fn verify(
         &self,
+        crypto: &dyn edge_mfa_crypto::Crypto,
         alg: i64,
         message: &[u8],
         sig: &[u8],
         allow_rs1: bool,
         refusal: &'static str,
     ) -> Result<(), crate::WebauthnError> {
+        use edge_mfa_crypto::Algorithm;
         let verified = match (self, alg) {
             (PublicKey::P256(key), crate::cose::ES256) => {
-                crate::cose::verify_es256(key, message, sig)
+                crate::cose::verify_es256(crypto, key, message, sig).is_ok()
             }
-            (PublicKey::Rsa(key), crate::cose::RS256) => key.verify_rs256(message, sig),
-            (PublicKey::Rsa(key), crate::cose::RS1) if allow_rs1 => key.verify_rs1(message, sig),
+            (PublicKey::Rsa(key), crate::cose::RS256) => {
+                crypto.verify(Algorithm::Rs256, key.port_key(), message, sig)
+            }
+            (PublicKey::Rsa(key), crate::cose::RS1) if allow_rs1 => {
+                crypto.verify(Algorithm::Rs1, key.port_key(), message, sig)
+            }
             _ => {
                 return Err(crate::WebauthnError::Attestation(
                     "the statement's alg does not fit the certificate's key",
                 ));
             }
         };
-        verified.map_err(|_| crate::WebauthnError::Attestation(refusal))
+        if verified {
+            Ok(())
+        } else {
+            Err(crate::WebauthnError::Attestation(refusal))
+        }
     }
 
     /// Whether this is the same key as a credential's.

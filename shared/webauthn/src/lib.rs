@@ -1,8 +1,9 @@
 //! WebAuthn Level 3 relying-party verification, by hand.
 //!
 //! CBOR is decoded with `ciborium` (strictly: `cbor.rs`), authenticator data is
-//! parsed with every length checked, signatures are verified with `p256` (ES256),
-//! `ed25519-dalek` (EdDSA) and `rsa` (RS256). [`verify_registration`] follows §7.1 and
+//! parsed with every length checked, signatures are verified through the port of
+//! [`crypto`] (ES256, EdDSA, RS256: pure Rust by default, native code where the
+//! runtime has it; certificate paths in Rust). [`verify_registration`] follows §7.1 and
 //! [`verify_authentication`] §7.2 step by step; each check has its own
 //! [`WebauthnError`] variant. No I/O, no clock: challenges are issued and kept by
 //! the caller.
@@ -29,6 +30,8 @@ pub use authentication::{
 pub use authenticator_data::{AttestedCredentialData, AuthenticatorData};
 pub use chain::TrustAnchors;
 pub use client_data::{Ceremony, CollectedClientData};
+/// The signature port the ceremonies verify through (`RustCrypto` by default).
+pub use edge_mfa_crypto as crypto;
 pub use error::WebauthnError;
 pub use flags::Flags;
 pub use registration::{RegisteredCredential, RegistrationCeremony, verify_registration};

@@ -45,6 +45,7 @@ pub struct RegisteredCredential {
 }
 
 pub fn verify_registration(
+    crypto: &dyn edge_mfa_crypto::Crypto,
     ceremony: &RegistrationCeremony<'_>,
     credential: &RegistrationResponseJson,
 ) -> Result<RegisteredCredential, WebauthnError> {
@@ -81,7 +82,7 @@ pub fn verify_registration(
     }
     // Step 20: no extensions were requested, so extension outputs are ignored.
     // Steps 21–22: the attestation statement of its format verifies.
-    let attestation_type = attestation.verify(&auth_data, &client_data_hash)?;
+    let attestation_type = attestation.verify(crypto, &auth_data, &client_data_hash)?;
     // Steps 23–24: where the tenant configured trust anchors, the statement must be
     // certificate-based and its path must lead to one of them; otherwise the
     // statement's type is recorded as the authenticator claims it.

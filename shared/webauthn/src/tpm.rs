@@ -161,6 +161,7 @@ pub(crate) struct TpmStatement<'a> {
 /// §8.3 "Verification procedure". `att_to_be_signed` is authenticatorData ||
 /// clientDataHash.
 pub(crate) fn verify(
+    crypto: &dyn edge_mfa_crypto::Crypto,
     stmt: &TpmStatement<'_>,
     att_to_be_signed: &[u8],
     credential: &CoseKey,
@@ -223,6 +224,7 @@ pub(crate) fn verify(
     let cert = Certificate::parse(aik)?;
     check_aik_certificate(&cert, aaguid)?;
     cert.public_key.verify(
+        crypto,
         alg,
         cert_info,
         sig,

@@ -10,6 +10,7 @@
     clippy::expect_used
 )]
 
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::{
     AuthenticationResponseJson, RegistrationResponseJson, b64url, from_b64url,
 };
@@ -60,6 +61,7 @@ impl Fixture {
         let challenge = from_b64url(options["challenge"].as_str().unwrap(), "challenge").unwrap();
         let uv = options["authenticatorSelection"]["userVerification"] == "required";
         verify_registration(
+            &RustCrypto,
             &RegistrationCeremony {
                 challenge: &challenge,
                 rp_id: self.rp_id(),
@@ -133,6 +135,7 @@ impl Fixture {
         };
         let handle = self.user_handle();
         verify_authentication(
+            &RustCrypto,
             &AuthenticationCeremony {
                 challenge,
                 rp_id: self.rp_id(),

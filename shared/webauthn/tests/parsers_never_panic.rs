@@ -8,6 +8,7 @@
 mod soft_authenticator;
 
 use edge_mfa_webauthn::cose::CoseKey;
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::from_b64url;
 use edge_mfa_webauthn::{AttestationObject, AuthenticatorData, Ceremony, CollectedClientData};
 use proptest::prelude::*;
@@ -76,7 +77,7 @@ proptest! {
         if let Ok(object) = AttestationObject::parse(&bytes)
             && let Ok(auth_data) = AuthenticatorData::parse(&object.auth_data)
         {
-            let _ = object.verify(&auth_data, &[0; 32]);
+            let _ = object.verify(&RustCrypto, &auth_data, &[0; 32]);
         }
     }
 
@@ -85,7 +86,7 @@ proptest! {
         if let Ok(object) = AttestationObject::parse(&bytes)
             && let Ok(auth_data) = AuthenticatorData::parse(&object.auth_data)
         {
-            let _ = object.verify(&auth_data, &[0; 32]);
+            let _ = object.verify(&RustCrypto, &auth_data, &[0; 32]);
         }
     }
 

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::panic, clippy::expect_used)]
 
 use edge_mfa_webauthn::cose::SUPPORTED_ALGORITHMS;
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::{AuthenticationResponseJson, RegistrationResponseJson, from_b64url};
 use edge_mfa_webauthn::{
     AuthenticationCeremony, RegistrationCeremony, StoredCredential, WebauthnError,
@@ -64,6 +65,7 @@ fn every_peer_fixture_verifies_or_is_refused_by_name() {
         let origins = vec![f.origin.clone()];
         let challenge = from_b64url(&f.registration.challenge, "challenge").unwrap();
         let result = verify_registration(
+            &RustCrypto,
             &RegistrationCeremony {
                 challenge: &challenge,
                 rp_id: &f.rp_id,
@@ -106,6 +108,7 @@ fn every_peer_fixture_verifies_or_is_refused_by_name() {
             .map(|h| from_b64url(h, "userHandle").unwrap())
             .unwrap_or_default();
         let assertion = verify_authentication(
+            &RustCrypto,
             &AuthenticationCeremony {
                 challenge: &challenge,
                 rp_id: &f.rp_id,

@@ -10,6 +10,7 @@
 
 mod soft_authenticator;
 
+use edge_mfa_webauthn::crypto::RustCrypto;
 use edge_mfa_webauthn::json::from_b64url;
 use edge_mfa_webauthn::{
     AuthenticationCeremony, RegisteredCredential, RegistrationCeremony, StoredCredential,
@@ -42,6 +43,7 @@ fn register_response(
 ) -> Result<RegisteredCredential, WebauthnError> {
     let origins = origins();
     verify_registration(
+        &RustCrypto,
         &RegistrationCeremony {
             challenge: CHALLENGE,
             rp_id: "acme.test",
@@ -93,6 +95,7 @@ fn authenticate_response(
         backup_eligible: credential.backup_eligible,
     };
     verify_authentication(
+        &RustCrypto,
         &AuthenticationCeremony {
             challenge: CHALLENGE,
             rp_id: "acme.test",
@@ -146,19 +149,19 @@ fn reg_id_and_raw_id_must_agree() {
         trust_anchors: None,
     };
     assert_eq!(
-        verify_registration(&ceremony, &r),
+        verify_registration(&RustCrypto, &ceremony, &r),
         Err(WebauthnError::CredentialJson("id and rawId differ"))
     );
     let mut r = Soft::new(1).register(&create());
     r.type_ = "password".into();
     assert!(matches!(
-        verify_registration(&ceremony, &r),
+        verify_registration(&RustCrypto, &ceremony, &r),
         Err(WebauthnError::CredentialJson(_))
     ));
     let mut r = Soft::new(1).register(&create());
     r.response.client_data_json = "not base64!".into();
     assert_eq!(
-        verify_registration(&ceremony, &r),
+        verify_registration(&RustCrypto, &ceremony, &r),
         Err(WebauthnError::Base64("clientDataJSON"))
     );
 }
@@ -178,7 +181,7 @@ fn reg_step_5_6_client_data_must_be_json() {
         trust_anchors: None,
     };
     assert_eq!(
-        verify_registration(&ceremony, &r),
+        verify_registration(&RustCrypto, &ceremony, &r),
         Err(WebauthnError::ClientDataMalformed)
     );
 }
@@ -434,7 +437,7 @@ fn reg_step_22_attestation_statement_must_verify() {
         trust_anchors: None,
     };
     assert!(matches!(
-        verify_registration(&ceremony, &r),
+        verify_registration(&RustCrypto, &ceremony, &r),
         Err(WebauthnError::Attestation(_))
     ));
 }
@@ -789,7 +792,7 @@ fn auth_step_22_short_r_and_s_in_der_verify() {
                 allow_credentials: &[],
                 user_handle: HANDLE,
             };
-            verify_authentication(&ceremony, &[stored], &r)
+            verify_authentication(&RustCrypto, &ceremony, &[stored], &r)
                 .unwrap_or_else(|e| panic!("short r/s ({r_len}, {s_len}) refused: {e}"));
             found = true;
             break;

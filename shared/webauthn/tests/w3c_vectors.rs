@@ -11,6 +11,7 @@
     clippy::type_complexity
 )]
 
+use edge_mfa_webauthn::crypto::RustCrypto;
 use std::collections::BTreeMap;
 
 use edge_mfa_webauthn::cose::SUPPORTED_ALGORITHMS;
@@ -131,6 +132,7 @@ fn register_trusting(
 ) -> Result<edge_mfa_webauthn::RegisteredCredential, WebauthnError> {
     let origins = origins();
     verify_registration(
+        &RustCrypto,
         &RegistrationCeremony {
             challenge: &r["challenge"],
             rp_id: RP_ID,
@@ -202,6 +204,7 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
             backup_eligible: registered.backup_eligible,
         }];
         let verified = verify_authentication(
+            &RustCrypto,
             &AuthenticationCeremony {
                 challenge: &a["challenge"],
                 rp_id: RP_ID,

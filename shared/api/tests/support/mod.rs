@@ -72,10 +72,7 @@ impl Memory {
             client: Default::default(),
         };
         let mut random = self.random.borrow().clone();
-        let mut env = Env {
-            now: NOW,
-            random: &mut random,
-        };
+        let mut env = Env::new(NOW, &mut random);
         let response = block_on(edge_mfa_api::handle(self, &self.deployment, &req, &mut env));
         *self.random.borrow_mut() = random;
         response
@@ -257,10 +254,7 @@ impl Backend for Memory {
             return Ok(Ok(None));
         };
         let mut random = self.random.borrow_mut();
-        let mut env = Env {
-            now: NOW,
-            random: &mut *random,
-        };
+        let mut env = Env::new(NOW, &mut *random);
         let facts = UserFacts {
             webauthn_users: u64::try_from(
                 self.users
@@ -291,10 +285,7 @@ impl Backend for Memory {
         let key = format!("{}/{}", tenant.id, user.as_str());
         let stored = self.users.borrow().get(&key).cloned();
         let mut random = SeededRandom::new(now);
-        let mut env = Env {
-            now,
-            random: &mut random,
-        };
+        let mut env = Env::new(now, &mut random);
         let applied = edge_mfa_core::apply(
             stored.as_deref(),
             tenant,

@@ -165,6 +165,7 @@ pub(super) fn confirm(
         .map(|(_, w)| decode(&w.credential_id))
         .collect::<Result<Vec<_>, _>>()?;
     let registered = verify_registration(
+        env.crypto,
         &RegistrationCeremony {
             challenge: &challenge,
             rp_id: &ctx.tenant.rp_id,
@@ -282,6 +283,7 @@ pub(super) fn verify(
         })
         .collect();
     let assertion = verify_authentication(
+        env.crypto,
         &AuthenticationCeremony {
             challenge: &challenge_bytes,
             rp_id: &ctx.tenant.rp_id,

@@ -1,0 +1,104 @@
+//! `RustCrypto` against `vectors.json`: signatures from an independent
+//! implementation (Node's OpenSSL) and mutations no implementation may accept. The
+//! Worker's port is checked against the same file (tests/crypto/).
+
+#![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
+
+use data_encoding::BASE64URL_NOPAD;
+use edge_mfa_crypto::{Algorithm, Crypto, PublicKey, RustCrypto, SigningKey};
+use zeroize::Zeroizing;
+
+#[derive(serde::Deserialize)]
+struct Vectors {
+    vectors: Vec<Vector>,
+}
+
+#[derive(serde::Deserialize)]
+struct Vector {
+    name: String,
+    alg: String,
+    key: serde_json::Map<String, serde_json::Value>,
+    message: String,
+    signature: String,
+    valid: bool,
+}
+
+fn bytes(s: &str) -> Vec<u8> {
+    BASE64URL_NOPAD.decode(s.as_bytes()).unwrap()
+}
+
+fn member(key: &serde_json::Map<String, serde_json::Value>, name: &str) -> Vec<u8> {
+    bytes(key[name].as_str().unwrap())
+}
+
+fn array(v: &[u8]) -> [u8; 32] {
+    v.try_into().unwrap()
+}
+
+#[test]
+fn rust_crypto_answers_every_vector() {
+    let file: Vectors = serde_json::from_str(include_str!("vectors.json")).unwrap();
+    assert!(file.vectors.len() >= 20);
+    for v in &file.vectors {
+        let alg = match v.alg.as_str() {
+            "ES256" => Algorithm::Es256,
+            "EdDSA" => Algorithm::EdDsa,
+            "RS256" => Algorithm::Rs256,
+            "RS1" => Algorithm::Rs1,
+            other => panic!("{other}"),
+        };
+        let (x, y, n, e);
+        let key = match v.key["kty"].as_str().unwrap() {
+            "EC" => {
+                (x, y) = (array(&member(&v.key, "x")), array(&member(&v.key, "y")));
+                PublicKey::P256 { x: &x, y: &y }
+            }
+            "OKP" => {
+                x = array(&member(&v.key, "x"));
+                PublicKey::Ed25519(&x)
+            }
+            "RSA" => {
+                (n, e) = (member(&v.key, "n"), member(&v.key, "e"));
+                PublicKey::Rsa { n: &n, e: &e }
+            }
+            other => panic!("{other}"),
+        };
+        let got = RustCrypto.verify(alg, key, &bytes(&v.message), &bytes(&v.signature));
+        assert_eq!(got, v.valid, "{}", v.name);
+    }
+}
+
+#[test]
+fn rust_crypto_signs_what_it_verifies() {
+    let scalar = [7u8; 32];
+    let public = p256::ecdsa::SigningKey::from_slice(&scalar)
+        .unwrap()
+        .verifying_key()
+        .to_sec1_point(false);
+    let (x, y) = (
+        array(&public.as_bytes()[1..33]),
+        array(&public.as_bytes()[33..]),
+    );
+    let open = || Some(Zeroizing::new(scalar));
+    let key = SigningKey {
+        id: "k",
+        x: &x,
+        y: &y,
+        open: &open,
+    };
+    let raw = RustCrypto.sign_es256(&key, b"input").unwrap();
+    let der = edge_mfa_crypto::es256_der_from_raw(&raw).unwrap();
+    let public = PublicKey::P256 { x: &x, y: &y };
+    assert!(RustCrypto.verify(Algorithm::Es256, public, b"input", &der));
+    assert!(!RustCrypto.verify(Algorithm::Es256, public, b"other", &der));
+    // A key that does not open signs nothing.
+    let closed = || None;
+    let key = SigningKey {
+        id: "k",
+        x: &x,
+        y: &y,
+        open: &closed,
+    };
+    assert!(RustCrypto.sign_es256(&key, b"input").is_none());
+    assert_eq!(format!("{key:?}"), "SigningKey { id: \"k\", .. }");
+}
