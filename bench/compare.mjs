@@ -4,7 +4,7 @@
 // @simplewebauthn/server, jose, state in memory). The same client drives all three
 // through the same requests: TOTP verify (answering an ES256 mfa_token), WebAuthn
 // assertion (challenge, then verify: an ES256 assertion in, a token out), assess.
-//   node bench/compare.mjs [seconds=10] [concurrencies=16,64] [targets=reference,worker,spin]
+//   node bench/compare.mjs [seconds=10] [concurrencies=16,64] [targets=reference,worker,worker-rust-crypto,spin]
 // Prints a JSON line per measurement, then a Markdown table with the ratios.
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -15,7 +15,7 @@ import { runtimes } from '../tests/e2e/runtimes.mjs';
 import { startWorkerd } from './workerd.mjs';
 
 const root = resolve(import.meta.dirname, '..');
-const [seconds = '10', levels = '16,64', only = 'reference,worker,spin'] = process.argv.slice(2);
+const [seconds = '10', levels = '16,64', only = 'reference,worker,worker-rust-crypto,spin'] = process.argv.slice(2);
 const concurrencies = levels.split(',').map(Number);
 const USERS = Math.max(...concurrencies);
 const ORIGIN = 'http://localhost:5173';
@@ -106,13 +106,20 @@ function edgeMfa(runtime, pid) {
   };
 }
 
+async function worker(compatibilityFlags) {
+  const keys = { MASTER_KEY: randomBytes(32).toString('base64'), OPERATOR_KEY: randomBytes(32).toString('base64url') };
+  const w = await startWorkerd({ vars: { ...keys, EDGE_MFA_TEST_HOOKS: 'enabled' }, compatibilityFlags });
+  const target = edgeMfa({ baseUrl: w.url, operatorKey: keys.OPERATOR_KEY, stop: w.stop }, w.pid?.());
+  // Checked on the first answer (test hooks): which code the signatures ran in.
+  target.crypto = compatibilityFlags.includes('nodejs_compat') ? 'node' : 'rust';
+  return target;
+}
+
 const targets = {
   reference: startReference,
-  async worker() {
-    const keys = { MASTER_KEY: randomBytes(32).toString('base64'), OPERATOR_KEY: randomBytes(32).toString('base64url') };
-    const w = await startWorkerd({ vars: { ...keys, EDGE_MFA_TEST_HOOKS: 'enabled' } });
-    return edgeMfa({ baseUrl: w.url, operatorKey: keys.OPERATOR_KEY, stop: w.stop }, w.pid?.());
-  },
+  worker: () => worker(['nodejs_compat']),
+  // The same Worker without node:crypto: every signature in wasm (RustCrypto).
+  'worker-rust-crypto': () => worker([]),
   async spin() {
     const runtime = await runtimes.spin();
     return edgeMfa(runtime, runtime.pid);
@@ -183,6 +190,9 @@ for (const name of only.split(',')) {
   const firstStarted = performance.now();
   const first = await fetch(`${target.base}/health`);
   const firstMs = performance.now() - firstStarted;
+  if (target.crypto && first.headers.get('x-edge-mfa-crypto') !== target.crypto) {
+    throw new Error(`${name} signs with ${first.headers.get('x-edge-mfa-crypto')}, not ${target.crypto}`);
+  }
   const cold = { target: name, operation: 'cold start', start_to_ready_ms: Math.round(ready), first_request_ms: +firstMs.toFixed(1), first_status: first.status };
   console.log(JSON.stringify(cold));
   results.push(cold);

@@ -18,7 +18,10 @@ const NAME = 'edge-mfa';
 const SQLITE_CLASSES = ['UserState', 'TenantState', 'TenantLogState'];
 const DURABLE_OBJECTS = { USERS: 'UserState', TENANT_DIRECTORY: 'TenantState', TENANT_LOG: 'TenantLogState' };
 
-export async function startWorkerd({ vars = {}, port = 0, persistTo } = {}) {
+/// `compatibilityFlags`: wrangler.toml's by default; without `nodejs_compat` the
+/// Worker's signature port falls back to its pure-Rust code (bench/compare.mjs's
+/// `worker-rust-crypto`).
+export async function startWorkerd({ vars = {}, port = 0, persistTo, compatibilityFlags = ['nodejs_compat'] } = {}) {
   const env = {
     TENANTS: { type: 'kv', id: 'edge-mfa-tenants' },
     ...Object.fromEntries(Object.entries(DURABLE_OBJECTS).map(([binding, exportName]) =>
@@ -37,7 +40,7 @@ export async function startWorkerd({ vars = {}, port = 0, persistTo } = {}) {
       config: {
         name: NAME,
         compatibilityDate: '2025-09-01',
-        compatibilityFlags: ['nodejs_compat'],
+        compatibilityFlags,
         manifest: {
           // Module names are paths relative to modulesRoot: index.js imports
           // "./index_bg.wasm", so the wasm must be named exactly that. "wasm" is

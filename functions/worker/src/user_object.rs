@@ -115,6 +115,7 @@ impl DurableObject for UserState {
                 // The record, its notifications and its log batch in one atomic
                 // write (storage writes without other I/O between them are
                 // committed together).
+                let changed = applied.store.is_some() || !applied.notifications.is_empty();
                 match applied.store {
                     Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
                     // Erased: the record and its queued notifications go; its log
@@ -145,22 +146,26 @@ impl DurableObject for UserState {
                         )
                         .await?;
                 }
+                // A request that stored nothing (most `assess`es: a decision and
+                // its one event) has nothing the batch must commit with: it is
+                // appended directly below and kept pending only if that fails.
+                // Otherwise the batch commits with the record, then is appended.
                 let pending = (!applied.log.is_empty()).then(|| {
                     let key = log_object::pending_key(&applied.log, now);
                     let pending = PendingLog {
                         target: LogTarget::of(&tenant),
                         batch: applied.log,
                     };
-                    (key, pending)
+                    (key, pending, changed)
                 });
-                if let Some((key, pending)) = &pending {
+                if let Some((key, pending, true)) = &pending {
                     storage
                         .put(key, serde_json::to_string(pending).map_err(rust_error)?)
                         .await?;
                 }
                 if !applied.notifications.is_empty() {
                     log_object::alarm_within(&storage, Duration::ZERO).await?;
-                } else if pending.is_some() {
+                } else if matches!(pending, Some((_, _, true))) {
                     // The log is appended to below; the alarm is the retry.
                     log_object::alarm_within(&storage, LOG_RETRY).await?;
                 }
@@ -169,12 +174,23 @@ impl DurableObject for UserState {
             .await?;
         // After the critical section: the user's other requests need not wait on
         // the log. A failure leaves the batch pending for the alarm.
-        if let Some((key, pending)) = pending {
+        if let Some((key, pending, stored)) = pending {
             match log_object::append(&self.env, &pending, now).await {
-                Ok(()) => {
+                Ok(()) if stored => {
                     self.state.storage().delete(&key).await?;
                 }
-                Err(e) => worker::console_error!("tenant log append (retried later): {e}"),
+                Ok(()) => {}
+                Err(e) => {
+                    worker::console_error!("tenant log append (retried later): {e}");
+                    if !stored {
+                        // Kept before the answer, so the batch still reaches the log.
+                        let storage = self.state.storage();
+                        storage
+                            .put(&key, serde_json::to_string(&pending).map_err(rust_error)?)
+                            .await?;
+                        log_object::alarm_within(&storage, LOG_RETRY).await?;
+                    }
+                }
             }
         }
         Response::from_json(&reply)
