@@ -1,0 +1,82 @@
+// The Worker's signature port (functions/worker/js/node-crypto.mjs) timed inside
+// workerd, beside the same calls natively in Node (OpenSSL): ES256 verify with an
+// imported key (what a WebAuthn assertion and a step-up check cost) and ES256 sign
+// (an mfa_token). workerd's clock is coarse (Spectre mitigations), so each figure
+// is the mean over many calls in one request.
+//   node bench/port.mjs [calls=5000]
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../tests/e2e/runtimes.mjs';
+
+const root = resolve(import.meta.dirname, '..');
+const calls = Number(process.argv[2] ?? 5000);
+
+// A key and a signature over WebAuthn-sized signed data (authenticatorData ||
+// SHA-256(clientDataJSON): 37 + 32 bytes).
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwk = privateKey.export({ format: 'jwk' });
+const message = Buffer.alloc(69, 7);
+const der = sign('sha256', message, privateKey);
+const input = { x: jwk.x, y: jwk.y, d: jwk.d, message: message.toString('base64url'), der: der.toString('base64url'), calls };
+
+const timing = `
+import * as port from "./node-crypto.mjs";
+export function run({ x, y, d, message, der, calls }, Buffer) {
+  const b = (s) => new Uint8Array(Buffer.from(s, "base64url"));
+  const [X, Y, D, M, S] = [b(x), b(y), b(d), b(message), b(der)];
+  if (!port.available() || !port.verify(0, "sha256", X, Y, M, S)) throw new Error("the port does not verify");
+  let t = performance.now();
+  for (let i = 0; i < calls; i++) port.verify(0, "sha256", X, Y, M, S);
+  const verify_us = (performance.now() - t) * 1000 / calls;
+  port.import_private_key("bench", X, Y, D);
+  t = performance.now();
+  for (let i = 0; i < calls; i++) port.sign_es256("bench", M);
+  const sign_us = (performance.now() - t) * 1000 / calls;
+  return { verify_us: +verify_us.toFixed(1), sign_us: +sign_us.toFixed(1) };
+}`;
+
+const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-port-'));
+copyFileSync(resolve(root, 'functions/worker/js/node-crypto.mjs'), join(dir, 'node-crypto.mjs'));
+writeFileSync(join(dir, 'timing.mjs'), timing);
+writeFileSync(join(dir, 'main.mjs'), `
+import { run } from "./timing.mjs";
+const { Buffer } = globalThis.process.getBuiltinModule("node:buffer");
+export default { async fetch(request) { return Response.json(run(await request.json(), Buffer)); } };`);
+const port = await freePort();
+writeFileSync(join(dir, 'config.capnp'), `
+using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .w) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const w :Workerd.Worker = (
+  modules = [
+    (name = "main.mjs", esModule = embed "main.mjs"),
+    (name = "timing.mjs", esModule = embed "timing.mjs"),
+    (name = "node-crypto.mjs", esModule = embed "node-crypto.mjs"),
+  ],
+  compatibilityDate = "2025-09-01",
+  compatibilityFlags = ["nodejs_compat"],
+);`);
+const workerd = createRequire(join(root, 'package.json')).resolve('workerd/bin/workerd');
+const child = spawn(workerd, ['serve', join(dir, 'config.capnp')], { stdio: 'inherit' });
+try {
+  let inside;
+  for (let i = 0; i < 100 && !inside; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const started = performance.now();
+    inside = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify(input) }).then((r) => r.json(), () => undefined);
+    if (inside) inside.request_ms = +(performance.now() - started).toFixed(1);
+  }
+  if (!inside || inside.verify_us === undefined) throw new Error(`workerd answered ${JSON.stringify(inside)}`);
+  // The same module, natively in Node (OpenSSL), for the ratio.
+  const { run } = await import(join(dir, 'timing.mjs'));
+  const native = run(input, Buffer);
+  console.log(JSON.stringify({ calls, workerd: inside, node_openssl: native, verify_ratio: +(inside.verify_us / native.verify_us).toFixed(2) }));
+} finally {
+  child.kill();
+}
