@@ -4,13 +4,11 @@
 // (an mfa_token). workerd's clock is coarse (Spectre mitigations), so each figure
 // is the mean over many calls in one request.
 //   node bench/port.mjs [calls=5000]
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from '../tests/e2e/runtimes.mjs';
+import { serveModules } from '../tests/crypto/serve.mjs';
 
 const root = resolve(import.meta.dirname, '..');
 const calls = Number(process.argv[2] ?? 5000);
@@ -39,44 +37,25 @@ export function run({ x, y, d, message, der, calls }, Buffer) {
   return { verify_us: +verify_us.toFixed(1), sign_us: +sign_us.toFixed(1) };
 }`;
 
-const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-port-'));
-copyFileSync(resolve(root, 'functions/worker/js/node-crypto.mjs'), join(dir, 'node-crypto.mjs'));
-writeFileSync(join(dir, 'timing.mjs'), timing);
-writeFileSync(join(dir, 'main.mjs'), `
+const { url, stop } = await serveModules({
+  'main.mjs': `
 import { run } from "./timing.mjs";
 const { Buffer } = globalThis.process.getBuiltinModule("node:buffer");
-export default { async fetch(request) { return Response.json(run(await request.json(), Buffer)); } };`);
-const port = await freePort();
-writeFileSync(join(dir, 'config.capnp'), `
-using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [ (name = "main", worker = .w) ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const w :Workerd.Worker = (
-  modules = [
-    (name = "main.mjs", esModule = embed "main.mjs"),
-    (name = "timing.mjs", esModule = embed "timing.mjs"),
-    (name = "node-crypto.mjs", esModule = embed "node-crypto.mjs"),
-  ],
-  compatibilityDate = "2025-09-01",
-  compatibilityFlags = ["nodejs_compat"],
-);`);
-const workerd = createRequire(join(root, 'package.json')).resolve('workerd/bin/workerd');
-const child = spawn(workerd, ['serve', join(dir, 'config.capnp')], { stdio: 'inherit' });
+export default { async fetch(request) { return Response.json(run(await request.json(), Buffer)); } };`,
+  'timing.mjs': timing,
+  'node-crypto.mjs': readFileSync(resolve(root, 'functions/worker/js/node-crypto.mjs'), 'utf8'),
+});
 try {
-  let inside;
-  for (let i = 0; i < 100 && !inside; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    const started = performance.now();
-    inside = await fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: JSON.stringify(input) }).then((r) => r.json(), () => undefined);
-    if (inside) inside.request_ms = +(performance.now() - started).toFixed(1);
-  }
-  if (!inside || inside.verify_us === undefined) throw new Error(`workerd answered ${JSON.stringify(inside)}`);
+  const started = performance.now();
+  const inside = await (await fetch(`${url}/`, { method: 'POST', body: JSON.stringify(input) })).json();
+  inside.request_ms = +(performance.now() - started).toFixed(1);
+  if (inside.verify_us === undefined) throw new Error(`workerd answered ${JSON.stringify(inside)}`);
   // The same module, natively in Node (OpenSSL), for the ratio.
+  const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-port-'));
+  writeFileSync(join(dir, 'timing.mjs'), timing.replace('./node-crypto.mjs', resolve(root, 'functions/worker/js/node-crypto.mjs')));
   const { run } = await import(join(dir, 'timing.mjs'));
   const native = run(input, Buffer);
   console.log(JSON.stringify({ calls, workerd: inside, node_openssl: native, verify_ratio: +(inside.verify_us / native.verify_us).toFixed(2) }));
 } finally {
-  child.kill();
+  stop();
 }
