@@ -9,7 +9,7 @@
 //! | −257 | RS256: RSASSA-PKCS1-v1_5, SHA-256 (Windows Hello) | RSA | as long as the modulus |
 
 use ciborium::Value;
-use edge_mfa_crypto::{Algorithm, Crypto, PublicKey};
+use edge_mfa_crypto::{Algorithm, Crypto, PublicKey, strip_leading_zeros};
 use p256::ecdsa::VerifyingKey;
 use p256::ecdsa::signature::Verifier;
 
@@ -40,9 +40,6 @@ const KTY_EC2: i64 = 2;
 const KTY_RSA: i64 = 3;
 const CRV_P256: i64 = 1;
 const CRV_ED25519: i64 = 6;
-/// RSA moduli accepted: 2048 bits (NIST SP 800-57's floor, what TPMs and Windows
-/// Hello make) to 4096 (a bound on verification cost).
-const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 
 /// A parsed credential public key.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,20 +70,13 @@ impl Eq for RsaKey {}
 
 impl RsaKey {
     /// From the big-endian modulus and exponent; `None` unless it is a valid RSA
-    /// public key of 2048–4096 bits.
+    /// public key of [`edge_mfa_crypto::RSA_BITS`] (2048–4096 bits).
     pub fn new(n: &[u8], e: &[u8]) -> Option<RsaKey> {
-        let n = strip_leading_zeros(n);
-        let e = strip_leading_zeros(e);
-        let key = rsa::PublicKey::new_with_size_limits(
-            rsa::BoxedUint::from_be_slice_vartime(n),
-            rsa::BoxedUint::from_be_slice_vartime(e),
-            RSA_BITS,
-        )
-        .ok()?;
+        let key = edge_mfa_crypto::rsa_key(n, e)?;
         Some(RsaKey {
             key,
-            n: n.to_vec(),
-            e: e.to_vec(),
+            n: strip_leading_zeros(n).to_vec(),
+            e: strip_leading_zeros(e).to_vec(),
         })
     }
 
@@ -120,11 +110,6 @@ impl RsaKey {
             e: &self.e,
         }
     }
-}
-
-fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    bytes.get(first..).unwrap_or_default()
 }
 
 impl CoseKey {
@@ -243,15 +228,10 @@ impl CoseKey {
 }
 
 pub(crate) fn ec2_point(x: &[u8], y: &[u8]) -> Result<VerifyingKey, WebauthnError> {
-    if x.len() != 32 || y.len() != 32 {
+    let (Ok(x), Ok(y)) = (<&[u8; 32]>::try_from(x), <&[u8; 32]>::try_from(y)) else {
         return Err(WebauthnError::CoseKey("P-256 coordinates are 32 bytes"));
-    }
-    let mut point = Vec::with_capacity(65);
-    point.push(0x04);
-    point.extend_from_slice(x);
-    point.extend_from_slice(y);
-    VerifyingKey::from_sec1_bytes(&point)
-        .map_err(|_| WebauthnError::CoseKey("not a point on P-256"))
+    };
+    edge_mfa_crypto::p256_key(x, y).ok_or(WebauthnError::CoseKey("not a point on P-256"))
 }
 
 /// ES256 over `message` through the signature port: SHA-256 then ECDSA, signature
