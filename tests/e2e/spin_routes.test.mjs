@@ -51,3 +51,19 @@ if (process.env.EDGE_MFA_RUNTIME === 'spin') test('spin.toml routes every statef
   assert.deepEqual(missing, []);
   assert.equal(route(triggers, '/v1/acme/challenge/c1/resend'), 'challenge');
 });
+
+// Components are built each with only the optional parts its routes need
+// (scripts/build-spin, functions/spin/Cargo.toml): SMS numbers (libphonenumber's
+// metadata) in `enroll`, the OpenAPI document in `public`. A route that needs one
+// must reach the component built with it, and no other component carries it.
+if (process.env.EDGE_MFA_RUNTIME === 'spin') test('the optional parts of the API are in the components whose routes need them, and only there', () => {
+  const { triggers } = manifest();
+  assert.equal(route(triggers, '/v1/acme/enroll'), 'enroll', 'SMS enrollment');
+  assert.equal(route(triggers, '/openapi.json'), 'public', 'the OpenAPI document');
+  const components = [...new Set(triggers.map((t) => t.component))].filter((c) => c !== 'demo');
+  for (const component of components) {
+    const wasm = readFileSync(new URL(`build/spin/edge_mfa_spin_${component.replace(/-/g, '_')}.wasm`, root)).toString('latin1');
+    assert.equal(wasm.includes('phonenumber'), component === 'enroll', `${component}: phonenumber`);
+    assert.equal(wasm.includes('"openapi": "3.1.0"'), component === 'public', `${component}: the OpenAPI document`);
+  }
+});

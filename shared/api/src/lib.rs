@@ -30,5 +30,6 @@ pub use problem::ApiError;
 pub use routes::{TENANT_PATHS, handle};
 pub use webhooks::{Attempt, Queued, RETRY_FOR_SECONDS, attempt, deliver_due, retry_at};
 
-/// The OpenAPI 3.1 document served at `/openapi.json`.
+/// The OpenAPI 3.1 document served at `/openapi.json` (feature `openapi`).
+#[cfg(feature = "openapi")]
 pub const OPENAPI: &str = include_str!("../openapi.json");

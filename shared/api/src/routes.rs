@@ -258,10 +258,7 @@ async fn route<B: Backend>(
         }
         ["openapi.json"] => {
             only(req, "GET")?;
-            Ok(ApiResponse {
-                body: crate::OPENAPI.as_bytes().to_vec(),
-                ..ApiResponse::json(200, &json!(null))
-            })
+            openapi_document()
         }
         ["v1", "tenants"] => match req.method.as_str() {
             "POST" => {
@@ -303,6 +300,28 @@ async fn route<B: Backend>(
         }
         _ => Err(ApiError::NotFound("no such path".into())),
     }
+}
+
+#[cfg(feature = "openapi")]
+fn openapi_document() -> Result<ApiResponse, ApiError> {
+    Ok(ApiResponse {
+        body: crate::OPENAPI.as_bytes().to_vec(),
+        ..ApiResponse::json(200, &json!(null))
+    })
+}
+
+#[cfg(not(feature = "openapi"))]
+fn openapi_document() -> Result<ApiResponse, ApiError> {
+    Err(ApiError::Internal(not_built("openapi")))
+}
+
+/// Why a route this build leaves out was reached: a deployment that routes it to
+/// the wrong Spin component (spin.toml names the one built with `feature`).
+#[cfg(not(all(feature = "openapi", feature = "sms")))]
+pub(crate) fn not_built(feature: &str) -> String {
+    format!(
+        "this component was built without the `{feature}` feature; route the request to the component spin.toml names for it"
+    )
 }
 
 pub(crate) fn only(req: &ApiRequest, method: &str) -> Result<(), ApiError> {

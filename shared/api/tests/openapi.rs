@@ -1,5 +1,6 @@
 //! The served OpenAPI document describes exactly the routes the code serves.
 
+#![cfg(feature = "openapi")]
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
 mod support;

@@ -1,7 +1,8 @@
 //! The port in pure Rust: `p256`, `ed25519-dalek` and `rsa`.
 
-use p256::ecdsa::signature::{Signer, Verifier};
-use zeroize::Zeroizing;
+use p256::ecdsa::signature::Verifier;
+use sha2::Digest;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::{Algorithm, Crypto, PublicKey, SigningKey};
 
@@ -30,9 +31,15 @@ impl Crypto for RustCrypto {
 
     fn sign_es256(&self, key: &SigningKey<'_>, message: &[u8]) -> Option<[u8; 64]> {
         let scalar: Zeroizing<[u8; 32]> = (key.open)()?;
-        let signing_key = p256::ecdsa::SigningKey::from_slice(scalar.as_slice()).ok()?;
-        // RFC 6979: deterministic, so no randomness is needed here.
-        let signature: p256::ecdsa::Signature = signing_key.sign(message);
+        // The scalar alone: `ecdsa::SigningKey` would also compute the public
+        // point, a second scalar multiplication the signature does not need.
+        let mut d =
+            Option::<p256::NonZeroScalar>::from(p256::NonZeroScalar::from_repr((*scalar).into()))?;
+        let z = sha2::Sha256::digest(message);
+        // RFC 6979 (deterministic k), as `ecdsa::SigningKey::sign` does.
+        let (signature, _) =
+            ecdsa::hazmat::sign_prehashed_rfc6979::<p256::NistP256, sha2::Sha256>(&d, &z, &[]);
+        d.zeroize();
         Some(signature.to_bytes().into())
     }
 }
