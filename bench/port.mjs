@@ -30,7 +30,7 @@ export function run({ x, y, d, message, der, calls }, Buffer) {
   let t = performance.now();
   for (let i = 0; i < calls; i++) port.verify(0, "sha256", X, Y, M, S);
   const verify_us = (performance.now() - t) * 1000 / calls;
-  port.import_private_key("bench", X, Y, D);
+  port.import_private_key("bench", D);
   t = performance.now();
   for (let i = 0; i < calls; i++) port.sign_es256("bench", M);
   const sign_us = (performance.now() - t) * 1000 / calls;

@@ -11,7 +11,10 @@ const bytes = (s) => new Uint8Array(Buffer.from(s, "base64url"));
 export function check(vectors) {
   const failures = [];
   if (!port.available()) return ["node:crypto is not available"];
-  for (const v of vectors) {
+  // `strict` vectors (Ed25519's small-order rules) are refused by the Rust side of
+  // the port before it calls this module (ed25519_strict_precheck, checked with
+  // the same vectors in shared/crypto/tests/vectors.rs); BoringSSL accepts them.
+  for (const v of vectors.filter((v) => !v.strict)) {
     const [a, b] = v.key.kty === "EC" ? [v.key.x, v.key.y]
       : v.key.kty === "OKP" ? [v.key.x, ""] : [v.key.n, v.key.e];
     // Twice: the second answer comes from the imported key the first one kept.
@@ -28,14 +31,14 @@ export function check(vectors) {
   // A fresh id per run: the module keeps what it imported for the isolate's life.
   const id = `test-key-${Math.random()}`;
   if (port.sign_es256(id, message).length !== 0) failures.push("signed with a key never imported");
-  if (!port.import_private_key(id, x, y, d)) failures.push("the test key did not import");
+  if (!port.import_private_key(id, d)) failures.push("the test key did not import");
   if (!port.has_private_key(id)) failures.push("the imported key is not kept");
   const der = port.sign_es256(id, message);
   if (!port.verify(0, "sha256", x, y, message, der)) failures.push("its signature does not verify");
   if (port.verify(0, "sha256", x, y, new TextEncoder().encode("other"), der)) failures.push("its signature verifies another message");
   // A scalar that is no P-256 key (zero) does not import.
-  if (port.import_private_key("zero-key", x, y, new Uint8Array(32))) failures.push("imported a zero scalar");
-  if (port.import_private_key("n-key", x, y, new Uint8Array(32).fill(0xff))) failures.push("imported a scalar above n");
+  if (port.import_private_key("zero-key", new Uint8Array(32))) failures.push("imported a zero scalar");
+  if (port.import_private_key("n-key", new Uint8Array(32).fill(0xff))) failures.push("imported a scalar above n");
   if (port.verify(0, "sha256", x.subarray(1), y, message, der)) failures.push("verified with a 31-byte x");
   return failures;
 }

@@ -39,8 +39,20 @@ export function available() {
   return crypto !== undefined && Buffer !== undefined;
 }
 
-/** `hash`: "sha256", "sha1", or "" for Ed25519. ECDSA signatures are DER. */
+// RSA moduli RustCrypto takes (2048-4096 bits): the same bound here.
+function rsaBits(n) {
+  let i = 0;
+  while (i < n.length && n[i] === 0) i++;
+  return i === n.length ? 0 : (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]));
+}
+
+/**
+ * `hash`: "sha256", "sha1", or "" for Ed25519. ECDSA signatures are DER. The Rust
+ * side (src/crypto.rs) checks first what BoringSSL does not: RSA keys as RustCrypto
+ * parses them, and Ed25519's strict rules (no small-order key or R).
+ */
 export function verify(kind, hash, a, b, message, signature) {
+  if (kind === 2 && (rsaBits(a) < 2048 || rsaBits(a) > 4096)) return false;
   try {
     const id = `${kind}.${b64url(a)}.${b64url(b)}`;
     const key = remember(publicKeys, id, () =>
@@ -55,22 +67,39 @@ export function has_private_key(id) {
   return privateKeys.has(id);
 }
 
-// The order of P-256's group: a private scalar lies in [1, n) (SEC 1 §3.2.1).
-const P256_N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
+// The order of P-256's group, big-endian: a private scalar lies in [1, n) (SEC 1
+// §3.2.1).
+const hex = (h) => Uint8Array.from(h.match(/../g), (b) => parseInt(b, 16));
+const P256_N = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+// PKCS #8 PrivateKeyInfo of a P-256 ECPrivateKey (RFC 5208, RFC 5915) up to the
+// 32 bytes of the scalar; the optional public key is left out (derived on import).
+const PKCS8_P256_PREFIX = hex("304102010030130607" + "2a8648ce3d0201" + "0608" + "2a8648ce3d030107" + "042730250201010420");
 
-/** Imports the P-256 key `d` (with its public `x`, `y`) under `id`. */
-export function import_private_key(id, x, y, d) {
-  // BoringSSL imports a zero scalar; RustCrypto refuses it, and so do we.
-  const scalar = d.length === 32 ? BigInt(`0x${Buffer.from(d).toString("hex")}`) : 0n;
-  if (scalar === 0n || scalar >= P256_N) return false;
+function isScalar(d) {
+  if (d.length !== 32 || d.every((b) => b === 0)) return false;
+  for (let i = 0; i < 32; i++) {
+    if (d[i] !== P256_N[i]) return d[i] < P256_N[i];
+  }
+  return false;
+}
+
+/**
+ * Imports the P-256 private scalar `d` under `id` (BoringSSL would take a zero
+ * scalar; RustCrypto refuses it, and so does this). The DER it is imported from is
+ * zeroed after; the key object stays, for the isolate's life.
+ */
+export function import_private_key(id, d) {
+  if (!isScalar(d)) return false;
+  const der = new Uint8Array(PKCS8_P256_PREFIX.length + 32);
   try {
-    remember(privateKeys, id, () => crypto.createPrivateKey({
-      key: { kty: "EC", crv: "P-256", x: b64url(x), y: b64url(y), d: b64url(d) },
-      format: "jwk",
-    }));
+    der.set(PKCS8_P256_PREFIX);
+    der.set(d, PKCS8_P256_PREFIX.length);
+    remember(privateKeys, id, () => crypto.createPrivateKey({ key: Buffer.from(der.buffer), format: "der", type: "pkcs8" }));
     return true;
   } catch {
     return false;
+  } finally {
+    der.fill(0);
   }
 }
 

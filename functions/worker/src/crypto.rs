@@ -14,7 +14,7 @@ extern "C" {
     fn available() -> bool;
     fn verify(kind: u8, hash: &str, a: &[u8], b: &[u8], message: &[u8], signature: &[u8]) -> bool;
     fn has_private_key(id: &str) -> bool;
-    fn import_private_key(id: &str, x: &[u8], y: &[u8], d: &[u8]) -> bool;
+    fn import_private_key(id: &str, d: &[u8]) -> bool;
     fn sign_es256(id: &str, message: &[u8]) -> Vec<u8>;
 }
 
@@ -46,8 +46,15 @@ impl Crypto for NodeCrypto {
             (Algorithm::Rs1, PublicKey::Rsa { n, e }) => (2, n, e, "sha1"),
             _ => return false,
         };
-        // Only the RSA keys RustCrypto accepts (2048-4096 bits), so both answer alike.
+        // What BoringSSL does not check and RustCrypto does, so both answer alike:
+        // only RSA keys RustCrypto accepts (2048-4096 bits, odd exponent), and
+        // Ed25519's strict rules (no small-order key or R).
         if kind == 2 && edge_mfa_core::crypto::rsa_key(a, b).is_none() {
+            return false;
+        }
+        if let PublicKey::Ed25519(x) = key
+            && !edge_mfa_core::crypto::ed25519_strict_precheck(x, signature)
+        {
             return false;
         }
         verify(kind, hash, a, b, message, signature)
@@ -59,7 +66,7 @@ impl Crypto for NodeCrypto {
         }
         if !has_private_key(key.id) {
             let d = (key.open)()?;
-            if !import_private_key(key.id, key.x, key.y, d.as_slice()) {
+            if !import_private_key(key.id, d.as_slice()) {
                 return None;
             }
         }

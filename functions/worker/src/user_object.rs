@@ -53,6 +53,9 @@ fn rust_error(e: impl std::fmt::Display) -> worker::Error {
 pub struct UserState {
     state: State,
     env: Env,
+    /// Set by `Erase`: the object belongs to one tenant incarnation and is never
+    /// used again, so nothing may be stored in it after (a late log retry).
+    erased: std::cell::Cell<bool>,
 }
 
 impl std::fmt::Debug for UserState {
@@ -63,7 +66,11 @@ impl std::fmt::Debug for UserState {
 
 impl DurableObject for UserState {
     fn new(state: State, env: Env) -> Self {
-        UserState { state, env }
+        UserState {
+            state,
+            env,
+            erased: std::cell::Cell::new(false),
+        }
     }
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
@@ -75,6 +82,7 @@ impl DurableObject for UserState {
                 now,
             } => (tenant, user, request, now),
             UserCall::Erase => {
+                self.erased.set(true);
                 self.state.storage().delete_all().await?;
                 return Response::from_json(&Ok::<Outcome, CoreError>(Outcome::Erased));
             }
@@ -182,8 +190,9 @@ impl DurableObject for UserState {
                 Ok(()) => {}
                 Err(e) => {
                     worker::console_error!("tenant log append (retried later): {e}");
-                    if !stored {
-                        // Kept before the answer, so the batch still reaches the log.
+                    if !stored && !self.erased.get() {
+                        // Kept before the answer, so the batch still reaches the log
+                        // (unless the tenant was erased meanwhile: then it has none).
                         let storage = self.state.storage();
                         storage
                             .put(&key, serde_json::to_string(&pending).map_err(rust_error)?)

@@ -4,7 +4,7 @@
 //! bits, so a slow hash adds nothing); the ticket secret, the backup-code pepper and
 //! the token-signing key are sealed under the master key, each bound to this tenant.
 
-use edge_mfa_jose::{Jwk, JwkSet, MfaTokenClaims, TokenSigner, TokenVerifier};
+use edge_mfa_jose::{JoseError, Jwk, JwkSet, MfaTokenClaims, TokenSigner, TokenVerifier};
 use edge_mfa_webauthn::crypto::Crypto;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -665,14 +665,17 @@ impl Tenant {
         crypto: &dyn Crypto,
         claims: &MfaTokenClaims,
     ) -> Result<String, CoreError> {
-        self.signer(master)?.sign(crypto, claims).map_err(|_| {
-            let explained = self.signing_keys.first().map(|key| {
-                master.explain_unopenable(
-                    &format!("tenant {}'s signing key {}", self.id, key.jwk.kid),
-                    &key.sealed,
-                )
-            });
-            CoreError::Internal(explained.unwrap_or_else(|| "signing key is invalid".into()))
+        let signer = self.signer(master)?;
+        signer.sign(crypto, claims).map_err(|e| {
+            let what = format!("tenant {}'s signing key {}", self.id, signer.jwk().kid);
+            match (e, self.signing_keys.first()) {
+                (JoseError::KeyUnopenable, Some(key)) => {
+                    CoreError::Internal(master.explain_unopenable(&what, &key.sealed))
+                }
+                _ => CoreError::Internal(format!(
+                    "{what} opened, but the signature port could not sign with it ({e})"
+                )),
+            }
         })
     }
 

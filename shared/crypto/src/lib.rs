@@ -11,7 +11,9 @@
 
 mod rust;
 
-pub use rust::{RSA_BITS, RustCrypto, p256_key, rsa_key, strip_leading_zeros};
+pub use rust::{
+    RSA_BITS, RustCrypto, ed25519_strict_precheck, p256_key, rsa_key, strip_leading_zeros,
+};
 use zeroize::Zeroizing;
 
 /// The signature algorithms verified, by their COSE (RFC 9053, RFC 8812) and JOSE

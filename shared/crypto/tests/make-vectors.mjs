@@ -9,8 +9,10 @@ const message = Buffer.from("authenticatorData || SHA-256(clientDataJSON), or a 
 const other = Buffer.from("another message");
 const flip = (buf, i) => { const c = Buffer.from(buf); c[i] ^= 0x01; return c; };
 const vectors = [];
-const add = (name, alg, key, msg, sig, valid) =>
-  vectors.push({ name, alg, key, message: b64(msg), signature: b64(sig), valid });
+// `strict`: refused by Ed25519's strict rules, which BoringSSL does not apply; the
+// Worker's port checks them in Rust first (ed25519_strict_precheck).
+const add = (name, alg, key, msg, sig, valid, strict) =>
+  vectors.push({ name, alg, key, message: b64(msg), signature: b64(sig), valid, ...(strict ? { strict } : {}) });
 
 // P-256 / ES256. n, the group order, for high-S and out-of-range scalars.
 const n = BigInt("0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
@@ -35,6 +37,12 @@ add("es256 s = n", "ES256", ecKey, message, seq(int(r), int(n)), false);
 add("es256 s + n (not reduced)", "ES256", ecKey, message, seq(int(r), int(s + n)), false);
 add("es256 trailing byte after the DER", "ES256", ecKey, message, Buffer.concat([der, Buffer.from([0])]), false);
 add("es256 empty signature", "ES256", ecKey, message, Buffer.alloc(0), false);
+const longForm = Buffer.concat([Buffer.from([0x30, 0x81, der[1]]), der.subarray(2)]);
+add("es256 DER with a long-form length", "ES256", ecKey, message, longForm, false);
+add("es256 r with a needless leading zero", "ES256", ecKey, message, seq(Buffer.concat([Buffer.from([2, int(r).length - 1, 0]), int(r).subarray(2)]), int(s)), false);
+const negative = (v) => { const b = int(v); return b[2] === 0 && b[3] & 0x80 ? Buffer.concat([Buffer.from([2, b[1] - 1]), b.subarray(3)]) : undefined; };
+const rNeg = negative(r) ?? negative(s);
+if (rNeg) add("es256 an INTEGER read as negative (no leading zero before a high bit)", "ES256", ecKey, message, negative(r) ? seq(rNeg, int(s)) : seq(int(r), rNeg), false);
 add("es256 x + 1: not on the curve", "ES256", { kty: "EC", x: b64(flip(Buffer.from(ecJwk.x, "base64url"), 31)), y: ecJwk.y }, message, der, false);
 
 // Ed25519 / EdDSA.
@@ -50,6 +58,21 @@ add("eddsa a bit of R flipped", "EdDSA", edKey, message, flip(edSig, 0), false);
 add("eddsa S + L (non-canonical)", "EdDSA", edKey, message, Buffer.concat([edSig.subarray(0, 32), le(edS + L)]), false);
 add("eddsa 63 bytes", "EdDSA", edKey, message, edSig.subarray(0, 63), false);
 add("eddsa an ES256 key", "EdDSA", ecKey, message, edSig, false);
+// RFC 8032 §5.1.5-6 by hand: the clamped secret scalar a of a seed, k = H(R || A || M).
+const sha512 = (...parts) => crypto.createHash("sha512").update(Buffer.concat(parts)).digest();
+const leInt = (b) => BigInt("0x" + Buffer.from(b).reverse().toString("hex"));
+const secretScalar = (seed) => { const h = sha512(seed).subarray(0, 32); h[0] &= 248; h[31] &= 127; h[31] |= 64; return leInt(h); };
+const identity = Buffer.alloc(32); identity[0] = 1;
+const edA = Buffer.from(edKey.x, "base64url");
+const a = secretScalar(Buffer.from(ed.privateKey.export({ format: "jwk" }).d, "base64url"));
+// R = the identity (small order), S = k·a: [S]B = R + [k]A holds, as BoringSSL checks.
+const k = leInt(sha512(identity, edA, message)) % L;
+add("eddsa R of small order (the identity), S = k·a: the equation holds", "EdDSA", edKey, message, Buffer.concat([identity, le((k * a) % L)]), false, true);
+// The identity as the public key: any R = [S]B verifies any message.
+const second = crypto.generateKeyPairSync("ed25519");
+const a2 = secretScalar(Buffer.from(second.privateKey.export({ format: "jwk" }).d, "base64url"));
+const A2 = Buffer.from(second.publicKey.export({ format: "jwk" }).x, "base64url");
+add("eddsa the identity as the key, R = [S]B", "EdDSA", { kty: "OKP", x: b64(identity) }, message, Buffer.concat([A2, le(a2 % L)]), false, true);
 
 // RSA / RS256 and RS1.
 const rsa = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -65,6 +88,9 @@ add("rs256 a SHA-1 signature", "RS256", rsaKey, message, rs1, false);
 add("rs1 valid", "RS1", rsaKey, message, rs1, true);
 add("rs1 a SHA-256 signature", "RS1", rsaKey, message, rs256, false);
 add("es256 an RSA key", "ES256", rsaKey, message, der, false);
+const small = crypto.generateKeyPairSync("rsa", { modulusLength: 1024 });
+const smallJwk = small.publicKey.export({ format: "jwk" });
+add("rs256 a valid signature by a 1024-bit key (below 2048)", "RS256", { kty: "RSA", n: smallJwk.n, e: smallJwk.e }, message, crypto.sign("sha256", message, small.privateKey), false);
 
 writeFileSync(new URL("./vectors.json", import.meta.url), JSON.stringify({
   source: "shared/crypto/tests/make-vectors.mjs (Node " + process.version + ", OpenSSL " + process.versions.openssl + ")",

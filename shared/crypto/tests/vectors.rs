@@ -21,6 +21,8 @@ struct Vector {
     message: String,
     signature: String,
     valid: bool,
+    #[serde(default)]
+    strict: bool,
 }
 
 fn bytes(s: &str) -> Vec<u8> {
@@ -65,6 +67,25 @@ fn rust_crypto_answers_every_vector() {
         };
         let got = RustCrypto.verify(alg, key, &bytes(&v.message), &bytes(&v.signature));
         assert_eq!(got, v.valid, "{}", v.name);
+    }
+}
+
+/// The Worker's port answers `strict` vectors (which BoringSSL accepts) with this
+/// precheck; it must refuse every one and pass every valid Ed25519 signature.
+#[test]
+fn the_ed25519_precheck_refuses_what_strict_verification_refuses() {
+    let file: Vectors = serde_json::from_str(include_str!("vectors.json")).unwrap();
+    let eddsa: Vec<&Vector> = file.vectors.iter().filter(|v| v.alg == "EdDSA").collect();
+    assert!(eddsa.iter().filter(|v| v.strict).count() >= 2);
+    for v in eddsa {
+        let x = array(&member(&v.key, "x"));
+        let passes = edge_mfa_crypto::ed25519_strict_precheck(&x, &bytes(&v.signature));
+        if v.strict {
+            assert!(!passes, "{}", v.name);
+        }
+        if v.valid {
+            assert!(passes, "{}", v.name);
+        }
     }
 }
 

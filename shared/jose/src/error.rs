@@ -24,7 +24,9 @@ pub enum JoseError {
     WrongAudience,
     /// `sub` missing, empty or too long.
     InvalidSubject,
-    /// Our own signing key could not be opened or used: a deployment fault.
+    /// Our own signing key could not be opened (under this `MASTER_KEY`).
+    KeyUnopenable,
+    /// Our own signing key opened but the signature port could not sign with it.
     SigningFailed,
 }
 
@@ -43,6 +45,7 @@ impl fmt::Display for JoseError {
             JoseError::WrongIssuer => "token issuer is wrong",
             JoseError::WrongAudience => "token audience is wrong",
             JoseError::InvalidSubject => "token subject is invalid",
+            JoseError::KeyUnopenable => "the signing key could not be opened",
             JoseError::SigningFailed => "the signing key could not be used",
         })
     }

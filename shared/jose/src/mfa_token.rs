@@ -106,21 +106,33 @@ impl<'a> TokenSigner<'a> {
 
     /// JWS compact with header `{"alg":"ES256","typ":"JWT","kid":..}`; the signature
     /// is the 64-byte `r || s` of RFC 7518 §3.4, made by `crypto`.
-    /// [`JoseError::SigningFailed`] if the key could not be opened or used.
+    /// [`JoseError::KeyUnopenable`] if the key did not open,
+    /// [`JoseError::SigningFailed`] if the port could not sign with it.
     pub fn sign(&self, crypto: &dyn Crypto, claims: &MfaTokenClaims) -> Result<String, JoseError> {
         let header =
             serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": self.jwk.kid}).to_string();
         let payload = serde_json::to_string(claims).map_err(|_| JoseError::SigningFailed)?;
         let input = encode_compact(&header, &payload);
+        // Which failed, when signing does: opening the key, or the port.
+        let unopenable = std::cell::Cell::new(false);
+        let open = || {
+            let scalar = (self.open)();
+            unopenable.set(scalar.is_none());
+            scalar
+        };
         let key = SigningKey {
             id: &self.id,
             x: &self.x,
             y: &self.y,
-            open: &*self.open,
+            open: &open,
         };
-        let signature = crypto
-            .sign_es256(&key, input.as_bytes())
-            .ok_or(JoseError::SigningFailed)?;
+        let signature = crypto.sign_es256(&key, input.as_bytes()).ok_or_else(|| {
+            if unopenable.get() {
+                JoseError::KeyUnopenable
+            } else {
+                JoseError::SigningFailed
+            }
+        })?;
         Ok(format!("{input}.{}", base64url::encode(&signature)))
     }
 }
@@ -310,6 +322,15 @@ mod tests {
         let closed = TokenSigner::new(jwk, "k".into(), || None).unwrap();
         assert_eq!(
             closed.sign(&RustCrypto, &claims(1000)),
+            Err(JoseError::KeyUnopenable)
+        );
+        // A key that opens to a scalar the port cannot use is the port's failure.
+        let zero = TokenSigner::new(signer().jwk().clone(), "z".into(), || {
+            Some(Zeroizing::new([0u8; 32]))
+        })
+        .unwrap();
+        assert_eq!(
+            zero.sign(&RustCrypto, &claims(1000)),
             Err(JoseError::SigningFailed)
         );
         assert_eq!(
