@@ -115,22 +115,16 @@ fn rust_crypto_signs_what_it_verifies() {
     );
     assert_eq!(raw, <[u8; 64]>::from(reference.to_bytes()));
     // Zero and n are no keys.
-    let zero = || Some(Zeroizing::new([0u8; 32]));
-    let bad = SigningKey {
-        id: "z",
-        x: &x,
-        y: &y,
-        open: &zero,
-    };
-    assert!(RustCrypto.sign_es256(&bad, b"input").is_none());
-    let n = || Some(Zeroizing::new([0xffu8; 32]));
-    let bad = SigningKey {
-        id: "n",
-        x: &x,
-        y: &y,
-        open: &n,
-    };
-    assert!(RustCrypto.sign_es256(&bad, b"input").is_none());
+    for bad in [[0u8; 32], [0xffu8; 32]] {
+        let open = || Some(Zeroizing::new(bad));
+        let key = SigningKey {
+            id: "bad",
+            x: &x,
+            y: &y,
+            open: &open,
+        };
+        assert!(RustCrypto.sign_es256(&key, b"input").is_none());
+    }
     let der = edge_mfa_crypto::es256_der_from_raw(&raw).unwrap();
     let public = PublicKey::P256 { x: &x, y: &y };
     assert!(RustCrypto.verify(Algorithm::Es256, public, b"input", &der));
