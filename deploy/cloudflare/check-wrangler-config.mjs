@@ -7,7 +7,9 @@
 //     does not inherit) fails here too.
 //  2. What the dry run does not check: the bindings TENANTS, USERS → UserState and
 //     TENANT_DIRECTORY → TenantState, TENANT_LOG → TenantLogState; [[migrations]] that create every bound class;
-//     named environments requiring the secrets MASTER_KEY and OPERATOR_KEY.
+//     named environments requiring the secrets MASTER_KEY and OPERATOR_KEY; the
+//     nodejs_compat flag (node:crypto signs and verifies; without it the Worker
+//     falls back to signing in wasm, silently).
 //
 //   source scripts/lib/env.sh   # Node 22 and wrangler on PATH
 //   node deploy/cloudflare/check-wrangler-config.mjs [--config path/to/wrangler.toml]
@@ -46,6 +48,9 @@ function checkStructure(env) {
     for (const k of m.deleted_classes ?? []) created.delete(k);
   }
   if (c.migrations[0]?.tag !== 'v1') fail(env, 'the first [[migrations]] tag is not "v1"');
+  if (!(c.compatibility_flags ?? []).includes('nodejs_compat')) {
+    fail(env, 'compatibility_flags lacks "nodejs_compat" (node:crypto for signatures: docs/DESIGN.md "The signature port")');
+  }
   for (const [name, cls] of Object.entries(BINDINGS)) {
     const b = c.durable_objects.bindings.find((d) => d.name === name);
     if (b?.class_name !== cls) fail(env, `no Durable Object binding ${name} → ${cls}`);
