@@ -56,6 +56,11 @@ pub struct UserState {
     /// Set by `Erase`: the object belongs to one tenant incarnation and is never
     /// used again, so nothing may be stored in it after (a late log retry).
     erased: std::cell::Cell<bool>,
+    /// Pending log batches the tenant's log has taken, whose keys are removed with
+    /// the next write (the next changing request's, or the alarm's) rather than
+    /// in a storage transaction of their own. Lost with the object: then the alarm
+    /// appends them again, which the log ignores (it keeps an event once by id).
+    appended: std::cell::RefCell<Vec<String>>,
 }
 
 impl std::fmt::Debug for UserState {
@@ -70,6 +75,7 @@ impl DurableObject for UserState {
             state,
             env,
             erased: std::cell::Cell::new(false),
+            appended: std::cell::RefCell::new(Vec::new()),
         }
     }
 
@@ -83,6 +89,7 @@ impl DurableObject for UserState {
             } => (tenant, user, request, now),
             UserCall::Erase => {
                 self.erased.set(true);
+                self.appended.take();
                 self.state.storage().delete_all().await?;
                 return Response::from_json(&Ok::<Outcome, CoreError>(Outcome::Erased));
             }
@@ -90,7 +97,10 @@ impl DurableObject for UserState {
         let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
         let env = self.env.clone();
-        let (reply, pending) = self
+        // Taken now (the critical section cannot borrow `self`); what this request
+        // does not write is handed back below.
+        let done = self.appended.take();
+        let (reply, pending, done) = self
             .state
             .block_concurrency_while(async move {
                 let stored: Option<String> = storage.get(RECORD_KEY).await?;
@@ -117,13 +127,24 @@ impl DurableObject for UserState {
                             .map_err(|e| worker::Error::RustError(e.0))?;
                     if !matches!(indexed, Ok(Some(_))) {
                         // A copy of a tenant that was deleted since: store nothing.
-                        return Ok((Err(CoreError::NotFound("no such tenant".into())), None));
+                        return Ok((
+                            Err(CoreError::NotFound("no such tenant".into())),
+                            None,
+                            done,
+                        ));
                     }
                 }
                 // The record, its notifications and its log batch in one atomic
                 // write (storage writes without other I/O between them are
                 // committed together).
                 let changed = applied.store.is_some() || !applied.notifications.is_empty();
+                let done = if changed && !done.is_empty() {
+                    // Committed together with this request's own write.
+                    storage.delete_multiple(done).await?;
+                    Vec::new()
+                } else {
+                    done
+                };
                 match applied.store {
                     Some(Write::Put(record)) => storage.put(RECORD_KEY, record).await?,
                     // Erased: the record and its queued notifications go; its log
@@ -177,16 +198,15 @@ impl DurableObject for UserState {
                     // The log is appended to below; the alarm is the retry.
                     log_object::alarm_within(&storage, LOG_RETRY).await?;
                 }
-                Ok((applied.reply, pending))
+                Ok((applied.reply, pending, done))
             })
             .await?;
+        self.appended.borrow_mut().extend(done);
         // After the critical section: the user's other requests need not wait on
         // the log. A failure leaves the batch pending for the alarm.
         if let Some((key, pending, stored)) = pending {
             match log_object::append(&self.env, &pending, now).await {
-                Ok(()) if stored => {
-                    self.state.storage().delete(&key).await?;
-                }
+                Ok(()) if stored => self.appended.borrow_mut().push(key),
                 Ok(()) => {}
                 Err(e) => {
                     worker::console_error!("tenant log append (retried later): {e}");
@@ -212,6 +232,11 @@ impl DurableObject for UserState {
         let backend = CloudflareBackend { env: &self.env };
         let storage = self.state.storage();
         let now = crate::platform::now();
+        // Batches the log took already go first, so the flush does not send them again.
+        let done = self.appended.take();
+        if !done.is_empty() {
+            storage.delete_multiple(done).await?;
+        }
         // The log first: it is small and local to Cloudflare; webhooks may be slow.
         let mut log_failed = false;
         if let Err(e) = log_object::flush(&self.env, &storage, now).await {
