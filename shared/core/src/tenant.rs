@@ -640,10 +640,7 @@ impl Tenant {
     /// The current signing key, opened only when the signature port needs its
     /// scalar (RustCrypto: every signature; the Worker: once per isolate).
     pub fn signer<'a>(&'a self, master: &'a MasterKey) -> Result<TokenSigner<'a>, CoreError> {
-        let key = self
-            .signing_keys
-            .first()
-            .ok_or_else(|| CoreError::Internal("tenant has no signing key".into()))?;
+        let key = self.current_signing_key()?;
         let context = signing_context(&self.id, &key.jwk.kid);
         let open = move || {
             let scalar = Zeroizing::new(master.open(&context, &key.sealed).ok()?);
@@ -656,6 +653,13 @@ impl Tenant {
             .ok_or_else(|| CoreError::Internal("signing key is invalid".into()))
     }
 
+    /// The key new tokens are signed with: the first published one.
+    fn current_signing_key(&self) -> Result<&SigningKey, CoreError> {
+        self.signing_keys
+            .first()
+            .ok_or_else(|| CoreError::Internal("tenant has no signing key".into()))
+    }
+
     /// `claims` as an `mfa_token` signed with the current key through `crypto`.
     /// `Internal` (with the reason, for the operator's log) if the key cannot be
     /// opened under `master`.
@@ -665,17 +669,13 @@ impl Tenant {
         crypto: &dyn Crypto,
         claims: &MfaTokenClaims,
     ) -> Result<String, CoreError> {
-        let signer = self.signer(master)?;
-        signer.sign(crypto, claims).map_err(|e| {
-            let what = format!("tenant {}'s signing key {}", self.id, signer.jwk().kid);
-            match (e, self.signing_keys.first()) {
-                (JoseError::KeyUnopenable, Some(key)) => {
-                    CoreError::Internal(master.explain_unopenable(&what, &key.sealed))
-                }
-                _ => CoreError::Internal(format!(
-                    "{what} opened, but the signature port could not sign with it ({e})"
-                )),
-            }
+        let key = self.current_signing_key()?;
+        self.signer(master)?.sign(crypto, claims).map_err(|e| {
+            let what = format!("tenant {}'s signing key {}", self.id, key.jwk.kid);
+            CoreError::Internal(match e {
+                JoseError::KeyUnopenable => master.explain_unopenable(&what, &key.sealed),
+                _ => format!("{what} opened, but the signature port could not sign with it ({e})"),
+            })
         })
     }
 
