@@ -39,20 +39,12 @@ export function available() {
   return crypto !== undefined && Buffer !== undefined;
 }
 
-// RSA moduli RustCrypto takes (2048-4096 bits): the same bound here.
-function rsaBits(n) {
-  let i = 0;
-  while (i < n.length && n[i] === 0) i++;
-  return i === n.length ? 0 : (n.length - i - 1) * 8 + (32 - Math.clz32(n[i]));
-}
-
 /**
  * `hash`: "sha256", "sha1", or "" for Ed25519. ECDSA signatures are DER. The Rust
- * side (src/crypto.rs) checks first what BoringSSL does not: RSA keys as RustCrypto
- * parses them, and Ed25519's strict rules (no small-order key or R).
+ * side (src/crypto.rs, `boringssl_precheck`) checks first what BoringSSL does not:
+ * RSA keys as RustCrypto parses them, and Ed25519's strict rules.
  */
 export function verify(kind, hash, a, b, message, signature) {
-  if (kind === 2 && (rsaBits(a) < 2048 || rsaBits(a) > 4096)) return false;
   try {
     const id = `${kind}.${b64url(a)}.${b64url(b)}`;
     const key = remember(publicKeys, id, () =>

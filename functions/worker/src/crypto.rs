@@ -46,18 +46,9 @@ impl Crypto for NodeCrypto {
             (Algorithm::Rs1, PublicKey::Rsa { n, e }) => (2, n, e, "sha1"),
             _ => return false,
         };
-        // What BoringSSL does not check and RustCrypto does, so both answer alike:
-        // only RSA keys RustCrypto accepts (2048-4096 bits, odd exponent), and
-        // Ed25519's strict rules (no small-order key or R).
-        if kind == 2 && edge_mfa_core::crypto::rsa_key(a, b).is_none() {
-            return false;
-        }
-        if let PublicKey::Ed25519(x) = key
-            && !edge_mfa_core::crypto::ed25519_strict_precheck(x, signature)
-        {
-            return false;
-        }
-        verify(kind, hash, a, b, message, signature)
+        // What BoringSSL does not check and RustCrypto does, so both answer alike.
+        edge_mfa_core::crypto::boringssl_precheck(key, signature)
+            && verify(kind, hash, a, b, message, signature)
     }
 
     fn sign_es256(&self, key: &SigningKey<'_>, message: &[u8]) -> Option<[u8; 64]> {

@@ -11,9 +11,7 @@
 
 mod rust;
 
-pub use rust::{
-    RSA_BITS, RustCrypto, ed25519_strict_precheck, p256_key, rsa_key, strip_leading_zeros,
-};
+pub use rust::{RSA_BITS, RustCrypto, boringssl_precheck, p256_key, rsa_key, strip_leading_zeros};
 use zeroize::Zeroizing;
 
 /// The signature algorithms verified, by their COSE (RFC 9053, RFC 8812) and JOSE
@@ -50,9 +48,6 @@ pub struct SigningKey<'a> {
     /// Names exactly one key, across tenants and their incarnations (for a
     /// tenant's token key: its data scope and the key's RFC 7638 thumbprint).
     pub id: &'a str,
-    /// The public point, for the port's import (RFC 7518 §6.2.1).
-    pub x: &'a [u8; 32],
-    pub y: &'a [u8; 32],
     /// Opens the 32-byte private scalar (RFC 7518 §6.2.2.1 `d`); `None` if it
     /// cannot be opened.
     pub open: &'a dyn Fn() -> Option<Zeroizing<[u8; 32]>>,

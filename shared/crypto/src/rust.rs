@@ -72,21 +72,25 @@ fn verify_ed25519(x: &[u8; 32], message: &[u8], signature: &[u8]) -> bool {
     key.verify_strict(message, &signature).is_ok()
 }
 
-/// What Ed25519's strict verification refuses besides a failed equation: a public
-/// key or an `R` of small order (or that does not decompress), or a signature that
-/// is not 64 bytes. BoringSSL checks only `S < L` and the equation, so a port on it
-/// calls this first to answer as [`RustCrypto`] does.
-pub fn ed25519_strict_precheck(x: &[u8; 32], signature: &[u8]) -> bool {
-    let strong = |point: &[u8; 32]| {
-        ed25519_dalek::VerifyingKey::from_bytes(point).is_ok_and(|p| !p.is_weak())
-    };
-    let Some(r) = signature
-        .get(..32)
-        .and_then(|r| <[u8; 32]>::try_from(r).ok())
-    else {
-        return false;
-    };
-    signature.len() == 64 && strong(x) && strong(&r)
+/// What [`RustCrypto`] refuses and BoringSSL does not check, so a port on
+/// BoringSSL calls this first and answers `false` where it does: RSA keys outside
+/// [`RSA_BITS`] (or otherwise not [`rsa_key`]s), and Ed25519's strict rules (a
+/// public key or `R` of small order or that does not decompress, a signature that
+/// is not 64 bytes; BoringSSL checks only `S < L` and the equation).
+pub fn boringssl_precheck(key: PublicKey<'_>, signature: &[u8]) -> bool {
+    match key {
+        PublicKey::P256 { .. } => true,
+        PublicKey::Rsa { n, e } => rsa_key(n, e).is_some(),
+        PublicKey::Ed25519(x) => {
+            let strong = |point: &[u8; 32]| {
+                ed25519_dalek::VerifyingKey::from_bytes(point).is_ok_and(|p| !p.is_weak())
+            };
+            let r = signature
+                .get(..32)
+                .and_then(|r| <[u8; 32]>::try_from(r).ok());
+            signature.len() == 64 && strong(x) && r.is_some_and(|r| strong(&r))
+        }
+    }
 }
 
 /// An RSA public key of [`RSA_BITS`], from its big-endian modulus and exponent.

@@ -83,8 +83,9 @@ impl<'a> TokenSigner<'a> {
         })
     }
 
-    /// From a 32-byte scalar (key creation, tests); `None` if it is zero or not
-    /// below the group order. Its cache id is its `kid`.
+    /// From a 32-byte scalar, for tests and tools (a tenant's key comes from
+    /// `Tenant::signer`); `None` if it is zero or not below the group order. Its
+    /// cache id is its `kid`.
     pub fn from_secret_bytes(bytes: &[u8]) -> Option<TokenSigner<'static>> {
         let jwk = public_jwk(bytes)?;
         let scalar = Zeroizing::new(<[u8; 32]>::try_from(bytes).ok()?);
@@ -122,8 +123,6 @@ impl<'a> TokenSigner<'a> {
         };
         let key = SigningKey {
             id: &self.id,
-            x: &self.x,
-            y: &self.y,
             open: &open,
         };
         let signature = crypto.sign_es256(&key, input.as_bytes()).ok_or_else(|| {
