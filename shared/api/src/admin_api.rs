@@ -43,7 +43,7 @@ pub(crate) async fn handle<B: Backend>(
                     json_patch::merge(&mut value, &patch);
                     parse_policy(value)?
                 }
-                _ => return Err(ApiError::MethodNotAllowed),
+                _ => return Err(resource.method_not_allowed()),
             };
             let capabilities = Capabilities {
                 webhook: tenant.webhook.is_some(),
@@ -67,7 +67,7 @@ pub(crate) async fn handle<B: Backend>(
                 let updated = update(backend, tenant, req, change, env).await?;
                 Ok(ApiResponse::json(200, &tenant_view(&updated)))
             }
-            _ => Err(ApiError::MethodNotAllowed),
+            _ => Err(resource.method_not_allowed()),
         },
         Resource::AdminUser(user) if req.method == "DELETE" => {
             // Right to erasure: the record, factors, devices and pending operations.

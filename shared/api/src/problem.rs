@@ -13,7 +13,10 @@ pub enum ApiError {
     Forbidden(String),
     StepUpRequired(String),
     NotFound(String),
-    MethodNotAllowed,
+    /// RFC 9110 §15.5.6: answered with `Allow`, the methods the path serves.
+    MethodNotAllowed {
+        allow: &'static str,
+    },
     Conflict(String),
     Expired(String),
     VerificationFailed(String),
@@ -38,7 +41,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => 401,
             ApiError::Forbidden(_) | ApiError::StepUpRequired(_) => 403,
             ApiError::NotFound(_) => 404,
-            ApiError::MethodNotAllowed => 405,
+            ApiError::MethodNotAllowed { .. } => 405,
             ApiError::Conflict(_) => 409,
             ApiError::Expired(_) => 410,
             ApiError::PayloadTooLarge => 413,
@@ -58,7 +61,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::StepUpRequired(_) => "step_up_required",
             ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::Expired(_) => "expired",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -77,7 +80,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "Forbidden",
             ApiError::StepUpRequired(_) => "Step-up required",
             ApiError::NotFound(_) => "Not found",
-            ApiError::MethodNotAllowed => "Method not allowed",
+            ApiError::MethodNotAllowed { .. } => "Method not allowed",
             ApiError::Conflict(_) => "Conflict",
             ApiError::Expired(_) => "Expired",
             ApiError::PayloadTooLarge => "Payload too large",
@@ -100,7 +103,9 @@ impl ApiError {
             | ApiError::Expired(d)
             | ApiError::VerificationFailed(d)
             | ApiError::DeliveryFailed(d) => d.clone(),
-            ApiError::MethodNotAllowed => "this method is not allowed on this path".into(),
+            ApiError::MethodNotAllowed { allow } => {
+                format!("this path does not serve that method; it serves {allow}")
+            }
             ApiError::PayloadTooLarge => format!(
                 "bodies are limited to {} bytes",
                 crate::http::MAX_BODY_BYTES
@@ -142,6 +147,7 @@ impl ApiError {
             ApiError::RateLimited { retry_after } => {
                 response.with_header("retry-after", retry_after.to_string())
             }
+            ApiError::MethodNotAllowed { allow } => response.with_header("allow", *allow),
             _ => response,
         }
     }
@@ -181,6 +187,13 @@ mod tests {
         assert_eq!(body["type"], "urn:edge-mfa:error:rate_limited");
         assert_eq!(body["code"], "rate_limited");
         assert_eq!(body["status"], 429);
+    }
+
+    #[test]
+    fn method_not_allowed_says_what_is() {
+        let r = ApiError::MethodNotAllowed { allow: "GET, HEAD" }.to_response();
+        assert_eq!(r.status, 405);
+        assert_eq!(r.header("allow"), Some("GET, HEAD"));
     }
 
     #[test]

@@ -171,21 +171,60 @@ impl<'a> Resource<'a> {
         )
     }
 
-    /// What a preflight may ask for.
-    fn methods(self) -> &'static str {
+    /// The methods the resource serves: its `Allow` (RFC 9110 §10.2.1), checked
+    /// before any handler runs, and what a preflight may ask for. HEAD wherever
+    /// GET is (answered as GET without the body).
+    pub(crate) fn methods(self) -> &'static str {
         match self {
-            Resource::Factors | Resource::Jwks | Resource::Devices => "GET",
-            Resource::AdminUser(_) => "GET, DELETE",
+            Resource::Jwks
+            | Resource::Factors
+            | Resource::Devices
+            | Resource::AdminUsers
+            | Resource::AdminHelpRequests
+            | Resource::AdminAudit => GET,
+            Resource::AdminUser(_) => "GET, HEAD, DELETE",
             Resource::AdminUserBypass(_) => "POST, DELETE",
             Resource::Factor(_) => "DELETE, PATCH",
             Resource::Device(_) | Resource::AdminUserDevices(_) => "DELETE",
-            Resource::AdminPolicy => "GET, PUT, PATCH",
-            Resource::AdminTenant => "GET, PATCH",
-            Resource::AdminWebhook(None) => "GET, PUT",
-            _ => "POST",
+            Resource::AdminPolicy => "GET, HEAD, PUT, PATCH",
+            Resource::AdminTenant => "GET, HEAD, PATCH",
+            Resource::AdminWebhook(None) => "GET, HEAD, PUT",
+            Resource::AdminUserRequirement(_) => "PUT",
+            Resource::Enroll
+            | Resource::Confirm(_)
+            | Resource::Challenge
+            | Resource::Resend(_)
+            | Resource::Verify
+            | Resource::BackupCodes
+            | Resource::RedeemBackupCode
+            | Resource::Assess
+            | Resource::Help
+            | Resource::AdminWebhook(Some(_))
+            | Resource::AdminHelpResolve(_)
+            | Resource::AdminUserReset(_)
+            | Resource::AdminUserUnlock(_)
+            | Resource::AdminKeyRotate(_)
+            | Resource::AdminKeyRetire(_) => "POST",
+        }
+    }
+
+    /// `405` with the resource's `Allow` unless it serves `method`.
+    pub(crate) fn allows(self, method: &str) -> Result<(), ApiError> {
+        if self.methods().split(", ").any(|m| m == method) {
+            Ok(())
+        } else {
+            Err(self.method_not_allowed())
+        }
+    }
+
+    pub(crate) fn method_not_allowed(self) -> ApiError {
+        ApiError::MethodNotAllowed {
+            allow: self.methods(),
         }
     }
 }
+
+const GET: &str = "GET, HEAD";
 
 /// Serves one request. Never panics on input; every refusal is problem+json.
 pub async fn handle<B: Backend>(
@@ -269,7 +308,9 @@ async fn route<B: Backend>(
                 deployment.require_operator(req)?;
                 operator_api::list_tenants(backend, req).await
             }
-            _ => Err(ApiError::MethodNotAllowed),
+            _ => Err(ApiError::MethodNotAllowed {
+                allow: "GET, HEAD, POST",
+            }),
         },
         // Operator: deliver due notifications now (Spin: a cron job's target).
         ["v1", "deliveries"] => {
@@ -324,11 +365,15 @@ pub(crate) fn not_built(feature: &str) -> String {
     )
 }
 
-pub(crate) fn only(req: &ApiRequest, method: &str) -> Result<(), ApiError> {
+/// `405` unless the request is `method`: `"GET"` (which HEAD reaches as GET),
+/// `"POST"` or `"DELETE"`.
+pub(crate) fn only(req: &ApiRequest, method: &'static str) -> Result<(), ApiError> {
     if req.method == method {
         Ok(())
     } else {
-        Err(ApiError::MethodNotAllowed)
+        Err(ApiError::MethodNotAllowed {
+            allow: if method == "GET" { GET } else { method },
+        })
     }
 }
 
@@ -354,9 +399,12 @@ async fn tenant_route<B: Backend>(
     }
     .map_err(|e| ApiError::Internal(e.0))?
     .ok_or_else(no_tenant)?;
+    // A browser's preflight is answered on the end-user routes, below.
+    if req.method != "OPTIONS" || resource.is_admin() {
+        resource.allows(&req.method)?;
+    }
 
     if resource == Resource::Jwks {
-        only(req, "GET")?;
         let jwks =
             serde_json::to_value(tenant.jwks()).map_err(|e| ApiError::Internal(e.to_string()))?;
         let mut response = ApiResponse::json(200, &jwks);

@@ -68,7 +68,7 @@ pub(crate) async fn handle<B: Backend>(
                     };
                     Ok(ApiResponse::json(200, &json!({"factor": factor})))
                 }
-                _ => Err(ApiError::MethodNotAllowed),
+                _ => Err(resource.method_not_allowed()),
             }
         }
         Resource::Enroll => {

@@ -80,7 +80,7 @@ pub(crate) async fn handle<B: Backend>(
                 &view(hook, env.now, shown.as_ref().map(|s| s.expose().as_str())),
             ))
         }
-        None => Err(ApiError::MethodNotAllowed),
+        None => Err(crate::routes::Resource::AdminWebhook(None).method_not_allowed()),
         Some("secret") => {
             only(req, "POST")?;
             configured(tenant)?;

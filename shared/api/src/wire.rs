@@ -122,7 +122,9 @@ pub fn parse_body<T: DeserializeOwned>(req: &ApiRequest) -> Result<T, ApiError> 
         return Err(ApiError::InvalidRequest("a JSON body is required".into()));
     }
     let mut json = serde_json::Deserializer::from_slice(&req.body);
-    let value = serde_path_to_error::deserialize(&mut json).map_err(|e| invalid_json(&e))?;
+    // Every body is declared an object (API.md): `[null]` is not an `AssessBody`.
+    let value = serde_path_to_error::deserialize(edge_mfa_json::Strict(&mut json))
+        .map_err(|e| invalid_json(&e))?;
     json.end()
         .map_err(|e| ApiError::InvalidRequest(format!("invalid JSON body: {e}")))?;
     Ok(value)
@@ -141,7 +143,7 @@ fn invalid_json(e: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 
 /// `T` from a JSON value (a merge-patched policy), with the field path in errors.
 pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    serde_path_to_error::deserialize(edge_mfa_json::Strict(value)).map_err(|e| {
         let path = e.path().to_string();
         ApiError::InvalidRequest(format!("invalid policy: {path}: {}", e.inner()))
     })

@@ -172,3 +172,21 @@ fn docs_api_md_documents_every_served_operation() {
         "docs/API.md does not document: {missing:?}"
     );
 }
+
+#[test]
+fn bodies_are_objects_and_405_names_the_methods() {
+    let memory = Memory::new();
+    let (_, secret) = acme(&memory);
+    let user = ticket(&secret, "jane");
+    // serde reads a struct from an array of its members; the API must not.
+    for body in ["[null]", "[]", "[{}]", "null", "1"] {
+        let (status, answer) = memory.json("POST", "/v1/acme/assess", Some(&user), body);
+        assert_eq!(status, 400, "{body}: {answer}");
+    }
+    let auth = format!("Bearer {user}");
+    let r = memory.call("PUT", "/v1/acme/verify", &[("authorization", &auth)], b"");
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("POST"));
+    let r = memory.call("POST", "/v1/acme/factors", &[("authorization", &auth)], b"");
+    assert_eq!(r.header("allow"), Some("GET, HEAD"));
+}

@@ -40,8 +40,9 @@ impl<'a> Compact<'a> {
             return Err(JoseError::Malformed);
         };
         let header_bytes = base64url::decode(h).ok_or(JoseError::Malformed)?;
+        // RFC 7515 §4: the header is a JSON object (never an array of its members).
         let header: Header =
-            serde_json::from_slice(&header_bytes).map_err(|_| JoseError::Malformed)?;
+            edge_mfa_json::from_slice(&header_bytes).map_err(|_| JoseError::Malformed)?;
         if header.crit.is_some() {
             return Err(JoseError::UnsupportedCritical);
         }
@@ -58,9 +59,10 @@ impl<'a> Compact<'a> {
         })
     }
 
-    /// The claims, only to be called once the signature has been verified.
+    /// The claims, only to be called once the signature has been verified. RFC
+    /// 7519 §7.2 step 10: the claims set is a JSON object.
     pub fn claims<T: DeserializeOwned>(&self) -> Result<T, JoseError> {
-        serde_json::from_slice(&self.payload).map_err(|_| JoseError::Malformed)
+        edge_mfa_json::from_slice(&self.payload).map_err(|_| JoseError::Malformed)
     }
 }
 

@@ -187,6 +187,25 @@ mod tests {
     }
 
     #[test]
+    fn refuses_a_claims_set_or_header_that_is_not_an_object() {
+        // RFC 7519 §7.2: a JSON object. serde alone reads a struct from an array
+        // of its members, so this MAC-valid ticket would otherwise be accepted.
+        let array = format!(r#"["acme","user-1","edge-mfa",{},{}]"#, NOW - 10, NOW + 290);
+        assert_eq!(
+            verify_ticket(&sign_ticket(&array, SECRET), SECRET, "acme", NOW),
+            Err(JoseError::Malformed)
+        );
+        let input = crate::jws::encode_compact(r#"["HS256","JWT"]"#, &good());
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).unwrap();
+        mac.update(input.as_bytes());
+        let token = format!("{input}.{}", encode(&mac.finalize().into_bytes()));
+        assert_eq!(
+            verify_ticket(&token, SECRET, "acme", NOW),
+            Err(JoseError::Malformed)
+        );
+    }
+
+    #[test]
     fn refuses_a_tampered_payload() {
         let token = sign_ticket(&good(), SECRET);
         let mut parts: Vec<&str> = token.split('.').collect();

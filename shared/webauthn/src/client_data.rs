@@ -53,8 +53,9 @@ impl CollectedClientData {
         origins: &[String],
     ) -> Result<CollectedClientData, WebauthnError> {
         let text = utf8_decode(json);
+        // A CollectedClientData dictionary: a JSON object, never an array.
         let c: CollectedClientData =
-            serde_json::from_str(&text).map_err(|_| WebauthnError::ClientDataMalformed)?;
+            edge_mfa_json::from_str(&text).map_err(|_| WebauthnError::ClientDataMalformed)?;
         if c.type_ != ceremony.type_name() {
             return Err(WebauthnError::ClientDataType);
         }
@@ -120,6 +121,11 @@ mod tests {
         let at = GOOD.find("app").unwrap();
         bad_origin[at] = 0xFF;
         assert_eq!(check(&bad_origin).err(), Some(WebauthnError::Origin));
+        // A dictionary is an object: the same members as an array are malformed.
+        assert_eq!(
+            check(br#"["webauthn.get","Y2hhbGxlbmdl","https://app.example",false]"#).err(),
+            Some(WebauthnError::ClientDataMalformed)
+        );
         // Not JSON after decoding: malformed.
         assert_eq!(
             check(b"\xFF").err(),
