@@ -139,11 +139,13 @@ test_packages() {
       debian:rsvg-convert) out="$out librsvg2-bin" ;;
       debian:c++) out="$out g++" ;;
       debian:chromium) out="$out chromium fonts-liberation" ;;
+      debian:python3-venv) out="$out python3-venv" ;;
       macos:oathtool) out="$out oath-toolkit" ;;
       macos:zbarimg) out="$out zbar" ;;
       macos:rsvg-convert) out="$out librsvg" ;;
       macos:c++) ;; # Xcode's command line tools, not a formula
       macos:chromium) ;; # a cask, not a formula
+      macos:python3-venv) out="$out python" ;;
       *) out="$out $tool" ;;
     esac
   done

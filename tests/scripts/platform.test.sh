@@ -116,10 +116,10 @@ if [ -d "$root/node_modules/esbuild" ]; then
 fi
 
 # --- test tools -----------------------------------------------------------------------
-check "Debian packages of the test tools" "oathtool zbar-tools librsvg2-bin g++ chromium fonts-liberation" \
-  "$(test_packages debian oathtool zbarimg rsvg-convert c++ chromium)"
-check "Homebrew formulas of the test tools" "oath-toolkit zbar librsvg" \
-  "$(test_packages macos oathtool zbarimg rsvg-convert c++ chromium)"
+check "Debian packages of the test tools" "oathtool zbar-tools librsvg2-bin g++ chromium fonts-liberation python3-venv" \
+  "$(test_packages debian oathtool zbarimg rsvg-convert c++ chromium python3-venv)"
+check "Homebrew formulas of the test tools" "oath-toolkit zbar librsvg python" \
+  "$(test_packages macos oathtool zbarimg rsvg-convert c++ chromium python3-venv)"
 hint=$(macos_test_hint oathtool zbarimg rsvg-convert c++ chromium)
 contains "macOS hint: brew install the checkers" "brew install oath-toolkit zbar librsvg" "$hint"
 contains "macOS hint: Chromium as a cask" "brew install --cask chromium" "$hint"

@@ -29,7 +29,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Err(e) => e.to_response(),
     };
     if let Some(log) = &response.log {
-        console_error!("{} {}: {log}", req.method().to_string(), req.path());
+        console_error!("{} {}: {log}", req.inner().method(), req.path());
     }
     to_worker_response(response)
 }
@@ -119,7 +119,9 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         country: req.cf().and_then(|cf| cf.country()),
     };
     Ok(ApiRequest {
-        method: req.method().to_string(),
+        // The method as sent: workers-rs' `Method` reads any it does not know
+        // (QUERY, a lowercase `post`) as GET, which would serve a GET route.
+        method: req.inner().method(),
         path: url.path().to_string(),
         query: url.query().unwrap_or_default().to_string(),
         headers,

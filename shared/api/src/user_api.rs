@@ -213,7 +213,12 @@ pub(crate) async fn handle<B: Backend>(
                     check_code(&code)?;
                     ConfirmWith::Code(code)
                 }
-                (None, Some(credential)) => ConfirmWith::Credential(Box::new(credential)),
+                (None, Some(credential)) => {
+                    credential
+                        .check_encoding()
+                        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+                    ConfirmWith::Credential(Box::new(credential))
+                }
                 _ => {
                     return Err(ApiError::InvalidRequest(
                         "give either code or credential".into(),
@@ -296,10 +301,15 @@ pub(crate) async fn handle<B: Backend>(
                         code,
                     }
                 }
-                (None, Some(credential), Some(challenge_id)) => UserCommand::VerifyCredential {
-                    challenge_id,
-                    credential: Box::new(credential),
-                },
+                (None, Some(credential), Some(challenge_id)) => {
+                    credential
+                        .check_encoding()
+                        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+                    UserCommand::VerifyCredential {
+                        challenge_id,
+                        credential: Box::new(credential),
+                    }
+                }
                 (None, Some(_), None) => {
                     return Err(ApiError::InvalidRequest(
                         "a credential needs its challenge_id".into(),

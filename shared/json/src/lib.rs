@@ -10,6 +10,11 @@
 //! that a struct, at any depth, is read only from an object; everything else is
 //! read exactly as the wrapped deserializer reads it.
 //!
+//! Numbers are read as JSON Schema reads them (draft 2020-12 §6.3 of the
+//! validation vocabulary: "a number with a zero fractional part" is an integer):
+//! `897.0` where an integer is declared is 897, as an OpenAPI client may send it.
+//! A fraction, or a value beyond what the integer type holds, is still refused.
+//!
 //! Structs read through buffered content (untagged and internally tagged enums)
 //! are outside the wrapper's reach; none of the types read from outside use them.
 
@@ -148,9 +153,26 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
         visit_bool: bool
         visit_i8: i8 visit_i16: i16 visit_i32: i32 visit_i64: i64 visit_i128: i128
         visit_u8: u8 visit_u16: u16 visit_u32: u32 visit_u64: u64 visit_u128: u128
-        visit_f32: f32 visit_f64: f64 visit_char: char
+        visit_f32: f32 visit_char: char
         visit_str: &str visit_borrowed_str: &'de str visit_string: String
         visit_bytes: &[u8] visit_borrowed_bytes: &'de [u8] visit_byte_buf: Vec<u8>
+    }
+
+    /// An integral float is offered as the integer it is; a visitor that wants a
+    /// float takes an integer too.
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
+        // Within ±2^53 every integer is exact, so the conversion loses nothing.
+        const EXACT: f64 = 9_007_199_254_740_992.0;
+        if v.fract() == 0.0 && v.abs() <= EXACT {
+            #[allow(clippy::cast_possible_truncation)]
+            let n = v as i64;
+            return if n >= 0 {
+                self.0.visit_u64(n.unsigned_abs())
+            } else {
+                self.0.visit_i64(n)
+            };
+        }
+        self.0.visit_f64(v)
     }
 
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {

@@ -102,6 +102,50 @@ fn field_paths_still_name_the_field_under_serde_path_to_error() {
     assert_eq!(e.path().to_string(), "inner");
 }
 
+#[derive(Debug, PartialEq, Deserialize)]
+struct Numbers {
+    minutes: u32,
+    offset: i8,
+    ratio: f64,
+}
+
+#[test]
+fn integral_floats_are_integers_as_json_schema_reads_them() {
+    let n: Numbers =
+        edge_mfa_json::from_str(r#"{"minutes": 897.0, "offset": -3.0, "ratio": 2.0}"#).unwrap();
+    assert_eq!(
+        n,
+        Numbers {
+            minutes: 897,
+            offset: -3,
+            ratio: 2.0
+        }
+    );
+    let n: Numbers =
+        edge_mfa_json::from_str(r#"{"minutes": 1e2, "offset": -0.0, "ratio": 0.5}"#).unwrap();
+    assert_eq!(
+        n,
+        Numbers {
+            minutes: 100,
+            offset: 0,
+            ratio: 0.5
+        }
+    );
+    // serde_json alone refuses the first; a fraction or an overflow stays refused.
+    assert!(
+        serde_json::from_str::<Numbers>(r#"{"minutes": 897.0, "offset": 0, "ratio": 1}"#).is_err()
+    );
+    for json in [
+        r#"{"minutes": 897.5, "offset": 0, "ratio": 1}"#,
+        r#"{"minutes": -1.0, "offset": 0, "ratio": 1}"#,
+        r#"{"minutes": 4294967296.0, "offset": 0, "ratio": 1}"#,
+        r#"{"minutes": 1e300, "offset": 0, "ratio": 1}"#,
+        r#"{"minutes": 1, "offset": 128.0, "ratio": 1}"#,
+    ] {
+        assert!(edge_mfa_json::from_str::<Numbers>(json).is_err(), "{json}");
+    }
+}
+
 #[test]
 fn values_are_read_strictly_too() {
     let value = serde_json::json!({"inner": []});

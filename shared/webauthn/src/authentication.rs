@@ -46,7 +46,7 @@ pub fn verify_authentication(
     credentials: &[StoredCredential<'_>],
     response: &AuthenticationResponseJson,
 ) -> Result<Assertion, WebauthnError> {
-    let raw_id = credential_id(&response.id, &response.raw_id, &response.type_)?;
+    let raw_id = credential_id(&response.id, &response.raw_id)?;
     // Step 5: one of allowCredentials, if we sent any.
     if !ceremony.allow_credentials.is_empty() && !ceremony.allow_credentials.contains(&raw_id) {
         return Err(WebauthnError::CredentialNotAllowed);

@@ -19,6 +19,15 @@ pub fn from_b64url(text: &str, field: &'static str) -> Result<Vec<u8>, WebauthnE
         .map_err(|_| WebauthnError::Base64(field))
 }
 
+/// `PublicKeyCredential.type` (W3C WebAuthn L3 §5.1): there is one, so any other
+/// value is refused as the JSON is read, before any state is looked at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+pub enum PublicKeyCredentialType {
+    #[default]
+    #[serde(rename = "public-key")]
+    PublicKey,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationResponseJson {
@@ -30,7 +39,7 @@ pub struct RegistrationResponseJson {
     #[serde(default)]
     pub client_extension_results: Value,
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: PublicKeyCredentialType,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -54,7 +63,7 @@ pub struct AuthenticationResponseJson {
     #[serde(default)]
     pub client_extension_results: Value,
     #[serde(rename = "type")]
-    pub type_: String,
+    pub type_: PublicKeyCredentialType,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -69,10 +78,41 @@ pub struct AssertionResponseJson {
 }
 
 /// `id` and `rawId` name the same bytes, and `type` is `public-key` (§5.1).
-pub(crate) fn credential_id(id: &str, raw_id: &str, type_: &str) -> Result<Vec<u8>, WebauthnError> {
-    if type_ != "public-key" {
-        return Err(WebauthnError::CredentialJson("type is not public-key"));
+impl RegistrationResponseJson {
+    /// Every base64url member decodes (§5.1's JSON encoding). Checked as the
+    /// request is read, so a malformed credential is refused before any state is
+    /// looked up.
+    ///
+    /// # Errors
+    /// [`WebauthnError::Base64`] naming the member.
+    pub fn check_encoding(&self) -> Result<(), WebauthnError> {
+        from_b64url(&self.id, "id")?;
+        from_b64url(&self.raw_id, "rawId")?;
+        from_b64url(&self.response.client_data_json, "clientDataJSON")?;
+        from_b64url(&self.response.attestation_object, "attestationObject")?;
+        Ok(())
     }
+}
+
+impl AuthenticationResponseJson {
+    /// As [`RegistrationResponseJson::check_encoding`], for an assertion.
+    ///
+    /// # Errors
+    /// [`WebauthnError::Base64`] naming the member.
+    pub fn check_encoding(&self) -> Result<(), WebauthnError> {
+        from_b64url(&self.id, "id")?;
+        from_b64url(&self.raw_id, "rawId")?;
+        from_b64url(&self.response.client_data_json, "clientDataJSON")?;
+        from_b64url(&self.response.authenticator_data, "authenticatorData")?;
+        from_b64url(&self.response.signature, "signature")?;
+        if let Some(handle) = &self.response.user_handle {
+            from_b64url(handle, "userHandle")?;
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn credential_id(id: &str, raw_id: &str) -> Result<Vec<u8>, WebauthnError> {
     let raw = from_b64url(raw_id, "rawId")?;
     if from_b64url(id, "id")? != raw {
         return Err(WebauthnError::CredentialJson("id and rawId differ"));

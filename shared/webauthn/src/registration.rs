@@ -49,7 +49,7 @@ pub fn verify_registration(
     ceremony: &RegistrationCeremony<'_>,
     credential: &RegistrationResponseJson,
 ) -> Result<RegisteredCredential, WebauthnError> {
-    let raw_id = credential_id(&credential.id, &credential.raw_id, &credential.type_)?;
+    let raw_id = credential_id(&credential.id, &credential.raw_id)?;
     let client_data_json = from_b64url(&credential.response.client_data_json, "clientDataJSON")?;
     let attestation_object =
         from_b64url(&credential.response.attestation_object, "attestationObject")?;

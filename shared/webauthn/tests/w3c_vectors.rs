@@ -119,7 +119,7 @@ fn registration_response(
         },
         authenticator_attachment: None,
         client_extension_results: serde_json::json!({}),
-        type_: "public-key".into(),
+        type_: edge_mfa_webauthn::json::PublicKeyCredentialType::PublicKey,
     }
 }
 
@@ -195,7 +195,7 @@ fn every_spec_vector_verifies_or_is_refused_by_name() {
             },
             authenticator_attachment: None,
             client_extension_results: serde_json::json!({}),
-            type_: "public-key".into(),
+            type_: edge_mfa_webauthn::json::PublicKeyCredentialType::PublicKey,
         };
         let stored = [StoredCredential {
             id: &registered.id,

@@ -161,7 +161,7 @@ impl Soft {
             },
             authenticator_attachment: Some("platform".into()),
             client_extension_results: serde_json::json!({}),
-            type_: "public-key".into(),
+            type_: edge_mfa_webauthn::json::PublicKeyCredentialType::PublicKey,
         }
     }
 
@@ -187,7 +187,7 @@ impl Soft {
             },
             authenticator_attachment: Some("platform".into()),
             client_extension_results: serde_json::json!({}),
-            type_: "public-key".into(),
+            type_: edge_mfa_webauthn::json::PublicKeyCredentialType::PublicKey,
         }
     }
 
