@@ -14,15 +14,17 @@ import sys
 
 import jwt  # PyJWT
 
-# One key set per tenant: PyJWKClient caches the keys and refetches on an unknown
-# `kid` (after a signing-key rotation).
+# One key set per tenant, kept 300 s (the JWKS's own max-age) and refetched on an
+# unknown `kid` (after a signing-key rotation). Not `cache_keys=True`: PyJWT keeps
+# those keys with no expiry, so a key the tenant retired (a leaked key) would
+# still be trusted.
 _key_sets = {}
 
 
 def _key_set(base, tenant):
     url = f"{base.rstrip('/')}/v1/{tenant}/jwks.json"
     if url not in _key_sets:
-        _key_sets[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=300)
+        _key_sets[url] = jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300)
     return _key_sets[url]
 
 

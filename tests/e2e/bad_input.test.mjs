@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { api, assertProblem, BASE, createTenant, enrollTotp, OPERATOR_KEY, ticketFor } from './client.mjs';
+import { api, assertProblem, BASE, createTenant, enrollTotp, OPERATOR_KEY, ORIGIN, ticketFor } from './client.mjs';
 
 test('malformed JSON, wrong types, unknown fields, huge bodies, unknown paths and methods', async () => {
   const tenant = await createTenant();
@@ -67,6 +67,8 @@ test('tenant creation validates its input', async () => {
     { ...good, origins: ['http://evil.example'] },
     { ...good, origins: [] },
     { ...good, name: '' },
+    // Found by a review of the OpenAPI document against the server: no control characters.
+    { ...good, name: 'Acme\u0001' },
     { ...good, policy: { mode: 'sometimes' } },
     { ...good, policy: { backup_codes: { count: 3 } } },
     { ...good, policy: { mdoe: 'off' } },
@@ -194,6 +196,14 @@ test('every 405 says in Allow which methods the path serves (RFC 9110 §15.5.6)'
     }
   }
   assert.ok(checked > 100, `only ${checked} checks`);
+  // On an end-user route a browser can read it: with CORS for the tenant's origin,
+  // Allow exposed. The key set is no browser route: no preflight, 405 to OPTIONS.
+  const fromSpa = await api('PUT', `/v1/${t}/verify`, { token: ticket, headers: { origin: ORIGIN } });
+  assertProblem(fromSpa, 405, 'method_not_allowed');
+  assert.equal(fromSpa.headers.get('access-control-allow-origin'), ORIGIN);
+  assert.match(fromSpa.headers.get('access-control-expose-headers') ?? '', /\ballow\b/);
+  const jwksPreflight = await api('OPTIONS', `/v1/${t}/jwks.json`, { headers: { origin: ORIGIN } });
+  assertProblem(jwksPreflight, 405, 'method_not_allowed');
 });
 
 test('an integer written with a zero fraction is that integer (JSON Schema), a fraction is refused', async () => {
@@ -204,4 +214,16 @@ test('an integer written with a zero fraction is that integer (JSON Schema), a f
   assert.equal(granted.status, 200, granted.text);
   const refused = await api('POST', `/v1/${t}/admin/users/lee/bypass`, { token: tenant.admin_key, raw: '{"minutes": 5.5}', headers: { 'content-type': 'application/json' } });
   assertProblem(refused, 400, 'invalid_request');
+});
+
+test("a code's 64-character bound counts characters, as the document's maxLength does", async () => {
+  // Found by schemathesis: 12 symbols with U+0085 between them are 64 characters
+  // but more than 64 bytes, and were refused as too long instead of tried.
+  const tenant = await createTenant();
+  const { ticket } = await enrollTotp(tenant, 'kim');
+  const code = Array(12).fill('0').join('\u0085'.repeat(4)) + '\u0085'.repeat(8);
+  assert.equal([...code].length, 64);
+  assert.ok(Buffer.byteLength(code) > 64);
+  const redeemed = await api('POST', `/v1/${tenant.id}/backup-codes/redeem`, { token: ticket, body: { code } });
+  assertProblem(redeemed, 422, 'verification_failed');
 });

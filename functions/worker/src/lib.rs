@@ -119,8 +119,9 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         country: req.cf().and_then(|cf| cf.country()),
     };
     Ok(ApiRequest {
-        // The method as sent: workers-rs' `Method` reads any it does not know
-        // (QUERY, a lowercase `post`) as GET, which would serve a GET route.
+        // The method as sent (RFC 9110 §9.1: case-sensitive): workers-rs' `Method`
+        // reads any it does not know (QUERY) as GET, which would serve a GET
+        // route, and upper-cases the rest.
         method: req.inner().method(),
         path: url.path().to_string(),
         query: url.query().unwrap_or_default().to_string(),

@@ -399,8 +399,10 @@ async fn tenant_route<B: Backend>(
     }
     .map_err(|e| ApiError::Internal(e.0))?
     .ok_or_else(no_tenant)?;
-    // A browser's preflight is answered on the end-user routes, below.
-    if req.method != "OPTIONS" || resource.is_admin() {
+    let browser_route = !resource.is_admin() && resource != Resource::Jwks;
+    // The end-user routes check the method below, inside CORS, and answer a
+    // browser's preflight.
+    if !browser_route {
         resource.allows(&req.method)?;
     }
 
@@ -427,7 +429,11 @@ async fn tenant_route<B: Backend>(
     if req.method == "OPTIONS" {
         return Ok(with_cors(preflight(resource), allowed));
     }
-    let response = match require_ticket(req, &tenant, &deployment.master, env.now) {
+    // A refusal a browser can read: the problem, with CORS, like every other.
+    let response = match resource
+        .allows(&req.method)
+        .and_then(|()| require_ticket(req, &tenant, &deployment.master, env.now))
+    {
         Ok(caller) => {
             user_api::handle(backend, deployment, &tenant, &caller, resource, req, env).await
         }
@@ -457,7 +463,7 @@ fn with_cors(response: ApiResponse, origin: Option<&str>) -> ApiResponse {
         Some(origin) => response
             .with_header("access-control-allow-origin", origin)
             .with_header("access-control-allow-credentials", "true")
-            .with_header("access-control-expose-headers", "retry-after"),
+            .with_header("access-control-expose-headers", "retry-after, allow"),
         None => response,
     }
 }

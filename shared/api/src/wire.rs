@@ -158,9 +158,12 @@ pub fn parse_optional_body<T: DeserializeOwned + Default>(req: &ApiRequest) -> R
     }
 }
 
+/// A code of 1–64 characters (Unicode scalar values, as JSON Schema's
+/// `maxLength` counts them), refused before anything is looked up.
 pub fn check_code(code: &Secret<String>) -> Result<(), ApiError> {
     let code = code.expose();
-    if code.is_empty() || code.len() > MAX_CODE_LEN {
+    // The bytes bound first: a cheap stop for a long string (4 bytes per char at most).
+    if code.is_empty() || code.len() > 4 * MAX_CODE_LEN || code.chars().count() > MAX_CODE_LEN {
         return Err(ApiError::InvalidRequest(format!(
             "code must be 1-{MAX_CODE_LEN} characters"
         )));

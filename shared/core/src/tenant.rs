@@ -734,9 +734,13 @@ fn invalid(message: impl Into<String>) -> CoreError {
 /// The checks of a tenant's name, RP ID and origins; the trimmed name.
 fn validate_identity(name: &str, rp_id: &str, origins: &[String]) -> Result<String, CoreError> {
     let name = name.trim().to_string();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+    // It is the issuer users see in their authenticator app and in code messages.
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(invalid(format!(
-            "name must be 1-{MAX_NAME_CHARS} characters"
+            "name must be 1-{MAX_NAME_CHARS} printable characters"
         )));
     }
     validate_rp_id(rp_id)?;

@@ -13,10 +13,13 @@
 //! Numbers are read as JSON Schema reads them (draft 2020-12 §6.3 of the
 //! validation vocabulary: "a number with a zero fractional part" is an integer):
 //! `897.0` where an integer is declared is 897, as an OpenAPI client may send it.
-//! A fraction, or a value beyond what the integer type holds, is still refused.
+//! A fraction the float keeps, or a value beyond what the integer type holds, is
+//! still refused (JSON text with more digits than a double keeps is read as the
+//! double it rounds to, by serde_json, before this sees it).
 //!
-//! Structs read through buffered content (untagged and internally tagged enums)
-//! are outside the wrapper's reach; none of the types read from outside use them.
+//! Structs read through buffered content (`#[serde(flatten)]`, untagged,
+//! internally and adjacently tagged enums) are outside the wrapper's reach; of the
+//! types read from outside only a ticket's `aud` (a string or an array) is one.
 
 use std::fmt;
 
@@ -161,9 +164,10 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Wrap<V> {
     /// An integral float is offered as the integer it is; a visitor that wants a
     /// float takes an integer too.
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
-        // Within ±2^53 every integer is exact, so the conversion loses nothing.
+        // Below 2^53 in magnitude every integer is exact, so the conversion loses
+        // nothing (at 2^53 the next float up is 2^53 + 2, and 2^53 + 1 rounds).
         const EXACT: f64 = 9_007_199_254_740_992.0;
-        if v.fract() == 0.0 && v.abs() <= EXACT {
+        if v.fract() == 0.0 && v.abs() < EXACT {
             #[allow(clippy::cast_possible_truncation)]
             let n = v as i64;
             return if n >= 0 {
