@@ -2,7 +2,7 @@
 // run.mjs sets), HTTP helpers, tenants and users, and the independent checkers
 // (oathtool, rsvg-convert + zbarimg, jose).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,16 @@ export const ORIGIN = 'http://localhost:5173';
 
 export const now = () => Math.floor(Date.now() / 1000);
 
+/// Notes an answer of the runtime under test for the status coverage that run.mjs
+/// checks against the OpenAPI document (tests/e2e/status_coverage.mjs).
+export function recordStatus(method, url, status) {
+  const log = process.env.EDGE_MFA_STATUS_LOG;
+  const u = new URL(url);
+  if (log && u.origin === new URL(BASE).origin) {
+    appendFileSync(log, `${JSON.stringify({ method: method.toUpperCase(), path: u.pathname, status })}\n`);
+  }
+}
+
 /// One HTTP call; returns { status, headers, body (parsed JSON or null), text }.
 /// `base` selects another runtime than the suite's (client_address.test.mjs).
 export async function api(method, path, { token, body, headers = {}, raw, base = BASE } = {}) {
@@ -32,6 +42,7 @@ export async function api(method, path, { token, body, headers = {}, raw, base =
     h['content-type'] = 'application/json';
   }
   const r = await fetch(`${base}${path}`, { method, headers: h, body: payload });
+  recordStatus(method, `${base}${path}`, r.status);
   const text = await r.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { /* not JSON */ }

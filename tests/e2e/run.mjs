@@ -3,8 +3,10 @@
 // (default: all), the same test files for each, and fails if any run fails.
 //   node tests/e2e/run.mjs [worker|spin ...] [-- [file.test.mjs ...] [node --test flags]]
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { statusCoverage } from './status_coverage.mjs';
 import { runtimes } from './runtimes.mjs';
 
 const dir = import.meta.dirname;
@@ -26,17 +28,32 @@ for (const name of selected) {
   if (!start) throw new Error(`unknown runtime ${name}; known: ${Object.keys(runtimes)}`);
   console.log(`\n=== end-to-end suite against ${name} ===`);
   const runtime = await start();
+  // What the runtime answered, for the status coverage (tests/e2e/status_coverage.mjs).
+  const recordDir = mkdtempSync(join(tmpdir(), 'edge-mfa-statuses-'));
+  const recorded = join(recordDir, 'statuses.jsonl');
+  writeFileSync(recorded, '');
   try {
     const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', ...flags, ...files], {
       stdio: 'inherit',
-      env: { ...process.env, EDGE_MFA_BASE_URL: runtime.baseUrl, EDGE_MFA_OPERATOR_KEY: runtime.operatorKey, EDGE_MFA_RUNTIME: name },
+      env: { ...process.env, EDGE_MFA_BASE_URL: runtime.baseUrl, EDGE_MFA_OPERATOR_KEY: runtime.operatorKey, EDGE_MFA_RUNTIME: name, EDGE_MFA_STATUS_LOG: recorded },
     });
     if (r.status !== 0) {
       failed = true;
       console.error(`--- ${name} failed; its log follows ---\n${runtime.log().slice(-20000)}`);
+    } else if (!chosen.length) {
+      // The whole suite ran: every documented status answered or explained.
+      const { unexplained, staleExplanations, reached } = statusCoverage(recorded, name);
+      console.log(`status coverage (${name}): ${reached} operation-status pairs answered`);
+      if (staleExplanations.length) console.log(`explained but answered on ${name}:\n  ${staleExplanations.join('\n  ')}`);
+      if (unexplained.length) {
+        failed = true;
+        console.error(`documented statuses neither answered in the suite nor explained in tests/e2e/status-explained.json (${name}):\n  ${unexplained.join('\n  ')}`);
+      }
     }
   } finally {
     await runtime.stop();
+    if (process.env.EDGE_MFA_KEEP_STATUSES) console.log(`statuses recorded in ${recorded}`);
+    else rmSync(recordDir, { recursive: true, force: true });
   }
 }
 process.exit(failed ? 1 : 0);

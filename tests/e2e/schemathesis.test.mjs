@@ -12,10 +12,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { api, BASE, createTenant, enrollTotp, OPERATOR_KEY, ticketFor } from './client.mjs';
+import { api, BASE, createTenant, enrollTotp, OPERATOR_KEY, recordStatus, ticketFor } from './client.mjs';
 import { startReceiver } from './receiver.mjs';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -32,7 +32,7 @@ function schemathesis(env, include) {
   if (!existsSync(ST)) throw new Error(`schemathesis is required at ${ST} (scripts/install test puts it there)`);
   const args = ['--config-file', CONFIG, 'run', `${BASE}/openapi.json`, '--url', BASE,
     '--checks', 'all', '--max-examples', '25', '--seed', SEED, '--workers', '1',
-    '--include-name-regex', include, '--no-color'];
+    '--include-name-regex', include, '--no-color', '--report', 'har', '--report-har-path', 'requests.har'];
   // Its own working directory: schemathesis keeps a cache of earlier failures in
   // ./.schemathesis and replays them first, which would tie one run to the last.
   const cwd = mkdtempSync(join(tmpdir(), 'edge-mfa-schemathesis-'));
@@ -43,6 +43,12 @@ function schemathesis(env, include) {
     child.stderr.on('data', (c) => { out += c; });
     child.on('error', failed);
     child.on('close', (code) => {
+      // Its answers count towards the status coverage too (run.mjs).
+      try {
+        for (const { request, response } of JSON.parse(readFileSync(join(cwd, 'requests.har'), 'utf8')).log.entries) {
+          recordStatus(request.method, request.url, response.status);
+        }
+      } catch { /* no report: the run failed early, which the assertions say */ }
       rmSync(cwd, { recursive: true, force: true });
       done({ code, out });
     });

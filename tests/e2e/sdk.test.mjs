@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { api, BASE, createTenant, oathtool, ORIGIN, ticketFor } from './client.mjs';
+import { api, BASE, createTenant, oathtool, ORIGIN, recordStatus, ticketFor } from './client.mjs';
 import { startReceiver } from './receiver.mjs';
 import { SoftAuthenticator } from './soft_authenticator.mjs';
 
@@ -53,7 +53,11 @@ function client(tenant, sub) {
     tenant: tenant.id,
     ticket: () => ticketFor(tenant, sub, { now: state.clock }),
     webauthn,
-    fetch: (url, init) => fetch(url, { ...init, headers: { ...init.headers, 'x-edge-mfa-test-now': String(state.clock) } }),
+    fetch: async (url, init) => {
+      const response = await fetch(url, { ...init, headers: { ...init.headers, 'x-edge-mfa-test-now': String(state.clock) } });
+      recordStatus(init.method, url, response.status);
+      return response;
+    },
   });
   return { mfa, state };
 }
