@@ -11,9 +11,11 @@ use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
-use crate::routes::{KeyKind, Resource, only};
+use crate::routes::{KeyKind, Resource};
 use crate::wire::{BypassBody, RequirementBody, from_value, parse_body};
 
+/// The admin routes. The router has checked the method against
+/// [`Resource::methods`]; arms that tell methods apart match only those.
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
     deployment: &Deployment,
@@ -83,7 +85,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUser(user) => {
-            only(req, "GET")?;
             let user = user_id(user)?;
             let Outcome::Status(status) =
                 run(backend, tenant, &user, UserCommand::Status, req, now).await?
@@ -93,7 +94,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(200, &status_json(&user, status)))
         }
         Resource::AdminUserRequirement(user) => {
-            only(req, "PUT")?;
             let body: RequirementBody = parse_body(req)?;
             let user = user_id(user)?;
             let command = UserCommand::SetRequirement {
@@ -106,24 +106,15 @@ pub(crate) async fn handle<B: Backend>(
             };
             Ok(ApiResponse::json(200, &status_json(&user, status)))
         }
-        Resource::AdminUsers => {
-            only(req, "GET")?;
-            crate::admin_views::users(backend, tenant, req, now).await
-        }
-        Resource::AdminAudit => {
-            only(req, "GET")?;
-            crate::admin_views::audit(backend, tenant, req, now).await
-        }
+        Resource::AdminUsers => crate::admin_views::users(backend, tenant, req, now).await,
+        Resource::AdminAudit => crate::admin_views::audit(backend, tenant, req, now).await,
         Resource::AdminHelpRequests => {
-            only(req, "GET")?;
             crate::admin_views::help_requests(backend, tenant, req, now).await
         }
         Resource::AdminHelpResolve(id) => {
-            only(req, "POST")?;
             crate::admin_views::resolve(backend, tenant, id, req, now).await
         }
         Resource::AdminUserReset(user) => {
-            only(req, "POST")?;
             run(
                 backend,
                 tenant,
@@ -136,7 +127,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserUnlock(user) => {
-            only(req, "POST")?;
             run(
                 backend,
                 tenant,
@@ -161,7 +151,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminUserBypass(user) => {
-            only(req, "POST")?;
             let body: BypassBody = parse_body(req)?;
             let user = user_id(user)?;
             let Outcome::Bypassed { bypass_until } = run(
@@ -184,7 +173,6 @@ pub(crate) async fn handle<B: Backend>(
             ))
         }
         Resource::AdminUserDevices(user) => {
-            only(req, "DELETE")?;
             run(
                 backend,
                 tenant,
@@ -197,7 +185,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::empty(204))
         }
         Resource::AdminKeyRotate(key) => {
-            only(req, "POST")?;
             let rotation = match key {
                 KeyKind::Signing => tenant.rotate_signing_key(&deployment.master, env),
                 KeyKind::TicketSecret => tenant.rotate_ticket_secret(&deployment.master, env),
@@ -215,7 +202,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(200, &body))
         }
         Resource::AdminKeyRetire(key) => {
-            only(req, "POST")?;
             let change = match key {
                 KeyKind::Signing => TenantChange::RetireSigningKeys,
                 KeyKind::TicketSecret => TenantChange::RetireTicketSecret,

@@ -367,7 +367,7 @@ pub(crate) fn not_built(feature: &str) -> String {
 
 /// `405` unless the request is `method`: `"GET"` (which HEAD reaches as GET),
 /// `"POST"` or `"DELETE"`.
-pub(crate) fn only(req: &ApiRequest, method: &'static str) -> Result<(), ApiError> {
+fn only(req: &ApiRequest, method: &'static str) -> Result<(), ApiError> {
     if req.method == method {
         Ok(())
     } else {

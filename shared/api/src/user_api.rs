@@ -12,7 +12,7 @@ use crate::auth::{Caller, Deployment, has_step_up};
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
-use crate::routes::{Resource, only};
+use crate::routes::Resource;
 use crate::wire::{
     AssessBody, ChallengeBody, ConfirmBody, EnrollBody, HelpBody, RedeemBody, RenameBody,
     VerifyBody, check_code, parse_body, parse_optional_body,
@@ -21,6 +21,8 @@ use crate::wire::{
 /// Longest account label put into an otpauth URI or WebAuthn `user.name`.
 const MAX_LABEL_CHARS: usize = 128;
 
+/// The end-user routes. The router has checked the method against
+/// [`Resource::methods`]; arms that tell methods apart match only those.
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
     deployment: &Deployment,
@@ -40,7 +42,6 @@ pub(crate) async fn handle<B: Backend>(
     let step_up = || has_step_up(req, tenant, &caller.user, env.now, env.crypto);
     match resource {
         Resource::Factors => {
-            only(req, "GET")?;
             let outcome = user.run(UserCommand::ListFactors, false).await?;
             Ok(ApiResponse::json(200, &outcome_json(outcome)?))
         }
@@ -72,7 +73,6 @@ pub(crate) async fn handle<B: Backend>(
             }
         }
         Resource::Enroll => {
-            only(req, "POST")?;
             let body: EnrollBody = parse_body(req)?;
             // The label the authenticator shows: the ticket's email, else its subject,
             // bounded so the otpauth URI always fits a QR code.
@@ -188,7 +188,6 @@ pub(crate) async fn handle<B: Backend>(
             }
         }
         Resource::Resend(id) => {
-            only(req, "POST")?;
             let challenge_id = path_id(id)?;
             let Outcome::CodeSent(delivery) = user
                 .run(UserCommand::Resend { challenge_id }, false)
@@ -205,7 +204,6 @@ pub(crate) async fn handle<B: Backend>(
             ))
         }
         Resource::Confirm(id) => {
-            only(req, "POST")?;
             let enrollment_id = path_id(id)?;
             let body: ConfirmBody = parse_body(req)?;
             let with = match (body.code, body.credential) {
@@ -260,7 +258,6 @@ pub(crate) async fn handle<B: Backend>(
             }
         }
         Resource::Challenge => {
-            only(req, "POST")?;
             let body: ChallengeBody = parse_body(req)?;
             let command = UserCommand::Challenge {
                 factor_id: body.factor_id,
@@ -290,7 +287,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(201, &answer))
         }
         Resource::Verify => {
-            only(req, "POST")?;
             let body: VerifyBody = parse_body(req)?;
             let command = match (body.code, body.credential, body.challenge_id) {
                 (Some(code), None, challenge_id) => {
@@ -330,7 +326,6 @@ pub(crate) async fn handle<B: Backend>(
             verified_response(tenant, deployment, caller, &verified, env, json!({}))
         }
         Resource::RedeemBackupCode => {
-            only(req, "POST")?;
             let body: RedeemBody = parse_body(req)?;
             check_code(&body.code)?;
             let Outcome::Verified(verified) = user
@@ -347,7 +342,6 @@ pub(crate) async fn handle<B: Backend>(
             verified_response(tenant, deployment, caller, &verified, env, body)
         }
         Resource::BackupCodes => {
-            only(req, "POST")?;
             let Outcome::BackupCodes { codes } = user
                 .run(UserCommand::RegenerateBackupCodes, step_up())
                 .await?
@@ -357,7 +351,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(201, &json!({"codes": codes.expose()})))
         }
         Resource::Assess => {
-            only(req, "POST")?;
             let body: AssessBody = parse_optional_body(req)?;
             let device_token = body.device_token.or_else(|| {
                 req.cookie(&device_cookie_name(tenant))
@@ -397,7 +390,6 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(200, &answer))
         }
         Resource::Help => {
-            only(req, "POST")?;
             let body: HelpBody = parse_optional_body(req)?;
             let Outcome::HelpRequested(request) = user
                 .run(
@@ -413,12 +405,10 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::json(202, &json!({ "request_id": request.id })))
         }
         Resource::Devices => {
-            only(req, "GET")?;
             let outcome = user.run(UserCommand::ListDevices, step_up()).await?;
             Ok(ApiResponse::json(200, &outcome_json(outcome)?))
         }
         Resource::Device(id) => {
-            only(req, "DELETE")?;
             let device_id = path_id(id)?;
             user.run(UserCommand::RevokeDevice { device_id }, step_up())
                 .await?;

@@ -15,7 +15,6 @@ use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse};
 use crate::problem::ApiError;
-use crate::routes::only;
 use crate::wire::parse_body;
 
 /// Seconds a synchronous delivery (a code) may take (API.md: 5 s).
@@ -32,7 +31,7 @@ struct WebhookBody {
 }
 
 /// The admin's webhook routes: `admin/webhook`, `admin/webhook/secret`,
-/// `admin/webhook/test`.
+/// `admin/webhook/test`, their methods checked by the router.
 pub(crate) async fn handle<B: Backend>(
     backend: &B,
     deployment: &Deployment,
@@ -82,7 +81,6 @@ pub(crate) async fn handle<B: Backend>(
         }
         None => Err(crate::routes::Resource::AdminWebhook(None).method_not_allowed()),
         Some("secret") => {
-            only(req, "POST")?;
             configured(tenant)?;
             let secret = new_secret(env);
             let sealed = Webhook::seal_secret(&tenant.id, &secret, master, env);
@@ -97,7 +95,6 @@ pub(crate) async fn handle<B: Backend>(
             ))
         }
         Some("test") => {
-            only(req, "POST")?;
             configured(tenant)?;
             let data = json!({ "tenant": tenant.id.as_str(), "tenant_name": tenant.name });
             let report = send(backend, deployment, tenant, "webhook.test", data, env).await?;
