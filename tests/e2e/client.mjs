@@ -49,6 +49,16 @@ export async function api(method, path, { token, body, headers = {}, raw, base =
   return { status: r.status, headers: r.headers, body: parsed, text };
 }
 
+/// Every operation the served /openapi.json documents: [{ method (upper case), path
+/// (the template), op (its Operation Object) }].
+export async function documentedOperations() {
+  const doc = await api('GET', '/openapi.json');
+  assert.equal(doc.status, 200, doc.text);
+  return Object.entries(doc.body.paths).flatMap(([path, item]) => Object.entries(item)
+    .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
+    .map(([m, op]) => ({ method: m.toUpperCase(), path, op })));
+}
+
 /// Asserts an RFC 9457 problem with the given status and code.
 export function assertProblem(res, status, code) {
   assert.equal(res.status, status, `expected ${status} ${code}, got ${res.status}: ${res.text}`);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { statusCoverage } from './status_coverage.mjs';
+import { reportStatusCoverage } from './status_coverage.mjs';
 import { runtimes } from './runtimes.mjs';
 
 const dir = import.meta.dirname;
@@ -42,13 +42,7 @@ for (const name of selected) {
       console.error(`--- ${name} failed; its log follows ---\n${runtime.log().slice(-20000)}`);
     } else if (!chosen.length) {
       // The whole suite ran: every documented status answered or explained.
-      const { unexplained, staleExplanations, reached } = statusCoverage(recorded, name);
-      console.log(`status coverage (${name}): ${reached} operation-status pairs answered`);
-      if (staleExplanations.length) console.log(`explained but answered on ${name}:\n  ${staleExplanations.join('\n  ')}`);
-      if (unexplained.length) {
-        failed = true;
-        console.error(`documented statuses neither answered in the suite nor explained in tests/e2e/status-explained.json (${name}):\n  ${unexplained.join('\n  ')}`);
-      }
+      if (!reportStatusCoverage(recorded, name)) failed = true;
     }
   } finally {
     await runtime.stop();

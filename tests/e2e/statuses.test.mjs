@@ -4,22 +4,15 @@
 // a user id that is not one (400); and a few that need their own set-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, at, createTenant, enrollTotp, now, OPERATOR_KEY, ticketFor } from './client.mjs';
+import { api, assertProblem, at, createTenant, documentedOperations, enrollTotp, now, OPERATOR_KEY, ticketFor } from './client.mjs';
 import { startReceiver } from './receiver.mjs';
 
-async function operations() {
-  const doc = await api('GET', '/openapi.json');
-  assert.equal(doc.status, 200, doc.text);
-  return Object.entries(doc.body.paths).flatMap(([path, item]) => Object.entries(item)
-    .filter(([m]) => ['get', 'post', 'put', 'patch', 'delete'].includes(m))
-    .map(([m, op]) => ({ method: m.toUpperCase(), path, op })));
-}
 const concrete = (path, values) => path.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? 'x1');
 const where = (what, e) => { e.message = `${what}: ${e.message}`; throw e; };
 
 test('every tenant operation answers 404 for a tenant that does not exist', async () => {
   let n = 0;
-  for (const { method, path } of (await operations()).filter((o) => o.path.startsWith('/v1/{tenant}/'))) {
+  for (const { method, path } of (await documentedOperations()).filter((o) => o.path.startsWith('/v1/{tenant}/'))) {
     const res = await api(method, concrete(path, { tenant: 'no-such-tenant', user: 'u1' }), { token: 'whatever', body: method === 'GET' || method === 'DELETE' ? undefined : {} });
     try { assertProblem(res, 404, 'not_found'); } catch (e) { where(`${method} ${path}`, e); }
     n++;
@@ -31,7 +24,7 @@ test('every operation that takes a body answers 413 above 64 KiB', async () => {
   const tenant = await createTenant();
   const { ticket } = await enrollTotp(tenant, 'big');
   const raw = JSON.stringify({ pad: 'x'.repeat(65 * 1024) });
-  for (const { method, path, op } of (await operations()).filter((o) => o.op.requestBody)) {
+  for (const { method, path, op } of (await documentedOperations()).filter((o) => o.op.requestBody)) {
     const token = path.startsWith('/v1/tenants') ? OPERATOR_KEY : path.includes('/admin/') ? tenant.admin_key : ticket;
     const res = await api(method, concrete(path, { tenant: tenant.id, user: 'big' }), { token, raw, headers: { 'content-type': 'application/json' } });
     try { assertProblem(res, 413, 'payload_too_large'); } catch (e) { where(`${method} ${path}`, e); }
@@ -41,7 +34,7 @@ test('every operation that takes a body answers 413 above 64 KiB', async () => {
 
 test('every operation that needs credentials answers 401 without them', async () => {
   const tenant = await createTenant();
-  for (const { method, path, op } of await operations()) {
+  for (const { method, path, op } of await documentedOperations()) {
     if (!op.responses['401']) continue;
     const res = await api(method, concrete(path, { tenant: tenant.id, user: 'u1' }), { body: method === 'GET' || method === 'DELETE' ? undefined : {} });
     try { assertProblem(res, 401, 'unauthorized'); } catch (e) { where(`${method} ${path}`, e); }
@@ -51,7 +44,7 @@ test('every operation that needs credentials answers 401 without them', async ()
 test("every end-user operation answers 403 to another site's origin", async () => {
   const tenant = await createTenant();
   const ticket = await ticketFor(tenant, 'u1');
-  for (const { method, path, op } of await operations()) {
+  for (const { method, path, op } of await documentedOperations()) {
     if (!path.startsWith('/v1/{tenant}/') || path.includes('/admin/') || path.endsWith('jwks.json')) continue;
     const res = await api(method, concrete(path, { tenant: tenant.id }), { token: ticket, headers: { origin: 'https://evil.example' }, body: method === 'GET' || method === 'DELETE' ? undefined : {} });
     try { assertProblem(res, 403, 'forbidden'); } catch (e) { where(`${method} ${path}`, e); }
@@ -61,7 +54,7 @@ test("every end-user operation answers 403 to another site's origin", async () =
 
 test('every admin operation on a user answers 400 for a user id that is not one', async () => {
   const tenant = await createTenant();
-  for (const { method, path } of (await operations()).filter((o) => o.path.includes('/admin/users/{user}'))) {
+  for (const { method, path } of (await documentedOperations()).filter((o) => o.path.includes('/admin/users/{user}'))) {
     const res = await api(method, concrete(path, { tenant: tenant.id, user: '%01bad' }), { token: tenant.admin_key, body: method === 'GET' || method === 'DELETE' ? undefined : { required: true, minutes: 5 } });
     try { assertProblem(res, 400, 'invalid_request'); } catch (e) { where(`${method} ${path}`, e); }
   }
