@@ -163,6 +163,19 @@ test('trusted device: remembered, honoured by body and cookie, refused after rev
   assert.equal(d.action, 'challenge', 'refused from the second it expires');
 });
 
+test('assess tells the sign-in page what the policy offers: its methods, its default, remember-device', async () => {
+  const tenant = await createTenant();
+  const defaults = await assess(tenant, await ticketFor(tenant, 'offer'));
+  assert.deepEqual(defaults.allowed_methods, ['totp', 'webauthn', 'backup_code']);
+  assert.equal(defaults.default_method, 'totp');
+  assert.deepEqual(defaults.remember_device, { enabled: true, days: 30 });
+  await putPolicy(tenant, { allowed_methods: ['webauthn'], default_method: 'webauthn', remember_device: { enabled: false, days: 7 } });
+  const changed = await assess(tenant, await ticketFor(tenant, 'offer'));
+  assert.deepEqual(changed.allowed_methods, ['webauthn']);
+  assert.equal(changed.default_method, 'webauthn');
+  assert.deepEqual(changed.remember_device, { enabled: false, days: 7 }, 'never token_in_body: that is the backend\'s business');
+});
+
 test('remember_device disabled by policy: no token issued, existing tokens ignored', async () => {
   const tenant = await createTenant();
   const user = await enrollTotp(tenant, 'rd');

@@ -369,6 +369,14 @@ pub(crate) async fn handle<B: Backend>(
                 "reasons": decision.reasons,
                 "factors": factors.iter().map(|f| json!({"id": f.id, "type": f.method, "name": f.name})).collect::<Vec<_>>(),
                 "enrollment": decision.enrollment,
+                // What the sign-in page may offer: the policy's methods, its default,
+                // and whether "remember this device" does anything.
+                "allowed_methods": tenant.policy.allowed_methods,
+                "default_method": tenant.policy.default_method,
+                "remember_device": {
+                    "enabled": tenant.policy.remember_device.enabled,
+                    "days": tenant.policy.remember_device.days,
+                },
             });
             if let (Some(seconds), Some(map)) = (decision.retry_after, answer.as_object_mut()) {
                 map.insert("retry_after".into(), json!(seconds));
