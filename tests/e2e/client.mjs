@@ -99,17 +99,35 @@ export function oathtool(secretBase32, t, { algorithm = 'SHA1', digits = 6, peri
 
 /// Rasterises an SVG QR code with rsvg-convert and decodes it with zbarimg.
 export function decodeQr(svg) {
-  const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-qr-'));
-  try {
+  return inTempDir((dir) => {
     writeFileSync(join(dir, 'q.svg'), svg);
     const png = join(dir, 'q.png');
     const convert = spawnSync('rsvg-convert', ['-w', '400', '-b', 'white', '-o', png, join(dir, 'q.svg')], { encoding: 'utf8' });
     if (convert.error) throw new Error(`rsvg-convert is required (apt-get install librsvg2-bin): ${convert.error.message}`);
     assert.equal(convert.status, 0, convert.stderr);
-    const scan = spawnSync('zbarimg', ['--nodbus', '--raw', '-q', png], { encoding: 'utf8' });
-    if (scan.error) throw new Error(`zbarimg is required (apt-get install zbar-tools): ${scan.error.message}`);
-    assert.equal(scan.status, 0, `zbarimg found no code: ${scan.stderr}`);
-    return scan.stdout.trim();
+    return zbarimg(png);
+  });
+}
+
+/// Decodes a QR code in a PNG (a screenshot of what a browser shows) with zbarimg.
+export function decodeQrPng(png) {
+  return inTempDir((dir) => {
+    writeFileSync(join(dir, 'q.png'), png);
+    return zbarimg(join(dir, 'q.png'));
+  });
+}
+
+function zbarimg(png) {
+  const scan = spawnSync('zbarimg', ['--nodbus', '--raw', '-q', png], { encoding: 'utf8' });
+  if (scan.error) throw new Error(`zbarimg is required (apt-get install zbar-tools): ${scan.error.message}`);
+  assert.equal(scan.status, 0, `zbarimg found no code: ${scan.stderr}`);
+  return scan.stdout.trim();
+}
+
+function inTempDir(fn) {
+  const dir = mkdtempSync(join(tmpdir(), 'edge-mfa-qr-'));
+  try {
+    return fn(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -38,6 +38,12 @@ export interface Decision {
   reasons: string[];
   factors: FactorRef[];
   enrollment: { state: EnrollmentState; deadline?: number };
+  /** The tenant policy's methods: what to offer for enrollment and sign-in. */
+  allowed_methods: Method[];
+  /** The tenant policy's method to ask for first. */
+  default_method: Method;
+  /** Whether `rememberDevice` does anything, and for how many days. */
+  remember_device: { enabled: boolean; days: number };
   /** With `allow`: a token with `acr` "0" (nobody was asked for a factor now). */
   mfa_token?: string;
   expires_in?: number;

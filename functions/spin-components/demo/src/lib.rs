@@ -1,7 +1,8 @@
-//! The demo page and the admin console, served from the component itself (Spin's
-//! static file server is a download from GitHub, which these machines cannot
-//! reach). The console's responses carry the security headers that
-//! `public/_headers` gives them on Workers.
+//! The demo page, the browser SDK's modules (`public/sdk`, written by
+//! `scripts/build-sdk`) and the admin console, served from the component itself
+//! (Spin's static file server is a download from GitHub, which these machines
+//! cannot reach). The responses carry the headers that `public/_headers` gives
+//! them on Workers.
 
 use bytes::Bytes;
 use spin_sdk::http::{FullBody, Request, Response, StatusCode};
@@ -26,6 +27,21 @@ const FILES: &[(&str, &str, &[u8])] = &[
         "/demo/demo.css",
         "text/css; charset=utf-8",
         include_bytes!("../../../../public/demo/demo.css"),
+    ),
+    (
+        "/sdk/index.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/sdk/index.js"),
+    ),
+    (
+        "/sdk/texts.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/sdk/texts.js"),
+    ),
+    (
+        "/sdk/prompt.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/sdk/prompt.js"),
     ),
     (
         "/admin/",
@@ -62,6 +78,26 @@ const CONSOLE_HEADERS: &[(&str, &str)] = &[
     ("cache-control", "no-cache"),
 ];
 
+/// The demo page's headers: the policy a tenant's page could have, to show the
+/// prompt needs no inline script or style (its QR code is a `data:` image).
+const DEMO_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-cache"),
+];
+
+/// The SDK's modules: any tenant's page may load them (a module script from
+/// another origin is fetched with CORS); they hold no secret and send no cookie.
+const SDK_HEADERS: &[(&str, &str)] = &[
+    ("access-control-allow-origin", "*"),
+    ("x-content-type-options", "nosniff"),
+    ("cache-control", "no-cache"),
+];
+
 #[spin_sdk::http_service]
 async fn handle(req: Request) -> Response<FullBody<Bytes>> {
     let found = FILES.iter().find(|(path, _, _)| *path == req.uri().path());
@@ -88,12 +124,19 @@ async fn handle(req: Request) -> Response<FullBody<Bytes>> {
     if let Ok(value) = content_type.parse() {
         response.headers_mut().insert("content-type", value);
     }
-    if path.starts_with("/admin/") {
-        for (name, value) in CONSOLE_HEADERS {
-            response
-                .headers_mut()
-                .insert(*name, spin_sdk::http::HeaderValue::from_static(value));
-        }
+    let headers: &[(&str, &str)] = if path.starts_with("/admin/") {
+        CONSOLE_HEADERS
+    } else if path.starts_with("/demo/") {
+        DEMO_HEADERS
+    } else if path.starts_with("/sdk/") {
+        SDK_HEADERS
+    } else {
+        &[]
+    };
+    for (name, value) in headers {
+        response
+            .headers_mut()
+            .insert(*name, spin_sdk::http::HeaderValue::from_static(value));
     }
     response
 }

@@ -1,0 +1,371 @@
+// <edge-mfa-prompt> in Chromium (playwright-core), on the demo page each runtime
+// serves under its strict CSP: enrollment from the QR code (zbarimg reads what the
+// browser drew, oathtool makes the code), passkeys with a CDP virtual authenticator,
+// backup codes, "remember this device", the lockout countdown, help, the keyboard
+// alone, and an axe-core scan of every step. The server's clock is moved with the
+// test-hooks header, added to the page's API requests by Playwright's router; the
+// page's own clock (the countdown) with Playwright's clock.
+//
+// Screenshots of every step go to build/prompt-screenshots; with
+// EDGE_MFA_UPDATE_SCREENSHOTS=1 to docs/images/prompt (committed, in the README).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { launchChromium } from './chromium.mjs';
+import {
+  api, BASE, createTenant, decodeQrPng, enrollPasskey, enrollTotp, now, oathtool, ticketFor, verifyMfaToken, wrongCode,
+} from './client.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+const SHOTS = process.env.EDGE_MFA_UPDATE_SCREENSHOTS ? join(root, 'docs/images/prompt') : join(root, 'build/prompt-screenshots');
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const CTAP2_INTERNAL_UV = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true };
+
+let browser;
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const tenantFor = (policy) => createTenant(policy, [new URL(BASE).origin]);
+
+/// The demo page for `sub`, its API requests at the server time `clock.t`.
+async function open(tenant, sub, { authenticator, fakeTime } = {}) {
+  const context = await browser.newContext({ viewport: { width: 560, height: 860 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // The browser logs every 4xx as "Failed to load resource"; those are expected here.
+  page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource') && errors.push(m.text()));
+  const clock = { t: now() };
+  await page.route('**/v1/**', async (route) => {
+    const headers = await route.request().allHeaders();
+    await route.continue({ headers: { ...headers, 'x-edge-mfa-test-now': String(clock.t) } });
+  });
+  if (fakeTime) await page.clock.install();
+  let authenticatorId;
+  let cdp;
+  if (authenticator) {
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: authenticator }));
+  }
+  const ticket = await ticketFor(tenant, sub, { ttl: 900 });
+  const completions = [];
+  await page.exposeFunction('recordCompletion', (detail) => completions.push(detail));
+  await page.addInitScript(() => {
+    document.addEventListener('edge-mfa-complete', (e) => window.recordCompletion(e.detail));
+  });
+  await page.goto(`${BASE}/demo/#tenant=${tenant.id}&ticket=${ticket}`);
+  return { page, clock, cdp, authenticatorId, ticket, errors, completions, close: () => context.close() };
+}
+
+const heading = (page) => page.locator('edge-mfa-prompt h2');
+/// The focused element, inside the prompt's shadow root if it is there.
+const focused = (page) => page.evaluate(() => {
+  let e = document.activeElement;
+  while (e?.shadowRoot?.activeElement) e = e.shadowRoot.activeElement;
+  return { tag: e?.tagName.toLowerCase(), id: e?.id || null, text: e?.textContent?.trim().slice(0, 60) ?? null, type: e?.getAttribute('type') };
+});
+
+async function shot(page, name) {
+  await page.locator('main').screenshot({ path: join(SHOTS, `${name}.png`) });
+}
+
+/// axe-core on the whole page (it enters open shadow roots): no serious or
+/// critical violation. Evaluated through CDP, which the page's CSP does not govern.
+async function scan(page, step, found) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of result.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      found.push(`${step}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    }
+  }
+}
+
+async function until(condition, ms = 10_000) {
+  for (const end = Date.now() + ms; !condition(); await new Promise((r) => setTimeout(r, 50))) {
+    assert.ok(Date.now() < end, `not within ${ms} ms: ${condition}`);
+  }
+}
+
+async function waitForWelcome(d) {
+  await d.page.locator('#welcome h1').waitFor({ state: 'visible' });
+  const claims = JSON.parse(await d.page.textContent('#claims'));
+  assert.equal(d.completions.length > 0, true, 'the edge-mfa-complete event fired');
+  return { claims, detail: d.completions.at(-1) };
+}
+
+test('the prompt offers only the policy\'s methods, its default first', async () => {
+  const onlyTotp = await tenantFor({ allowed_methods: ['totp', 'backup_code'], default_method: 'totp' });
+  const a = await open(onlyTotp, 'ann');
+  try {
+    await heading(a.page).filter({ hasText: 'Set up two-step verification' }).waitFor();
+    assert.deepEqual(await a.page.locator('edge-mfa-prompt button.choice .label').allTextContents(), ['Authenticator app']);
+  } finally {
+    await a.close();
+  }
+  const passkeyFirst = await tenantFor({ allowed_methods: ['totp', 'webauthn', 'backup_code'], default_method: 'webauthn' });
+  const b = await open(passkeyFirst, 'ben');
+  try {
+    await heading(b.page).filter({ hasText: 'Set up two-step verification' }).waitFor();
+    assert.deepEqual(await b.page.locator('edge-mfa-prompt button.choice .label').allTextContents(), ['Passkey or security key', 'Authenticator app']);
+    // The scan can fail: a nameless button planted in the prompt's shadow root is found.
+    const clean = [];
+    await scan(b.page, 'clean', clean);
+    assert.deepEqual(clean, []);
+    await b.page.evaluate(() => document.querySelector('edge-mfa-prompt').shadowRoot.querySelector('.card').append(document.createElement('button')));
+    const planted = [];
+    await scan(b.page, 'planted', planted);
+    assert.equal(planted.length, 1, planted.join('\n'));
+    assert.match(planted[0], /^planted: button-name \(critical\)/);
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('keyboard only: enroll an authenticator app from the QR code, keep the backup codes, sign in with it, remember the device', async () => {
+  const tenant = await tenantFor();
+  const d = await open(tenant, 'kim');
+  const violations = [];
+  const { page, clock } = d;
+  try {
+    await heading(page).filter({ hasText: 'Set up two-step verification' }).waitFor();
+    assert.equal((await focused(page)).tag, 'h2', 'the step\'s heading has the focus');
+    await scan(page, 'choose a method', violations);
+    await shot(page, '1-choose-method');
+
+    await page.keyboard.press('Tab');
+    assert.match((await focused(page)).text, /^Authenticator app/);
+    await page.keyboard.press('Enter');
+    const qr = page.locator('edge-mfa-prompt img.qr');
+    await qr.waitFor();
+    await page.waitForFunction(() => document.querySelector('edge-mfa-prompt').shadowRoot.querySelector('img.qr').complete);
+    assert.equal(await qr.getAttribute('alt'), 'QR code for your authenticator app');
+    // What the browser drew, read by zbarimg; the key typed by hand is the same.
+    const uri = new URL(decodeQrPng(await qr.screenshot()));
+    assert.equal(uri.protocol, 'otpauth:');
+    const secret = uri.searchParams.get('secret');
+    assert.equal((await page.locator('edge-mfa-prompt .secret code').textContent()).replaceAll(' ', ''), secret);
+    assert.deepEqual(await focused(page), { tag: 'input', id: 'code', text: '', type: null }, 'the focus is in the code field');
+    await scan(page, 'scan the QR code', violations);
+    await shot(page, '2-scan-qr');
+
+    await page.keyboard.type(wrongCode(secret, clock.t));
+    await page.keyboard.press('Enter');
+    await page.locator('edge-mfa-prompt .error').filter({ hasText: 'That code is not right' }).waitFor();
+    assert.equal((await focused(page)).id, 'code', 'after a wrong code the focus is back in the field');
+    await page.keyboard.type(oathtool(secret, clock.t));
+    await page.keyboard.press('Enter');
+
+    await heading(page).filter({ hasText: 'Save your backup codes' }).waitFor();
+    const codes = await page.locator('edge-mfa-prompt ol.codes li').allTextContents();
+    assert.equal(codes.length, 10);
+    const proceed = page.locator('edge-mfa-prompt button.primary', { hasText: 'Continue' });
+    assert.equal(await proceed.isDisabled(), true, 'Continue waits until the codes are saved');
+    await scan(page, 'backup codes', violations);
+    await shot(page, '3-backup-codes');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).text, 'Copy codes');
+    await page.keyboard.press('Enter');
+    await page.locator('edge-mfa-prompt').locator('p.status', { hasText: 'Codes copied.' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${codes.join('\n')}\n`);
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).text, 'Download codes');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    assert.equal(download.suggestedFilename(), 'backup-codes.txt');
+    assert.equal(readFileSync(await download.path(), 'utf8'), `${codes.join('\n')}\n`);
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).type, 'checkbox');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).text, 'Continue');
+    await page.keyboard.press('Enter');
+
+    const enrolled = await waitForWelcome(d);
+    assert.equal(enrolled.detail.method, 'totp');
+    const claims = await verifyMfaToken(tenant, enrolled.detail.mfaToken);
+    assert.equal(claims.sub, 'kim');
+    assert.equal(claims.mfa_method, 'totp');
+    assert.equal(claims.acr, 'mfa');
+    await shot(page, '4-signed-in');
+
+    // The next sign-in: the code of a later step, and "remember this device".
+    clock.t += 30;
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).id, 'again');
+    await page.keyboard.press('Enter');
+    await heading(page).filter({ hasText: 'Confirm it is you' }).waitFor();
+    assert.equal((await focused(page)).id, 'code');
+    await scan(page, 'verify with the app', violations);
+    await shot(page, '5-verify-totp');
+    await page.keyboard.type(oathtool(secret, clock.t));
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).id, 'remember');
+    assert.equal(await page.locator('edge-mfa-prompt label[for=remember]').textContent(), 'Remember this device for 30 days');
+    await page.keyboard.press('Space');
+    await page.keyboard.press('Enter');
+    const second = await waitForWelcome(d);
+    assert.equal(d.completions.length, 2);
+    assert.equal((await verifyMfaToken(tenant, second.detail.mfaToken)).mfa_method, 'totp');
+
+    // Remembered: the next assess lets the user through without a factor.
+    await page.click('#again');
+    await until(() => d.completions.length === 3);
+    assert.equal(d.completions[2].method, 'none');
+    const remembered = await verifyMfaToken(tenant, d.completions[2].mfaToken);
+    assert.equal(remembered.mfa_method, 'trusted_device');
+    assert.equal(remembered.acr, '0');
+    assert.deepEqual(violations, []);
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a passkey: registered from the prompt, then the default way in', async () => {
+  const tenant = await tenantFor({ webauthn: { user_verification: 'required' } });
+  const d = await open(tenant, 'pat', { authenticator: CTAP2_INTERNAL_UV });
+  const violations = [];
+  try {
+    await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Passkey or security key' }).click();
+    await heading(d.page).filter({ hasText: 'Create a passkey' }).waitFor();
+    await scan(d.page, 'create a passkey', violations);
+    await shot(d.page, '6-create-passkey');
+    await d.page.getByLabel('Name for this passkey (optional)').fill('Laptop');
+    await d.page.getByRole('button', { name: 'Create passkey' }).click();
+    await heading(d.page).filter({ hasText: 'Save your backup codes' }).waitFor();
+    await d.page.getByLabel('I have saved these codes').check();
+    await d.page.getByRole('button', { name: 'Continue' }).click();
+    const enrolled = await waitForWelcome(d);
+    assert.equal(enrolled.detail.method, 'webauthn');
+    const factors = await api('GET', `/v1/${tenant.id}/factors`, { token: d.ticket });
+    assert.deepEqual(factors.body.factors.map((f) => [f.type, f.name]), [['webauthn', 'Laptop']]);
+
+    await d.page.click('#again');
+    await heading(d.page).filter({ hasText: 'Confirm it is you' }).waitFor();
+    assert.equal(await d.page.locator('edge-mfa-prompt form p').first().textContent(), 'Use your passkey or security key.');
+    await scan(d.page, 'verify with a passkey', violations);
+    await shot(d.page, '7-verify-passkey');
+    await d.page.getByRole('button', { name: 'Use passkey' }).click();
+    const signedIn = await waitForWelcome(d);
+    const claims = await verifyMfaToken(tenant, signedIn.detail.mfaToken);
+    assert.equal(claims.mfa_method, 'webauthn');
+    assert.deepEqual(claims.amr, ['hwk', 'user']);
+    const { credentials } = await d.cdp.send('WebAuthn.getCredentials', { authenticatorId: d.authenticatorId });
+    assert.equal(credentials[0].signCount, 2);
+
+    // A second passkey (a software one, through the API with step-up): the prompt
+    // says which one it asks for, and "another method" lists each by name.
+    const second = await enrollPasskey(tenant, d.ticket, signedIn.detail.mfaToken);
+    await d.page.click('#again');
+    await d.page.locator('edge-mfa-prompt form p.muted').filter({ hasText: 'The one named “Laptop”.' }).waitFor();
+    await d.page.getByRole('button', { name: 'Try another method' }).click();
+    assert.deepEqual(await d.page.locator('edge-mfa-prompt button.choice .label').allTextContents(),
+      ['Passkey or security key: Laptop', `Passkey or security key: ${second.name}`, 'Backup code']);
+    assert.deepEqual(violations, []);
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
+
+test('another method: a backup code; and asking for help', async () => {
+  const tenant = await tenantFor();
+  const user = await enrollTotp(tenant, 'bea');
+  const d = await open(tenant, 'bea');
+  const violations = [];
+  try {
+    await heading(d.page).filter({ hasText: 'Confirm it is you' }).waitFor();
+    await d.page.getByRole('button', { name: 'Try another method' }).click();
+    await heading(d.page).filter({ hasText: 'Choose another method' }).waitFor();
+    assert.deepEqual(await d.page.locator('edge-mfa-prompt button.choice .label').allTextContents(),
+      [`Authenticator app: ${user.factor.name}`, 'Backup code']);
+    await scan(d.page, 'another method', violations);
+    await shot(d.page, '8-another-method');
+    await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Backup code' }).click();
+    await d.page.getByLabel('Backup code').fill(user.backupCodes[0]);
+    await d.page.getByRole('button', { name: 'Verify' }).click();
+    const used = await waitForWelcome(d);
+    assert.equal(used.detail.method, 'backup_code');
+    assert.equal((await verifyMfaToken(tenant, used.detail.mfaToken)).mfa_method, 'backup_code');
+    const factors = await api('GET', `/v1/${tenant.id}/factors`, { token: d.ticket });
+    assert.equal(factors.body.backup_codes_remaining, 9);
+
+    await d.page.click('#again');
+    await heading(d.page).filter({ hasText: 'Confirm it is you' }).waitFor();
+    await d.page.getByRole('button', { name: 'Ask for help' }).click();
+    await heading(d.page).filter({ hasText: 'Ask your administrator for help' }).waitFor();
+    await scan(d.page, 'ask for help', violations);
+    await d.page.getByLabel('Message').fill('Lost my phone');
+    await d.page.getByRole('button', { name: 'Send request' }).click();
+    const sent = await d.page.locator('edge-mfa-prompt p', { hasText: 'Your request was sent' }).textContent();
+    const id = sent.match(/reference ([^)]+)\)/)[1];
+    const status = await api('GET', `/v1/${tenant.id}/admin/users/bea`, { token: tenant.admin_key });
+    assert.equal(status.body.help_request.id, id);
+    assert.equal(status.body.help_request.message, 'Lost my phone');
+    assert.deepEqual(violations, []);
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
+
+test('lockout: the countdown from Retry-After, the form closed until it ends, then a code works', async () => {
+  const tenant = await tenantFor({ lockout: { max_failures: 2, window_seconds: 120 } });
+  const user = await enrollTotp(tenant, 'lou');
+  const d = await open(tenant, 'lou', { fakeTime: true });
+  const { page, clock } = d;
+  const violations = [];
+  try {
+    clock.t = user.t + 30;
+    await heading(page).filter({ hasText: 'Confirm it is you' }).waitFor();
+    const timer = page.locator('edge-mfa-prompt [role=timer]');
+    const code = page.getByLabel('The 6-digit code the app shows');
+    for (let attempt = 0; attempt < 4 && !(await timer.textContent()); attempt++) {
+      await code.fill(wrongCode(user.secret, clock.t));
+      await page.getByRole('button', { name: 'Verify' }).click();
+      await page.waitForFunction(() => {
+        const root = document.querySelector('edge-mfa-prompt').shadowRoot;
+        return !root.querySelector('.card').hasAttribute('aria-busy');
+      });
+    }
+    const first = await timer.textContent();
+    assert.match(first, /^Codes are not accepted for a while\. You can try again in \d:\d\d\.$/);
+    const seconds = (text) => { const [, m, s] = text.match(/(\d+):(\d\d)\.$/); return Number(m) * 60 + Number(s); };
+    assert.ok(seconds(first) > 60 && seconds(first) <= 120, `the lockout window is 120 s: ${first}`);
+    assert.equal(await code.isDisabled(), true);
+    await page.locator('edge-mfa-prompt p.status', { hasText: 'Too many attempts' }).waitFor();
+    await scan(page, 'locked', violations);
+    await shot(page, '9-locked');
+
+    await page.clock.fastForward(20_000);
+    const later = await timer.textContent();
+    assert.ok(seconds(later) <= seconds(first) - 19, `${first} → ${later}`);
+    assert.equal(await code.isDisabled(), true);
+
+    // Over (on the server too): the field opens, says so and takes the focus.
+    clock.t += 180;
+    await page.clock.fastForward(seconds(later) * 1000 + 1000);
+    await page.locator('edge-mfa-prompt p.status', { hasText: 'You can try again now.' }).waitFor();
+    assert.equal(await code.isDisabled(), false);
+    assert.equal(await timer.textContent(), '');
+    assert.equal((await focused(page)).id, 'code');
+    await code.fill(oathtool(user.secret, clock.t));
+    await page.getByRole('button', { name: 'Verify' }).click();
+    const done = await waitForWelcome(d);
+    assert.equal((await verifyMfaToken(tenant, done.detail.mfaToken)).mfa_method, 'totp');
+    assert.deepEqual(violations, []);
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
