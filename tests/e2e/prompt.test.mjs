@@ -11,9 +11,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
+import { mintTicket, verifyMfaToken as backendCheck } from '../../docs/examples/backend.mjs';
 import {
   api, BASE, createTenant, decodeQrPng, enrollPasskey, enrollTotp, now, oathtool, ticketFor, verifyMfaToken, wrongCode,
 } from './client.mjs';
@@ -367,5 +369,72 @@ test('lockout: the countdown from Retry-After, the form closed until it ends, th
     assert.deepEqual(d.errors, []);
   } finally {
     await d.close();
+  }
+});
+
+/// The tenant's app of docs/examples/prompt.html on its own origin: the page, its
+/// backend's ticket for the signed-in user, and its check of the token it is handed.
+async function tenantApp(user) {
+  const app = { checked: [], refused: [] };
+  const html = readFileSync(join(root, 'docs/examples/prompt.html'), 'utf8');
+  const server = createServer(async (req, res) => {
+    let body = '';
+    for await (const chunk of req) body += chunk;
+    if (req.method === 'GET' && req.url === '/') {
+      const page = html.replaceAll('https://mfa.example.com', BASE).replace('tenant="acme"', `tenant="${app.tenant.id}"`);
+      return res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
+    }
+    if (req.method === 'GET' && req.url === '/home') return res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>Home</h1>');
+    if (req.method === 'POST' && req.url === '/api/mfa-ticket') {
+      return res.writeHead(200).end(await mintTicket({ tenant: app.tenant.id, ticketSecret: app.tenant.ticket_secret, user }));
+    }
+    if (req.method === 'POST' && req.url === '/api/mfa-done') {
+      try {
+        app.checked.push(await backendCheck({ base: BASE, tenant: app.tenant.id, token: body, expectedUser: user }));
+        return res.writeHead(204).end();
+      } catch (e) {
+        app.refused.push(String(e));
+        return res.writeHead(401).end();
+      }
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  app.origin = `http://localhost:${server.address().port}`;
+  app.tenant = await createTenant(undefined, [app.origin]);
+  app.close = () => new Promise((r) => server.close(r));
+  return app;
+}
+
+test('the README\'s integration: a tenant page on another origin loads the prompt from /sdk/ and its backend checks the token', async () => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const block = readme.match(/^```html file=docs\/examples\/prompt\.html\n([\s\S]*?)^```$/m);
+  assert.equal(block?.[1], readFileSync(join(root, 'docs/examples/prompt.html'), 'utf8'), 'the README shows docs/examples/prompt.html as it is');
+  const app = await tenantApp('tara');
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`${app.origin}/`);
+    // Cross-origin: the module from /sdk/ (CORS), then every API call (CORS with credentials).
+    await page.locator('edge-mfa-prompt button.choice', { hasText: 'Authenticator app' }).click();
+    const qr = page.locator('edge-mfa-prompt img.qr');
+    await qr.waitFor();
+    await page.waitForFunction(() => document.querySelector('edge-mfa-prompt').shadowRoot.querySelector('img.qr').complete);
+    const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret');
+    await page.getByLabel('The 6-digit code the app shows').fill(oathtool(secret, now()));
+    await page.getByRole('button', { name: 'Confirm' }).click();
+    await page.getByLabel('I have saved these codes').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForURL(`${app.origin}/home`);
+    assert.deepEqual(app.refused, []);
+    assert.equal(app.checked.length, 1);
+    assert.equal(app.checked[0].claims.sub, 'tara');
+    assert.equal(app.checked[0].mfa, true);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+    await app.close();
   }
 });
