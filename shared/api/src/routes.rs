@@ -208,6 +208,29 @@ impl<'a> Resource<'a> {
         }
     }
 
+    /// The end-user routes, which a browser calls across origins: they answer
+    /// CORS preflights and check the method inside CORS.
+    pub(crate) fn is_browser(self) -> bool {
+        !self.is_admin() && self != Resource::Jwks
+    }
+
+    /// The `Allow` of a 405: [`Self::methods`], and OPTIONS where the resource
+    /// answers preflights (RFC 9110 §10.2.1 lists every method it serves).
+    pub(crate) fn allow(self) -> &'static str {
+        if !self.is_browser() {
+            return self.methods();
+        }
+        match self.methods() {
+            GET => "GET, HEAD, OPTIONS",
+            "POST" => "POST, OPTIONS",
+            "DELETE" => "DELETE, OPTIONS",
+            "DELETE, PATCH" => "DELETE, PATCH, OPTIONS",
+            // A new end-user method list must be added above: the unit test
+            // `browser_routes_allow_options` fails until it is.
+            other => other,
+        }
+    }
+
     /// `405` with the resource's `Allow` unless it serves `method`.
     pub(crate) fn allows(self, method: &str) -> Result<(), ApiError> {
         if self.methods().split(", ").any(|m| m == method) {
@@ -219,7 +242,7 @@ impl<'a> Resource<'a> {
 
     pub(crate) fn method_not_allowed(self) -> ApiError {
         ApiError::MethodNotAllowed {
-            allow: self.methods(),
+            allow: self.allow(),
         }
     }
 }
@@ -399,7 +422,7 @@ async fn tenant_route<B: Backend>(
     }
     .map_err(|e| ApiError::Internal(e.0))?
     .ok_or_else(no_tenant)?;
-    let browser_route = !resource.is_admin() && resource != Resource::Jwks;
+    let browser_route = resource.is_browser();
     // The end-user routes check the method below, inside CORS, and answer a
     // browser's preflight.
     if !browser_route {
@@ -465,5 +488,36 @@ fn with_cors(response: ApiResponse, origin: Option<&str>) -> ApiResponse {
             .with_header("access-control-allow-credentials", "true")
             .with_header("access-control-expose-headers", "retry-after, allow"),
         None => response,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every path template, with its placeholders filled in.
+    fn resources() -> Vec<Resource<'static>> {
+        TENANT_PATHS
+            .iter()
+            .map(|template| {
+                let segments: Vec<&'static str> = template
+                    .split('/')
+                    .map(|s| if s.starts_with('{') { "x1" } else { s })
+                    .collect();
+                Resource::parse(&segments).unwrap_or_else(|| panic!("{template} parses"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn browser_routes_allow_options() {
+        for resource in resources() {
+            let (allow, methods) = (resource.allow(), resource.methods());
+            if resource.is_browser() {
+                assert_eq!(allow, format!("{methods}, OPTIONS"), "{resource:?}");
+            } else {
+                assert_eq!(allow, methods, "{resource:?}: no preflight, no OPTIONS");
+            }
+        }
     }
 }
