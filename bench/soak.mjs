@@ -1,16 +1,20 @@
-// Memory under sustained load: N requests from C concurrent clients against one
-// endpoint of a local runtime, sampling the Worker isolate's wasm linear memory
+// Memory under sustained load: N requests (or, written `10m`/`90s`, as many as fit
+// in that time) from C concurrent clients against one endpoint of a local runtime, sampling the Worker isolate's wasm linear memory
 // (the `x-edge-mfa-wasm-pages` header the Worker adds when test hooks are on) and
 // the runtime's resident memory (RSS of its process tree) along the way. `worker`
 // is workerd directly (bench/workerd.mjs); `worker-wrangler` and `spin` are started
 // by tests/e2e/runtimes.mjs exactly as in the tests.
-//   node bench/soak.mjs worker|worker-wrangler|spin [requests] [concurrency]
+//   node bench/soak.mjs worker|worker-wrangler|spin [requests|duration] [concurrency]
 import { randomBytes } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { runtimes } from '../tests/e2e/runtimes.mjs';
 import { startWorkerd } from './workerd.mjs';
 
-const [name = 'worker', total = '20000', concurrency = '64'] = process.argv.slice(2);
+const [name = 'worker', amount = '20000', concurrency = '64'] = process.argv.slice(2);
+const duration = amount.match(/^(\d+)(s|m)$/);
+const durationMs = duration ? Number(duration[1]) * (duration[2] === 'm' ? 60_000 : 1000) : Infinity;
+const total = duration ? Infinity : Number(amount);
+if (!duration && !(total > 0)) throw new Error(`requests or a duration (10m, 90s), not ${amount}`);
 async function start() {
   if (name === 'worker-wrangler') return runtimes.worker();
   if (name !== 'worker') return runtimes[name]();
@@ -49,22 +53,25 @@ try {
   let errors = 0;
   let pages = 0;
   const started = performance.now();
-  const sample = () => samples.push({ requests: sent, wasm_pages: pages, wasm_mib: pages / 16, rss_mib: rssMiB(processPattern) });
+  const sample = () => samples.push({ requests: sent, seconds: Math.round((performance.now() - started) / 1000), wasm_pages: pages, wasm_mib: pages / 16, rss_mib: rssMiB(processPattern) });
+  // By count: at the 1,000th request and every 10,000th; by time: every minute too.
+  const minutely = duration ? setInterval(sample, 60_000) : null;
   async function client() {
-    while (sent < Number(total)) {
+    while (sent < total && performance.now() - started < durationMs) {
       const n = sent++;
       const r = await api('POST', `/v1/${tenant.id}/assess`, { token: tickets[n % tickets.length] });
       if (r.status !== 200) errors++;
       pages = Number(r.headers.get('x-edge-mfa-wasm-pages') ?? 0) || pages;
-      if (n === 1000 || n % 10000 === 0) sample();
+      if (n === 1000 || (!duration && n % 10000 === 0)) sample();
     }
   }
   await Promise.all(Array.from({ length: Number(concurrency) }, client));
   clearInterval(renew);
+  if (minutely) clearInterval(minutely);
   sample();
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ runtime: name, endpoint: 'POST assess (64 users)', concurrency: Number(concurrency), requests: Number(total), errors,
-    seconds: Math.round(seconds), rps: Math.round(Number(total) / seconds), samples }));
+  console.log(JSON.stringify({ runtime: name, endpoint: 'POST assess (64 users)', concurrency: Number(concurrency), requests: sent, errors,
+    seconds: Math.round(seconds), rps: Math.round(sent / seconds), samples }));
 } finally {
   await runtime.stop();
 }
