@@ -15,6 +15,7 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
+import { startReceiver } from './receiver.mjs';
 import { mintTicket, verifyMfaToken as backendCheck } from '../../docs/examples/backend.mjs';
 import {
   api, BASE, createTenant, decodeQrPng, enrollPasskey, enrollTotp, now, oathtool, ticketFor, verifyMfaToken, wrongCode,
@@ -26,18 +27,34 @@ const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.mi
 const CTAP2_INTERNAL_UV = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true };
 
 let browser;
+let receiver;
 before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
+  receiver = await startReceiver();
 });
 after(async () => {
   await browser?.close();
+  await receiver?.close();
 });
+
+/// A tenant offering email codes, its webhook pointed at the test's receiver.
+async function codeTenant() {
+  const tenant = await tenantFor({ allowed_methods: ['email', 'totp', 'backup_code'], default_method: 'email' });
+  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
+  assert.equal(hook.status, 200, hook.text);
+  receiver.trust(hook.body.secret);
+  return tenant;
+}
+
+/// The code of the newest delivery to `user` for `purpose` (enroll, challenge) since `since` (ms).
+const codeSent = async (user, purpose, since) =>
+  (await receiver.waitFor((d) => d.at >= since && d.payload?.data?.user === user && d.payload.data.purpose === purpose)).payload.data;
 
 const tenantFor = (policy) => createTenant(policy, [new URL(BASE).origin]);
 
 /// The demo page for `sub`, its API requests at the server time `clock.t`.
-async function open(tenant, sub, { authenticator, fakeTime } = {}) {
+async function open(tenant, sub, { authenticator, fakeTime, claims, headers: extraHeaders = {}, ticket: givenTicket } = {}) {
   const context = await browser.newContext({ viewport: { width: 560, height: 860 } });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(BASE).origin });
   const page = await context.newPage();
@@ -48,7 +65,7 @@ async function open(tenant, sub, { authenticator, fakeTime } = {}) {
   const clock = { t: now() };
   await page.route('**/v1/**', async (route) => {
     const headers = await route.request().allHeaders();
-    await route.continue({ headers: { ...headers, 'x-edge-mfa-test-now': String(clock.t) } });
+    await route.continue({ headers: { ...headers, ...extraHeaders, 'x-edge-mfa-test-now': String(clock.t) } });
   });
   if (fakeTime) await page.clock.install();
   let authenticatorId;
@@ -58,14 +75,18 @@ async function open(tenant, sub, { authenticator, fakeTime } = {}) {
     await cdp.send('WebAuthn.enable');
     ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: authenticator }));
   }
-  const ticket = await ticketFor(tenant, sub, { ttl: 900 });
+  const ticket = givenTicket ?? await ticketFor(tenant, sub, { ttl: 900, ...(claims ? { extra: claims } : {}) });
   const completions = [];
+  const events = [];
   await page.exposeFunction('recordCompletion', (detail) => completions.push(detail));
+  await page.exposeFunction('recordEvent', (type, detail) => events.push({ type, ...detail }));
   await page.addInitScript(() => {
     document.addEventListener('edge-mfa-complete', (e) => window.recordCompletion(e.detail));
+    document.addEventListener('edge-mfa-denied', (e) => window.recordEvent(e.type, e.detail));
+    document.addEventListener('edge-mfa-error', (e) => window.recordEvent(e.type, { status: e.detail.status, message: String(e.detail.error) }));
   });
   await page.goto(`${BASE}/demo/#tenant=${tenant.id}&ticket=${ticket}`);
-  return { page, clock, cdp, authenticatorId, ticket, errors, completions, close: () => context.close() };
+  return { page, clock, cdp, authenticatorId, ticket, errors, completions, events, close: () => context.close() };
 }
 
 const heading = (page) => page.locator('edge-mfa-prompt h2');
@@ -157,9 +178,16 @@ test('keyboard only: enroll an authenticator app from the QR code, keep the back
     assert.equal(uri.protocol, 'otpauth:');
     const secret = uri.searchParams.get('secret');
     assert.equal((await page.locator('edge-mfa-prompt .secret code').textContent()).replaceAll(' ', ''), secret);
-    assert.deepEqual(await focused(page), { tag: 'input', id: 'code', text: '', type: null }, 'the focus is in the code field');
+    assert.equal((await focused(page)).tag, 'h2', 'the step starts at its heading: the QR code and the key come before the field');
     await scan(page, 'scan the QR code', violations);
     await shot(page, '2-scan-qr');
+    await page.keyboard.press('Tab');
+    assert.equal((await focused(page)).text, 'Copy key');
+    await page.keyboard.press('Enter');
+    await page.locator('edge-mfa-prompt button', { hasText: 'Key copied.' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
+    await page.keyboard.press('Tab');
+    assert.deepEqual(await focused(page), { tag: 'input', id: 'code', text: '', type: null });
 
     await page.keyboard.type(wrongCode(secret, clock.t));
     await page.keyboard.press('Enter');
@@ -179,6 +207,11 @@ test('keyboard only: enroll an authenticator app from the QR code, keep the back
     assert.equal((await focused(page)).text, 'Copy codes');
     await page.keyboard.press('Enter');
     await page.locator('edge-mfa-prompt').locator('p.status', { hasText: 'Codes copied.' }).waitFor();
+    // Moved in the page (as a framework may do), the prompt keeps its step: the codes are shown once.
+    await page.evaluate(() => { const p = document.querySelector('edge-mfa-prompt'); p.parentNode.append(p); p.shadowRoot.querySelector('button').focus(); });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await heading(page).textContent(), 'Save your backup codes');
+    assert.deepEqual(await page.locator('edge-mfa-prompt ol.codes li').allTextContents(), codes);
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `${codes.join('\n')}\n`);
     await page.keyboard.press('Tab');
     assert.equal((await focused(page)).text, 'Download codes');
@@ -289,8 +322,9 @@ test('another method: a backup code; and asking for help', async () => {
     await heading(d.page).filter({ hasText: 'Confirm it is you' }).waitFor();
     await d.page.getByRole('button', { name: 'Try another method' }).click();
     await heading(d.page).filter({ hasText: 'Choose another method' }).waitFor();
-    assert.deepEqual(await d.page.locator('edge-mfa-prompt button.choice .label').allTextContents(),
-      [`Authenticator app: ${user.factor.name}`, 'Backup code']);
+    // The app has its default name, the kind's own: not said twice.
+    assert.equal(user.factor.name, 'Authenticator app');
+    assert.deepEqual(await d.page.locator('edge-mfa-prompt button.choice .label').allTextContents(), ['Authenticator app', 'Backup code']);
     await scan(d.page, 'another method', violations);
     await shot(d.page, '8-another-method');
     await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Backup code' }).click();
@@ -331,7 +365,7 @@ test('lockout: the countdown from Retry-After, the form closed until it ends, th
     clock.t = user.t + 30;
     await heading(page).filter({ hasText: 'Confirm it is you' }).waitFor();
     const timer = page.locator('edge-mfa-prompt [role=timer]');
-    const code = page.getByLabel('The 6-digit code the app shows');
+    const code = page.getByLabel('The code the app shows');
     for (let attempt = 0; attempt < 4 && !(await timer.textContent()); attempt++) {
       await code.fill(wrongCode(user.secret, clock.t));
       await page.getByRole('button', { name: 'Verify' }).click();
@@ -345,6 +379,7 @@ test('lockout: the countdown from Retry-After, the form closed until it ends, th
     const seconds = (text) => { const [, m, s] = text.match(/(\d+):(\d\d)\.$/); return Number(m) * 60 + Number(s); };
     assert.ok(seconds(first) > 60 && seconds(first) <= 120, `the lockout window is 120 s: ${first}`);
     assert.equal(await code.isDisabled(), true);
+    assert.deepEqual(await focused(page), { tag: 'p', id: null, text: first.slice(0, 60), type: null }, 'the closed field\'s focus moves to the countdown');
     await page.locator('edge-mfa-prompt p.status', { hasText: 'Too many attempts' }).waitFor();
     await scan(page, 'locked', violations);
     await shot(page, '9-locked');
@@ -423,7 +458,7 @@ test('the README\'s integration: a tenant page on another origin loads the promp
     await qr.waitFor();
     await page.waitForFunction(() => document.querySelector('edge-mfa-prompt').shadowRoot.querySelector('img.qr').complete);
     const secret = new URL(decodeQrPng(await qr.screenshot())).searchParams.get('secret');
-    await page.getByLabel('The 6-digit code the app shows').fill(oathtool(secret, now()));
+    await page.getByLabel('The code the app shows').fill(oathtool(secret, now()));
     await page.getByRole('button', { name: 'Confirm' }).click();
     await page.getByLabel('I have saved these codes').check();
     await page.getByRole('button', { name: 'Continue' }).click();
@@ -436,5 +471,93 @@ test('the README\'s integration: a tenant page on another origin loads the promp
   } finally {
     await context.close();
     await app.close();
+  }
+});
+
+test('email codes: enrolled with a code from the webhook, then signed in; a resend too soon holds the button and counts down', async () => {
+  const tenant = await codeTenant();
+  const d = await open(tenant, 'em', { claims: { email: 'em@example.com' } });
+  const violations = [];
+  try {
+    await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Email code' }).click();
+    await d.page.getByLabel('Email address (leave empty to use the one on your account)').waitFor();
+    let since = Date.now();
+    await d.page.getByRole('button', { name: 'Send code' }).click();
+    const enrollCode = await codeSent('em', 'enroll', since);
+    assert.equal(enrollCode.to, 'em@example.com', 'empty means the ticket\'s address');
+    await d.page.locator('edge-mfa-prompt form p', { hasText: 'We sent a code to' }).waitFor();
+    await d.page.getByLabel('Code', { exact: true }).fill(enrollCode.code);
+    await d.page.getByRole('button', { name: 'Confirm' }).click();
+    await d.page.getByLabel('I have saved these codes').check();
+    await d.page.getByRole('button', { name: 'Continue' }).click();
+    assert.equal((await waitForWelcome(d)).detail.method, 'email');
+
+    d.clock.t += 60;
+    since = Date.now();
+    await d.page.click('#again');
+    const sent = await codeSent('em', 'challenge', since);
+    await d.page.locator('edge-mfa-prompt form p', { hasText: 'Enter the code we sent to' }).waitFor();
+    const resend = d.page.getByRole('button', { name: 'Send a new code' });
+    await resend.click();
+    const wait = d.page.locator('edge-mfa-prompt [role=timer]', { hasText: 'You can ask for a new code in' });
+    await wait.waitFor();
+    assert.equal(await resend.isDisabled(), true, 'held while the wait runs');
+    await scan(d.page, 'resend too soon', violations);
+    await d.page.getByLabel('Code', { exact: true }).fill(sent.code);
+    await d.page.getByRole('button', { name: 'Verify' }).click();
+    const signedIn = await waitForWelcome(d);
+    assert.equal(signedIn.detail.method, 'email');
+    const claims = await verifyMfaToken(tenant, signedIn.detail.mfaToken);
+    assert.deepEqual([claims.mfa_method, claims.amr], ['email', ['otp']]);
+    assert.deepEqual(violations, []);
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
+
+test('an address the ticket vouches for: the factor at once, its backup codes kept, then a code to sign in', async () => {
+  const tenant = await codeTenant();
+  const d = await open(tenant, 'vee', { claims: { email: 'vee@example.com', email_verified: true } });
+  try {
+    await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Email code' }).click();
+    const since = Date.now();
+    await d.page.getByRole('button', { name: 'Send code' }).click();
+    await heading(d.page).filter({ hasText: 'Save your backup codes' }).waitFor();
+    assert.equal((await d.page.locator('edge-mfa-prompt ol.codes li').allTextContents()).length, 10);
+    await d.page.getByLabel('I have saved these codes').check();
+    await d.page.getByRole('button', { name: 'Continue' }).click();
+    // Made without proof, so no token yet: the sign-in asks for a code.
+    const sent = await codeSent('vee', 'challenge', since);
+    await d.page.getByLabel('Code', { exact: true }).fill(sent.code);
+    await d.page.getByRole('button', { name: 'Verify' }).click();
+    assert.equal((await waitForWelcome(d)).detail.method, 'email');
+    assert.deepEqual(d.errors, []);
+  } finally {
+    await d.close();
+  }
+});
+
+test('a denied sign-in says so and fires edge-mfa-denied; a refused ticket fires edge-mfa-error with 401', async () => {
+  const tenant = await tenantFor({ mode: 'adaptive', adaptive: { deny_countries: ['KP'] } });
+  const denied = await open(tenant, 'dan', { headers: { 'x-edge-mfa-test-country': 'KP' } });
+  try {
+    await heading(denied.page).filter({ hasText: 'Sign-in is not allowed' }).waitFor();
+    await until(() => denied.events.length === 1);
+    assert.deepEqual(denied.events, [{ type: 'edge-mfa-denied', reasons: ['denied_country'] }]);
+    assert.equal(denied.completions.length, 0);
+  } finally {
+    await denied.close();
+  }
+  // Signed with another secret: well formed, refused.
+  const refused = await open(tenant, 'rex', { ticket: await ticketFor({ ...tenant, ticket_secret: 'another-secret-another-secret-xx' }, 'rex') });
+  try {
+    await refused.page.locator('edge-mfa-prompt [role=alert]', { hasText: 'Your sign-in session has expired.' }).waitFor();
+    await until(() => refused.events.length === 1);
+    assert.equal(refused.events[0].type, 'edge-mfa-error');
+    assert.equal(refused.events[0].status, 401);
+    assert.equal((await focused(refused.page)).text, 'Start again');
+  } finally {
+    await refused.close();
   }
 });

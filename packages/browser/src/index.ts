@@ -234,8 +234,10 @@ export class EdgeMfa {
   }
 
   /** `POST enroll` for email or SMS codes: a code is sent to `to` (an E.164 number
-   * for SMS; for email, the ticket's address when `to` is absent). */
-  enrollCode(type: 'email' | 'sms', options: StepUpOptions & { to?: string; name?: string } = {}): Promise<CodeEnrollment> {
+   * for SMS; for email, the ticket's address when `to` is absent). When the ticket
+   * vouches for the address (`email_verified`), the factor is made at once and the
+   * answer is {@link Confirmed} (without an `mfa_token`: nothing was proved). */
+  enrollCode(type: 'email' | 'sms', options: StepUpOptions & { to?: string; name?: string } = {}): Promise<CodeEnrollment | Confirmed> {
     const body: Record<string, string> = { type };
     if (options.to) body.to = options.to;
     if (options.name) body.name = options.name;

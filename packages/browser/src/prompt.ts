@@ -2,35 +2,41 @@
  * `<edge-mfa-prompt>`: the whole second step of a sign-in, as one custom element
  * built on {@link EdgeMfa}.
  *
- *     <script type="module" src="/edge-mfa/prompt.js"></script>
+ *     <script type="module" src="https://mfa.example.com/sdk/prompt.js"></script>
  *     <edge-mfa-prompt tenant="acme" base-url="https://mfa.example.com"></edge-mfa-prompt>
  *     <script type="module">
  *       const prompt = document.querySelector('edge-mfa-prompt');
- *       prompt.ticket = await (await fetch('/api/mfa-ticket')).text();
+ *       prompt.ticket = await (await fetch('/api/mfa-ticket', { method: 'POST' })).text();
  *       prompt.addEventListener('edge-mfa-complete', (e) => sendToBackend(e.detail.mfaToken));
  *     </script>
  *
  * It assesses the sign-in; enrolls a first factor when the policy requires one
  * (only the policy's methods; the QR code and the key for an authenticator app;
- * passkeys; backup codes shown once, with copy and download); asks for the
- * default factor with "try another method", backup codes, "remember this device"
- * and "ask for help"; counts down a lockout from `Retry-After`; and ends with the
- * `edge-mfa-complete` event carrying the `mfa_token`. It keeps no token: the
- * event hands it over.
+ * passkeys; email and SMS codes; backup codes shown once, with copy and download);
+ * asks for the default factor with "try another method", backup codes, "remember
+ * this device" and "ask for help"; counts down a lockout from `Retry-After`; and
+ * ends with the `edge-mfa-complete` event carrying the `mfa_token`. It keeps no
+ * token: the event hands it over.
  *
- * Attributes: `tenant`, `base-url` (default: the page's origin), `ticket` (or the
- * `ticket` property, which also takes a function returning a fresh ticket).
- * Events (bubbling, composed): `edge-mfa-complete` {@link CompleteDetail},
- * `edge-mfa-error` {@link ErrorDetail} when it cannot go on (an expired ticket).
+ * Attributes: `tenant`, `base-url` (default: the page's origin). The ticket is a
+ * property only (`prompt.ticket = ...`, a string or a function returning a fresh
+ * one), never an attribute: a ticket in the DOM would be readable by whatever reads
+ * the page, and it is enough to enroll a factor for a user who has none.
+ * Events (bubbling, composed): `edge-mfa-complete` {@link CompleteDetail};
+ * `edge-mfa-denied` {@link DeniedDetail} (the policy refuses the sign-in);
+ * `edge-mfa-error` {@link ErrorDetail} (it cannot go on: an expired ticket, a
+ * server error). `start()` begins again.
  * Texts: the `texts` property replaces any of {@link englishTexts}. Looks: the CSS
  * custom properties `--edge-mfa-font`, `--edge-mfa-color`, `--edge-mfa-muted`,
- * `--edge-mfa-background`, `--edge-mfa-border`, `--edge-mfa-accent`,
- * `--edge-mfa-accent-text`, `--edge-mfa-error`, `--edge-mfa-radius`,
- * `--edge-mfa-width`, and the parts `card`, `heading`, `button`, `input`.
- * Styles are a constructed stylesheet, so a CSP without `'unsafe-inline'` styles
- * is fine; the QR code is an `<img>` with a `data:` URL (`img-src data:`).
+ * `--edge-mfa-background`, `--edge-mfa-border`, `--edge-mfa-border-strong`,
+ * `--edge-mfa-accent`, `--edge-mfa-accent-text`, `--edge-mfa-error`,
+ * `--edge-mfa-disabled`, `--edge-mfa-radius`, `--edge-mfa-width`, and the parts
+ * `card`, `heading`, `button`, `input`.
+ * A page's CSP needs edge-mfa's origin in `script-src` (for `/sdk/`) and
+ * `connect-src`, and `img-src data:` (the QR code); styles are a constructed
+ * stylesheet, so no `'unsafe-inline'` is needed.
  */
-import { EdgeMfa, EdgeMfaError, type Confirmed, type Decision, type FactorRef, type Method, type Verified } from './index.js';
+import { EdgeMfa, EdgeMfaError, type Challenge, type Confirmed, type Decision, type FactorRef, type Method, type Verified } from './index.js';
 import { englishTexts, format, type PromptTexts } from './texts.js';
 
 export { englishTexts, type PromptTexts } from './texts.js';
@@ -38,39 +44,58 @@ export { englishTexts, type PromptTexts } from './texts.js';
 /** `edge-mfa-complete`: the proof for the tenant's backend. */
 export interface CompleteDetail {
   mfaToken: string;
-  /** Seconds. */
+  /** Seconds the token was valid for when edge-mfa issued it. */
   expiresIn: number;
+  /** When it stops being valid (Unix seconds, by this browser's clock). */
+  expiresAt: number;
   /** The factor used, or `none` when the policy, a bypass or a remembered
    * device let the user through (the token's `acr` is then "0"). */
   method: Method | 'none';
+  /** `assess`'s reasons and enrollment state: `grace` with `enrollment.deadline`
+   * means the user was let through but should set up a factor soon. */
+  reasons: string[];
+  enrollment: Decision['enrollment'];
 }
 
-/** `edge-mfa-error`: why the prompt stopped. */
+/** `edge-mfa-denied`: the policy refuses this sign-in. */
+export interface DeniedDetail {
+  reasons: string[];
+}
+
+/** `edge-mfa-error`: why the prompt stopped; `status` when edge-mfa answered. */
 export interface ErrorDetail {
   error: unknown;
+  status?: number;
 }
 
 type Ticket = string | (() => string | Promise<string>);
 /** What the user signs in with: one of their factors, or a backup code. */
 type Target = FactorRef | { type: 'backup_code'; id?: undefined; name?: undefined };
 type Child = Node | string | null | undefined | false;
+/** A received token with the moment it was received. */
+type Token = { mfa_token: string; expires_in: number; receivedAt: number; remaining?: number };
 
 const ENROLLABLE: Method[] = ['totp', 'webauthn', 'email', 'sms'];
+let ids = 0;
 
 export class EdgeMfaPrompt extends HTMLElement {
-  static readonly observedAttributes = ['tenant', 'base-url', 'ticket'];
+  static readonly observedAttributes = ['tenant', 'base-url'];
 
   #texts: PromptTexts = { ...englishTexts };
   #ticket: Ticket | undefined;
   #client: EdgeMfa | undefined;
-  #decision: Decision | undefined;
+  #decision: Omit<Decision, 'mfa_token'> | undefined;
   #backupCodesLeft = 0;
   #remember = false;
   /** When codes are accepted again (ms since the epoch); 0 when not locked. */
   #lockedUntil = 0;
   #timers = new Set<ReturnType<typeof setInterval>>();
   #abort = new AbortController();
+  /** Counts runs: a step of an earlier run (before `start()` or a reset) is ignored. */
+  #generation = 0;
   #started = false;
+  #scheduled = false;
+  #lockedState: { code: HTMLInputElement; submit: HTMLButtonElement; note: HTMLElement } | undefined;
   #root: ShadowRoot;
   #view: HTMLElement;
   #status: HTMLElement;
@@ -86,13 +111,14 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.#root.append(this.#view, this.#status);
   }
 
-  /** The ticket from the tenant's backend, or a function returning a fresh one. */
+  /** The ticket from the tenant's backend, or a function returning a fresh one;
+   * read at every request, so setting a new one never restarts the flow. */
   get ticket(): Ticket | undefined {
-    return this.#ticket ?? this.getAttribute('ticket') ?? undefined;
+    return this.#ticket;
   }
   set ticket(value: Ticket | undefined) {
     this.#ticket = value;
-    this.#maybeStart();
+    this.#schedule();
   }
 
   get tenant(): string {
@@ -109,7 +135,8 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.setAttribute('base-url', value);
   }
 
-  /** The texts shown; setting it replaces the given ones (others stay English). */
+  /** The texts shown; setting it replaces the given ones (others stay English)
+   * from the next step on. */
   get texts(): PromptTexts {
     return { ...this.#texts };
   }
@@ -118,43 +145,46 @@ export class EdgeMfaPrompt extends HTMLElement {
   }
 
   connectedCallback(): void {
-    this.#maybeStart();
+    this.#schedule();
   }
 
   disconnectedCallback(): void {
-    this.#reset();
-    this.#started = false;
+    // Moved, not removed (a framework re-parenting it): keep the step the user is on.
+    queueMicrotask(() => {
+      if (this.isConnected) return;
+      this.#reset();
+      this.#started = false;
+    });
   }
 
-  attributeChangedCallback(): void {
-    if (this.#started) void this.start();
-    else this.#maybeStart();
+  attributeChangedCallback(_name: string, old: string | null, value: string | null): void {
+    if (old === value) return;
+    if (this.#started) queueMicrotask(() => void this.start());
+    else this.#schedule();
   }
 
   /** Starts over: a new `assess` with the current attributes. */
   async start(): Promise<void> {
     this.#reset();
-    const ticket = this.ticket;
-    if (!this.tenant || !ticket) return;
+    if (!this.tenant || !this.#ticket) return;
     this.#started = true;
-    // Read at every call, so a ticket set later (a fresh one) is the one sent.
     this.#client = new EdgeMfa({
       baseUrl: this.baseUrl,
       tenant: this.tenant,
       ticket: () => {
-        const current = this.ticket ?? '';
+        const current = this.#ticket ?? '';
         return typeof current === 'function' ? current() : current;
       },
     });
     this.#render([h('p', { class: 'muted', 'aria-busy': 'true' }, this.#t('loading'))], { focus: false });
     await this.#run(async () => {
-      const decision = await this.#api().assess(this.#signal());
+      const { mfa_token, ...decision } = await this.#api().assess(this.#signal());
       this.#decision = decision;
       this.#remember = false;
       if (decision.retry_after) this.#lock(decision.retry_after);
       switch (decision.action) {
         case 'allow':
-          return this.#complete({ mfa_token: decision.mfa_token ?? '', expires_in: decision.expires_in ?? 0 }, 'none');
+          return this.#complete({ mfa_token: mfa_token ?? '', expires_in: decision.expires_in ?? 0, receivedAt: nowSeconds() }, 'none');
         case 'deny':
           return this.#denied();
         case 'enroll':
@@ -162,22 +192,35 @@ export class EdgeMfaPrompt extends HTMLElement {
         case 'challenge': {
           const { backup_codes_remaining } = await this.#api().factors(this.#signal());
           this.#backupCodesLeft = backup_codes_remaining;
-          return this.#verify(this.#defaultTarget(decision));
+          return this.#verify(this.#defaultTarget());
         }
       }
     });
   }
 
-  #maybeStart(): void {
-    if (!this.#started && this.isConnected && this.tenant && this.ticket) void this.start();
+  /** Starts once the attributes set together (an upgrade, a framework's render)
+   * are all in place. */
+  #schedule(): void {
+    if (this.#started || this.#scheduled) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      if (!this.#started && this.isConnected && this.tenant && this.#ticket) void this.start();
+    });
   }
 
   #reset(): void {
+    this.#generation++;
     this.#abort.abort();
     this.#abort = new AbortController();
+    this.#clearTimers();
+    this.#lockedUntil = 0;
+    this.#lockedState = undefined;
+  }
+
+  #clearTimers(): void {
     for (const timer of this.#timers) clearInterval(timer);
     this.#timers.clear();
-    this.#lockedUntil = 0;
   }
 
   #api(): EdgeMfa {
@@ -193,12 +236,16 @@ export class EdgeMfaPrompt extends HTMLElement {
     return format(this.#texts[key], values);
   }
 
-  // ---- Views. Each replaces the card's content and moves focus into it, so a
-  // screen reader reads the new step and a keyboard user is where they type.
+  #emit(type: 'edge-mfa-complete' | 'edge-mfa-denied' | 'edge-mfa-error', detail: CompleteDetail | DeniedDetail | ErrorDetail): void {
+    this.dispatchEvent(new CustomEvent(type, { detail, bubbles: true, composed: true }));
+  }
+
+  // ---- Views. Each replaces the card's content and moves focus into it: to the
+  // heading, so a screen reader reads the new step from its start, or to the one
+  // control the step is about.
 
   #render(children: Child[], { focus = true }: { focus?: boolean } = {}): void {
-    for (const timer of this.#timers) clearInterval(timer);
-    this.#timers.clear();
+    this.#clearTimers();
     this.#view.replaceChildren(...children.filter(isNode));
     if (!focus) return;
     const target = this.#view.querySelector<HTMLElement>('[data-autofocus]:not([disabled])') ?? this.#view.querySelector<HTMLElement>('h2');
@@ -215,17 +262,27 @@ export class EdgeMfaPrompt extends HTMLElement {
     setTimeout(() => (this.#status.textContent = text), 50);
   }
 
-  #complete(verified: Pick<Verified, 'mfa_token' | 'expires_in' | 'remaining'>, method: Method | 'none'): void {
-    this.#render([
-      this.#heading('doneHeading'),
-      h('p', {}, verified.remaining !== undefined ? this.#t('backupRemaining', { count: verified.remaining }) : this.#t('doneText')),
-    ]);
-    const detail: CompleteDetail = { mfaToken: verified.mfa_token, expiresIn: verified.expires_in, method };
-    this.dispatchEvent(new CustomEvent('edge-mfa-complete', { detail, bubbles: true, composed: true }));
+  #complete(token: Token, method: Method | 'none'): void {
+    const remaining = token.remaining;
+    const text =
+      remaining === undefined ? this.#t('doneText')
+      : remaining === 0 ? this.#t('backupNoneLeft')
+      : remaining === 1 ? this.#t('backupRemainingOne')
+      : this.#t('backupRemaining', { count: remaining });
+    this.#render([this.#heading('doneHeading'), h('p', {}, text)]);
+    this.#emit('edge-mfa-complete', {
+      mfaToken: token.mfa_token,
+      expiresIn: token.expires_in,
+      expiresAt: token.receivedAt + token.expires_in,
+      method,
+      reasons: this.#decision?.reasons ?? [],
+      enrollment: this.#decision?.enrollment ?? { state: 'enrolled' },
+    } satisfies CompleteDetail);
   }
 
   #denied(): void {
     this.#render([this.#heading('deniedHeading'), h('p', {}, this.#t('deniedText')), this.#footer({ other: false })]);
+    this.#emit('edge-mfa-denied', { reasons: this.#decision?.reasons ?? [] } satisfies DeniedDetail);
   }
 
   #chooseEnrollment(): void {
@@ -236,24 +293,24 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.#render([
       this.#heading('enrollHeading'),
       h('p', {}, this.#t('enrollText')),
-      deadline ? h('p', { class: 'muted' }, this.#t('enrollDeadline', { date: new Date(deadline * 1000).toLocaleDateString() })) : null,
-      h(
-        'ul',
-        { class: 'choices' },
-        ...methods.map((m) => h('li', {}, this.#choice(m, () => this.#enroll(m)))),
-      ),
+      deadline && deadline > nowSeconds()
+        ? h('p', { class: 'muted' }, this.#t('enrollDeadline', { date: new Date(deadline * 1000).toLocaleDateString(this.#texts.locale) }))
+        : null,
+      h('ul', { class: 'choices' }, ...methods.map((m) => h('li', {}, this.#choice(m, () => this.#enroll(m))))),
       this.#footer({ other: false }),
     ]);
   }
 
-  /** A method as a button with its hint as the accessible description. */
+  /** A method as a button whose name is all it shows: the method, then its hint
+   * (WCAG 2.5.3: the visible text is the accessible name). */
   #choice(method: Method, onclick: () => void, name?: string): HTMLElement {
-    const hintId = `hint-${method}-${Math.random().toString(36).slice(2, 8)}`;
+    const kind = this.#t(`method_${method}`);
     return h(
       'button',
-      { type: 'button', class: 'choice', part: 'button', 'aria-describedby': hintId, onclick },
-      h('span', { class: 'label' }, name ? `${this.#t(`method_${method}`)}: ${name}` : this.#t(`method_${method}`)),
-      h('span', { class: 'hint', id: hintId }, this.#t(`method_${method}_hint`)),
+      { type: 'button', class: 'choice', part: 'button', onclick },
+      // A factor named after its kind (the default name) is not named twice.
+      h('span', { class: 'label' }, name && name !== kind ? `${kind}: ${name}` : kind),
+      h('span', { class: 'hint' }, this.#t(`method_${method}_hint`)),
     );
   }
 
@@ -273,16 +330,25 @@ export class EdgeMfaPrompt extends HTMLElement {
         width: '200',
         height: '200',
       });
-      const key = enrollment.secret.replace(/(.{4})(?=.)/g, '$1 ');
+      // Shown in groups of four; read out one character at a time.
+      const key = h(
+        'p',
+        { class: 'secret' },
+        h('code', { 'aria-hidden': 'true' }, enrollment.secret.replace(/(.{4})(?=.)/g, '$1 ')),
+        h('span', { class: 'sr-only' }, enrollment.secret.split('').join(' ')),
+      );
+      const copyKey = h('button', { type: 'button', part: 'button' }, this.#t('totpCopyKey'));
+      copyKey.addEventListener('click', () => this.#copy(enrollment.secret, copyKey, 'totpKeyCopied'));
       this.#codeForm({
         heading: 'totpHeading',
-        before: [qr, h('p', {}, this.#t('totpManual')), h('p', { class: 'secret' }, h('code', { 'aria-label': enrollment.secret.split('').join(' ') }, key))],
+        before: [qr, h('p', {}, this.#t('totpManual')), key, h('div', { class: 'actions' }, copyKey)],
         label: 'totpCodeLabel',
         numeric: true,
         submit: 'confirm',
         remember: false,
-        send: (code) => this.#api().confirmCode(enrollment.enrollment_id, code, this.#signal()),
-        done: (confirmed) => this.#confirmed(confirmed as Confirmed, 'totp'),
+        focus: 'heading',
+        send: async (code) => ({ confirmed: await this.#api().confirmCode(enrollment.enrollment_id, code, this.#signal()) }),
+        done: (answer) => this.#confirmed(answer.confirmed, 'totp'),
         back: () => this.#chooseEnrollment(),
       });
     });
@@ -313,6 +379,7 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   #enrollCode(type: 'email' | 'sms'): void {
     const to = input('code-to', type === 'email' ? { type: 'email', autocomplete: 'email' } : { type: 'tel', autocomplete: 'tel', required: '' });
+    to.setAttribute('data-autofocus', '');
     const error = errorLine();
     const form = h(
       'form',
@@ -321,16 +388,18 @@ export class EdgeMfaPrompt extends HTMLElement {
           event.preventDefault();
           void this.#run(async () => {
             const address = to.value.trim();
-            const enrollment = await this.#api().enrollCode(type, { ...this.#signal(), ...(address ? { to: address } : {}) });
+            const answer = await this.#api().enrollCode(type, { ...this.#signal(), ...(address ? { to: address } : {}) });
+            // An address the ticket vouches for: the factor exists already.
+            if ('factor' in answer) return this.#confirmed(answer, type);
             this.#codeForm({
               heading: type === 'email' ? 'emailHeading' : 'smsHeading',
-              before: [h('p', {}, this.#t('codeSentTo', { to: enrollment.delivery.to_masked }))],
+              before: [h('p', {}, this.#t('codeSentTo', { to: answer.delivery.to_masked }))],
               label: 'codeLabel',
               numeric: true,
               submit: 'confirm',
               remember: false,
-              send: (code) => this.#api().confirmCode(enrollment.enrollment_id, code, this.#signal()),
-              done: (confirmed) => this.#confirmed(confirmed as Confirmed, type),
+              send: async (code) => ({ confirmed: await this.#api().confirmCode(answer.enrollment_id, code, this.#signal()) }),
+              done: (result) => this.#confirmed(result.confirmed, type),
               back: () => this.#enrollCode(type),
             });
           }, error);
@@ -341,14 +410,15 @@ export class EdgeMfaPrompt extends HTMLElement {
       error,
       h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', part: 'button' }, this.#t('sendCode'))),
     );
-    to.setAttribute('data-autofocus', '');
     this.#render([this.#heading(type === 'email' ? 'emailHeading' : 'smsHeading'), form, this.#back(() => this.#chooseEnrollment())]);
   }
 
-  /** After the first factor: the backup codes once, then done. */
+  /** After the first factor: the backup codes once, then done (or, for a factor
+   * made without proof, the sign-in with it). */
   #confirmed(confirmed: Confirmed, method: Method): void {
+    const receivedAt = nowSeconds();
     const finish = () => {
-      if (confirmed.mfa_token) this.#complete({ mfa_token: confirmed.mfa_token, expires_in: confirmed.expires_in ?? 0 }, method);
+      if (confirmed.mfa_token) this.#complete({ mfa_token: confirmed.mfa_token, expires_in: confirmed.expires_in ?? 0, receivedAt }, method);
       else void this.start();
     };
     if (confirmed.backup_codes?.length) this.#showBackupCodes(confirmed.backup_codes, finish);
@@ -367,23 +437,8 @@ export class EdgeMfaPrompt extends HTMLElement {
       download.href = url;
       setTimeout(() => URL.revokeObjectURL(url), 1000);
     });
-    const copy = h(
-      'button',
-      {
-        type: 'button',
-        part: 'button',
-        onclick: () => {
-          void navigator.clipboard?.writeText(text).then(
-            () => {
-              copy.textContent = this.#t('backupCopied');
-              this.#announce(this.#t('backupCopied'));
-            },
-            () => this.#announce(this.#t('somethingWrong', { detail: 'clipboard' })),
-          );
-        },
-      },
-      this.#t('backupCopy'),
-    );
+    const copy = h('button', { type: 'button', part: 'button' }, this.#t('backupCopy'));
+    copy.addEventListener('click', () => this.#copy(text, copy, 'backupCopied'));
     this.#render([
       this.#heading('backupHeading'),
       h('p', {}, this.#t('backupText')),
@@ -394,10 +449,31 @@ export class EdgeMfaPrompt extends HTMLElement {
     ]);
   }
 
-  /** The default factor: the policy's default method among the user's factors. */
-  #defaultTarget(decision: Decision): Target {
-    const preferred = decision.factors.find((f) => f.type === decision.default_method) ?? decision.factors[0];
-    return preferred ?? { type: 'backup_code' };
+  /** Copies `text`; the button says so, and so does the live region. */
+  #copy(text: string, button: HTMLButtonElement, done: 'backupCopied' | 'totpKeyCopied'): void {
+    void navigator.clipboard?.writeText(text).then(
+      () => {
+        button.textContent = this.#t(done);
+        this.#announce(this.#t(done));
+      },
+      (e: unknown) => this.#announce(this.#t('somethingWrong', { detail: e instanceof Error ? e.message : 'clipboard' })),
+    );
+  }
+
+  /** Everything the user can sign in with: their factors the policy still allows,
+   * then a backup code while some are left. */
+  #targets(): Target[] {
+    const decision = this.#decision;
+    if (!decision) return [];
+    const factors: Target[] = decision.factors.filter((f) => decision.allowed_methods.includes(f.type));
+    if (this.#backupCodesLeft > 0 && decision.allowed_methods.includes('backup_code')) factors.push({ type: 'backup_code' });
+    return factors;
+  }
+
+  /** The policy's default method among those, else the first of them. */
+  #defaultTarget(): Target {
+    const targets = this.#targets();
+    return targets.find((t) => t.type === this.#decision?.default_method) ?? targets[0] ?? { type: 'backup_code' };
   }
 
   #verify(target: Target): void {
@@ -415,13 +491,13 @@ export class EdgeMfaPrompt extends HTMLElement {
       remember: true,
       send: async (code) => {
         const options = { ...this.#signal(), rememberDevice: this.#remember };
-        if (!totp) return this.#api().redeemBackupCode(code, options);
-        if (!several) return this.#api().verifyTotp(code, options);
+        if (!totp) return { verified: await this.#api().redeemBackupCode(code, options) };
+        if (!several) return { verified: await this.#api().verifyTotp(code, options) };
         // With several apps a TOTP code names its factor through a challenge (API.md "Codes").
         const challenge = await this.#api().challenge({ factorId: factor.id }, this.#signal());
-        return this.#api().verifyCode(challenge.challenge_id, code, options);
+        return { verified: await this.#api().verifyCode(challenge.challenge_id, code, options) };
       },
-      done: (verified) => this.#complete(verified as Verified, totp ? 'totp' : 'backup_code'),
+      done: (answer) => this.#complete({ ...answer.verified, receivedAt: nowSeconds() }, totp ? 'totp' : 'backup_code'),
       footer: true,
     });
   }
@@ -441,7 +517,7 @@ export class EdgeMfaPrompt extends HTMLElement {
           event.preventDefault();
           void this.#run(async () => {
             const verified = await this.#api().verifyPasskey({ ...this.#signal(), factorId: factor.id, rememberDevice: this.#remember });
-            this.#complete(verified, 'webauthn');
+            this.#complete({ ...verified, receivedAt: nowSeconds() }, 'webauthn');
           }, error);
         },
       },
@@ -456,8 +532,16 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   async #verifySentCode(factor: FactorRef): Promise<void> {
     await this.#run(async () => {
-      let challenge = await this.#api().challenge({ factorId: factor.id }, this.#signal());
-      const resendNote = h('p', { class: 'muted' });
+      let challenge: Challenge;
+      try {
+        challenge = await this.#api().challenge({ factorId: factor.id }, this.#signal());
+      } catch (e) {
+        // Locked, or a code was sent moments ago: wait it out, then ask again.
+        if (!(e instanceof EdgeMfaError && e.status === 429 && e.retryAfter)) throw e;
+        return this.#waitToSend(factor, e.retryAfter);
+      }
+      const error = errorLine();
+      const resendNote = h('p', { class: 'muted', role: 'timer', 'aria-live': 'off' });
       const resend = h('button', { type: 'button', class: 'link', part: 'button' }, this.#t('resend'));
       const sentTo = h('p', {}, this.#t('verifyCode', { to: challenge.delivery?.to_masked ?? '' }));
       resend.addEventListener('click', () => {
@@ -468,10 +552,16 @@ export class EdgeMfaPrompt extends HTMLElement {
             this.#announce(this.#t('codeSentTo', { to: challenge.delivery?.to_masked ?? '' }));
           } catch (e) {
             if (!(e instanceof EdgeMfaError && e.status === 429 && e.retryAfter)) throw e;
-            this.#countdown(e.retryAfter, resendNote, 'resendIn', () => (resend.disabled = false));
+            // Held disabled (past #run's re-enabling) until the wait is over.
+            resend.dataset.hold = '';
             resend.disabled = true;
+            this.#announce(this.#t('resendIn', { time: clock(e.retryAfter) }));
+            this.#countdown(e.retryAfter, resendNote, 'resendIn', () => {
+              delete resend.dataset.hold;
+              resend.disabled = false;
+            });
           }
-        });
+        }, error);
       });
       this.#codeForm({
         heading: 'verifyHeading',
@@ -480,12 +570,21 @@ export class EdgeMfaPrompt extends HTMLElement {
         numeric: true,
         submit: 'verify',
         remember: true,
-        send: (code) => this.#api().verifyCode(challenge.challenge_id, code, { ...this.#signal(), rememberDevice: this.#remember }),
-        done: (verified) => this.#complete(verified as Verified, factor.type),
+        error,
+        send: async (code) => ({ verified: await this.#api().verifyCode(challenge.challenge_id, code, { ...this.#signal(), rememberDevice: this.#remember }) }),
+        done: (answer) => this.#complete({ ...answer.verified, receivedAt: nowSeconds() }, factor.type),
         after: [resend, resendNote],
         footer: true,
       });
     });
+  }
+
+  /** No code can be sent yet: a countdown, then a new attempt. */
+  #waitToSend(factor: FactorRef, seconds: number): void {
+    const note = h('p', { class: 'locked', role: 'timer', 'aria-live': 'off', tabindex: '-1', 'data-autofocus': '' });
+    this.#render([this.#heading('verifyHeading'), note, this.#footer({ other: true })]);
+    this.#announce(this.#t('codeWait', { time: clock(seconds) }));
+    this.#countdown(seconds, note, 'codeWait', () => void this.#verifySentCode(factor));
   }
 
   /** A form for one code: TOTP, an emailed or texted code, a backup code. */
@@ -496,35 +595,45 @@ export class EdgeMfaPrompt extends HTMLElement {
     numeric: boolean;
     submit: keyof PromptTexts;
     remember: boolean;
-    send: (code: string) => Promise<Confirmed | Verified>;
-    done: (answer: Confirmed | Verified) => void;
+    send: (code: string) => Promise<{ confirmed: Confirmed } | { verified: Verified }>;
+    done: (answer: { confirmed: Confirmed; verified: Verified }) => void;
+    error?: HTMLElement;
     after?: Child[];
     back?: () => void;
     footer?: boolean;
+    /** `heading` where the step has more to read than the field (the QR code). */
+    focus?: 'heading' | 'field';
   }): void {
+    const introId = `intro-${++ids}`;
     const code = input('code', {
       autocomplete: spec.numeric ? 'one-time-code' : 'off',
       ...(spec.numeric ? { inputmode: 'numeric' } : { autocapitalize: 'none', spellcheck: 'false' }),
       required: '',
       maxlength: '64',
-      'data-autofocus': '',
+      'aria-describedby': introId,
+      ...(spec.focus === 'heading' ? {} : { 'data-autofocus': '' }),
     });
-    const error = errorLine();
+    const error = spec.error ?? errorLine();
     const submit = h('button', { type: 'submit', class: 'primary', part: 'button' }, this.#t(spec.submit));
-    const lockNote = h('p', { class: 'locked', role: 'timer', 'aria-live': 'off' });
+    const lockNote = h('p', { class: 'locked', role: 'timer', 'aria-live': 'off', tabindex: '-1' });
     const form = h(
       'form',
       {
         onsubmit: (event: Event) => {
           event.preventDefault();
           if (this.#locked()) return;
-          void this.#run(async () => spec.done(await spec.send(code.value)), error, () => {
-            code.select();
-            code.focus();
-          });
+          void this.#run(
+            async () => spec.done((await spec.send(code.value)) as { confirmed: Confirmed; verified: Verified }),
+            error,
+            () => {
+              if (code.disabled) return;
+              code.select();
+              code.focus();
+            },
+          );
         },
       },
-      ...spec.before,
+      h('div', { id: introId }, ...spec.before),
       h('label', { for: 'code' }, this.#t(spec.label)),
       code,
       spec.remember ? this.#rememberBox() : null,
@@ -543,8 +652,6 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.#applyLock();
   }
 
-  #lockedState: { code: HTMLInputElement; submit: HTMLButtonElement; note: HTMLElement } | undefined;
-
   #locked(): boolean {
     return this.#lockedUntil > Date.now();
   }
@@ -553,12 +660,14 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.#lockedUntil = Date.now() + seconds * 1000;
   }
 
-  /** While locked, the code form is disabled with a countdown; at zero it opens
-   * again, says so, and puts the focus back in the field. */
+  /** While locked, the code form is closed with a countdown (which takes the focus
+   * the closed field had); at zero it opens again, says so, and puts the focus
+   * back in the field. */
   #applyLock(): void {
     const state = this.#lockedState;
     if (!state?.code.isConnected || !this.#locked()) return;
     const seconds = Math.ceil((this.#lockedUntil - Date.now()) / 1000);
+    const hadFocus = [state.code, state.submit].includes(this.#root.activeElement as HTMLInputElement);
     state.code.disabled = true;
     state.submit.disabled = true;
     this.#announce(`${this.#t('lockedHeading')}. ${this.#t('lockedText', { time: clock(seconds) })}`);
@@ -569,9 +678,10 @@ export class EdgeMfaPrompt extends HTMLElement {
       state.code.focus();
       this.#announce(this.#t('lockedOver'));
     });
+    if (hadFocus || !this.#root.activeElement) state.note.focus();
   }
 
-  #countdown(seconds: number, note: HTMLElement, key: 'lockedText' | 'resendIn', end: () => void): void {
+  #countdown(seconds: number, note: HTMLElement, key: 'lockedText' | 'resendIn' | 'codeWait', end: () => void): void {
     const until = Date.now() + seconds * 1000;
     const tick = () => {
       const left = Math.ceil((until - Date.now()) / 1000);
@@ -604,31 +714,21 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   /** "Try another method" (when there is one) and "Ask for help". */
   #footer({ other }: { other: boolean }): HTMLElement {
-    const targets = this.#targets();
     return h(
       'p',
       { class: 'nav' },
-      other && targets.length > 1
+      other && this.#targets().length > 1
         ? h('button', { type: 'button', class: 'link', part: 'button', onclick: () => this.#chooseOther() }, this.#t('otherMethods'))
         : null,
       h('button', { type: 'button', class: 'link', part: 'button', onclick: () => this.#help() }, this.#t('help')),
     );
   }
 
-  /** Everything the user can sign in with: their factors, then a backup code. */
-  #targets(): Target[] {
-    const decision = this.#decision;
-    if (!decision) return [];
-    const factors: Target[] = decision.factors.filter((f) => decision.allowed_methods.includes(f.type));
-    if (this.#backupCodesLeft > 0 && decision.allowed_methods.includes('backup_code')) factors.push({ type: 'backup_code' });
-    return factors;
-  }
-
   #chooseOther(): void {
     this.#render([
       this.#heading('otherMethodsHeading'),
       h('ul', { class: 'choices' }, ...this.#targets().map((t) => h('li', {}, this.#choice(t.type, () => this.#verify(t), t.name)))),
-      this.#back(() => this.#verify(this.#defaultTarget(this.#decision as Decision))),
+      this.#back(() => this.#verify(this.#defaultTarget())),
     ]);
   }
 
@@ -656,60 +756,63 @@ export class EdgeMfaPrompt extends HTMLElement {
     this.#render([this.#heading('helpHeading'), form, this.#back(back)]);
   }
 
-  /** Runs a step; a refusal becomes a message in `error` (or its own view). */
+  /** Runs a step of the current run; a refusal becomes a message in `error` (or a
+   * view of its own). A step of an earlier run is dropped, whatever it ends in. */
   async #run(step: () => Promise<void>, error?: HTMLElement, retry?: () => void): Promise<void> {
-    const busy = this.#view.querySelectorAll<HTMLButtonElement>('button:not([disabled])');
+    const generation = this.#generation;
+    const busy = [...this.#view.querySelectorAll<HTMLButtonElement>('button:not([disabled])')];
     for (const b of busy) b.disabled = true;
     this.#view.setAttribute('aria-busy', 'true');
+    let failure: { e: unknown } | undefined;
     try {
       if (error) error.textContent = '';
       await step();
     } catch (e) {
-      this.#refused(e, error);
-      retry?.();
-    } finally {
-      this.#view.removeAttribute('aria-busy');
-      for (const b of busy) if (b.isConnected) b.disabled = false;
-      this.#applyLockToButtons();
+      failure = { e };
     }
-  }
-
-  /** Buttons re-enabled after a step stay disabled while a lockout runs. */
-  #applyLockToButtons(): void {
+    if (generation !== this.#generation) return;
+    this.#view.removeAttribute('aria-busy');
+    for (const b of busy) if (b.isConnected && !('hold' in b.dataset)) b.disabled = false;
     const state = this.#lockedState;
     if (state?.submit.isConnected && this.#locked()) {
       state.submit.disabled = true;
       state.code.disabled = true;
     }
+    if (failure) {
+      this.#refused(failure.e, error);
+      retry?.();
+    }
   }
 
   #refused(e: unknown, error: HTMLElement | undefined): void {
-    if (e instanceof DOMException && e.name === 'AbortError' && this.#abort.signal.aborted) return;
     let message: string;
     if (e instanceof EdgeMfaError) {
-      if (e.status === 401) {
-        this.#render([h('p', { role: 'alert' }, this.#t('sessionExpired'))]);
-        this.dispatchEvent(new CustomEvent<ErrorDetail>('edge-mfa-error', { detail: { error: e }, bubbles: true, composed: true }));
-        return;
-      }
+      if (e.status === 401) return this.#stopped(e, this.#t('sessionExpired'));
       if (e.status === 429 && e.retryAfter && this.#lockedState?.code.isConnected) {
         this.#lock(e.retryAfter);
         this.#applyLock();
         return;
       }
+      if (e.status === 410) return this.#stopped(e, this.#t('expired'), false);
       if (e.status === 422 && e.code === 'verification_failed') message = this.#t('wrongCode');
-      else if (e.status === 410) message = this.#t('expired');
       else message = this.#t('somethingWrong', { detail: e.detail });
     } else if (e instanceof DOMException && (e.name === 'NotAllowedError' || e.name === 'AbortError')) {
       message = this.#t('passkeyCancelled');
     } else {
       message = this.#t('somethingWrong', { detail: e instanceof Error ? e.message : String(e) });
     }
-    if (error?.isConnected) {
-      error.textContent = message;
-    } else {
-      this.#render([h('p', { role: 'alert', class: 'error' }, message), h('p', { class: 'nav' }, h('button', { type: 'button', class: 'primary', part: 'button', 'data-autofocus': '', onclick: () => void this.start() }, this.#t('tryAgain')))]);
-    }
+    if (error?.isConnected) error.textContent = message;
+    else this.#stopped(e, message);
+  }
+
+  /** A view with what went wrong and "Start again"; `edge-mfa-error` unless the
+   * step can simply be taken again (an expired challenge). */
+  #stopped(e: unknown, message: string, emit = true): void {
+    this.#render([
+      h('p', { role: 'alert', class: 'error' }, message),
+      h('p', { class: 'nav' }, h('button', { type: 'button', class: 'primary', part: 'button', 'data-autofocus': '', onclick: () => void this.start() }, this.#t('startAgain'))),
+    ]);
+    if (emit) this.#emit('edge-mfa-error', { error: e, ...(e instanceof EdgeMfaError ? { status: e.status } : {}) } satisfies ErrorDetail);
   }
 }
 
@@ -739,6 +842,8 @@ function input(id: string, attributes: Record<string, string>): HTMLInputElement
 function errorLine(): HTMLElement {
   return h('p', { class: 'error', role: 'alert' });
 }
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /** `m:ss`. */
 function clock(seconds: number): string {
@@ -803,7 +908,7 @@ img.qr { display: block; width: 200px; height: 200px; margin: 0 auto 0.75rem; ba
 .secret { word-break: break-all; }
 .codes { columns: 2; padding-left: 2rem; margin: 0 0 0.75rem; }
 /* Read out by screen readers; the same news is on screen where it happened. */
-.status { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip-path: inset(50%); white-space: nowrap; border: 0; }
+.status, .sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip-path: inset(50%); white-space: nowrap; border: 0; }
 input:disabled, textarea:disabled { background: var(--edge-mfa-disabled, #eceef1); }
 @media (prefers-reduced-motion: no-preference) { button { transition: background-color 0.15s; } }
 `;

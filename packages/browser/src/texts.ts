@@ -5,13 +5,17 @@
  * `{name}` marks a value filled in when the text is shown.
  */
 export const englishTexts = {
+  /** The BCP 47 language of these texts: dates are written in it. */
+  locale: 'en',
+
   // Around every step.
   loading: 'Checking your sign-in…',
   back: 'Back',
   continue: 'Continue',
   tryAgain: 'Try again',
   somethingWrong: 'Something went wrong: {detail}',
-  sessionExpired: 'Your sign-in session has expired. Reload the page to start again.',
+  sessionExpired: 'Your sign-in session has expired.',
+  startAgain: 'Start again',
 
   // Done.
   doneHeading: 'You are signed in',
@@ -26,7 +30,7 @@ export const englishTexts = {
   enrollText: 'Your organization asks for a second step when you sign in. Choose how you want to confirm it is you.',
   enrollDeadline: 'Set it up by {date}.',
   method_totp: 'Authenticator app',
-  method_totp_hint: 'A 6-digit code from an app such as Google Authenticator or 1Password',
+  method_totp_hint: 'A code from an app such as Google Authenticator or 1Password',
   method_webauthn: 'Passkey or security key',
   method_webauthn_hint: 'Your fingerprint, face, screen lock or a USB/NFC key',
   method_email: 'Email code',
@@ -40,7 +44,9 @@ export const englishTexts = {
   totpHeading: 'Scan this QR code with your authenticator app',
   totpQrAlt: 'QR code for your authenticator app',
   totpManual: 'Cannot scan it? Enter this key in the app instead:',
-  totpCodeLabel: 'The 6-digit code the app shows',
+  totpCopyKey: 'Copy key',
+  totpKeyCopied: 'Key copied.',
+  totpCodeLabel: 'The code the app shows',
   confirm: 'Confirm',
 
   // Enrollment: passkey.
@@ -60,6 +66,7 @@ export const englishTexts = {
   codeLabel: 'Code',
   resend: 'Send a new code',
   resendIn: 'You can ask for a new code in {time}.',
+  codeWait: 'A code was sent a moment ago. You can ask for another in {time}.',
 
   // Backup codes, shown once.
   backupHeading: 'Save your backup codes',
@@ -73,7 +80,7 @@ export const englishTexts = {
 
   // Sign-in with a factor.
   verifyHeading: 'Confirm it is you',
-  verifyTotp: 'Enter the 6-digit code from your authenticator app.',
+  verifyTotp: 'Enter the code from your authenticator app.',
   verifyWebauthn: 'Use your passkey or security key.',
   /** Shown under the line above when the user has several factors of a kind. */
   whichFactor: 'The one named “{name}”.',
@@ -82,10 +89,12 @@ export const englishTexts = {
   verifyBackup: 'Enter one of your backup codes.',
   backupCodeLabel: 'Backup code',
   backupRemaining: 'Signed in. You have {count} backup codes left.',
+  backupRemainingOne: 'Signed in. You have 1 backup code left.',
+  backupNoneLeft: 'Signed in. That was your last backup code: make new ones in your account settings.',
   verify: 'Verify',
   rememberDevice: 'Remember this device for {days} days',
   wrongCode: 'That code is not right. Check it and try again.',
-  expired: 'That took too long. Start again.',
+  expired: 'That took too long.',
   lockedHeading: 'Too many attempts',
   lockedText: 'Codes are not accepted for a while. You can try again in {time}.',
   lockedOver: 'You can try again now.',
