@@ -186,7 +186,10 @@ fn bodies_are_objects_and_405_names_the_methods() {
     let auth = format!("Bearer {user}");
     let r = memory.call("PUT", "/v1/acme/verify", &[("authorization", &auth)], b"");
     assert_eq!(r.status, 405);
-    assert_eq!(r.header("allow"), Some("POST"));
+    // End-user routes answer CORS preflights: OPTIONS is theirs too.
+    assert_eq!(r.header("allow"), Some("POST, OPTIONS"));
     let r = memory.call("POST", "/v1/acme/factors", &[("authorization", &auth)], b"");
+    assert_eq!(r.header("allow"), Some("GET, HEAD, OPTIONS"));
+    let r = memory.call("POST", "/v1/acme/jwks.json", &[], b"");
     assert_eq!(r.header("allow"), Some("GET, HEAD"));
 }
