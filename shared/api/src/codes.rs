@@ -11,9 +11,10 @@ use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{Env, NewDestination, Secret, UserCommand, UserRequest};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Value, json};
+use serde_json::json;
 use sha2::Sha256;
 
+use crate::answers::Delivery;
 use crate::auth::{Caller, Deployment};
 use crate::backend::Backend;
 use crate::problem::ApiError;
@@ -100,7 +101,7 @@ pub(crate) async fn send<B: Backend>(
     delivery: CodeDelivery,
     context: RequestContext,
     env: &mut Env<'_>,
-) -> Result<Value, ApiError> {
+) -> Result<Delivery, ApiError> {
     let result = try_send(backend, deployment, tenant, &caller.user, &delivery, env).await;
     if let Err(e) = result {
         let void = UserRequest {
@@ -119,7 +120,10 @@ pub(crate) async fn send<B: Backend>(
         }
         return Err(e);
     }
-    Ok(json!({"channel": channel(delivery.method), "to_masked": delivery.masked}))
+    Ok(Delivery {
+        channel: channel(delivery.method),
+        to_masked: delivery.masked,
+    })
 }
 
 fn channel(method: Method) -> &'static str {

@@ -88,13 +88,26 @@ pub struct ApiResponse {
 
 impl ApiResponse {
     pub fn json(status: u16, value: &serde_json::Value) -> ApiResponse {
+        Self::json_bytes(status, value.to_string().into_bytes())
+    }
+
+    /// `application/json` from any serializable answer (the typed ones of
+    /// `answers`). Fails only where serde_json does (a map with non-string keys).
+    pub fn serialized<T: serde::Serialize>(
+        status: u16,
+        value: &T,
+    ) -> Result<ApiResponse, serde_json::Error> {
+        Ok(Self::json_bytes(status, serde_json::to_vec(value)?))
+    }
+
+    fn json_bytes(status: u16, body: Vec<u8>) -> ApiResponse {
         ApiResponse {
             status,
             headers: vec![
                 ("content-type".into(), "application/json".into()),
                 ("cache-control".into(), "no-store".into()),
             ],
-            body: value.to_string().into_bytes(),
+            body,
             log: None,
         }
     }

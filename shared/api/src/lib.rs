@@ -7,6 +7,7 @@
 
 mod admin_api;
 mod admin_views;
+mod answers;
 mod auth;
 mod backend;
 pub mod codes;

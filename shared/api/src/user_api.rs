@@ -6,8 +6,9 @@ use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
 use edge_mfa_core::{CoreError, Env, Outcome, Secret, UserCommand, UserRequest, Verified};
 use edge_mfa_jose::{ACR_MFA, ACR_NONE, MFA_TOKEN_LIFETIME, MfaTokenClaims};
-use serde_json::{Value, json};
+use serde::Serialize;
 
+use crate::answers::{self, respond};
 use crate::auth::{Caller, Deployment, has_step_up};
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
@@ -42,8 +43,20 @@ pub(crate) async fn handle<B: Backend>(
     let step_up = || has_step_up(req, tenant, &caller.user, env.now, env.crypto);
     match resource {
         Resource::Factors => {
-            let outcome = user.run(UserCommand::ListFactors, false).await?;
-            Ok(ApiResponse::json(200, &outcome_json(outcome)?))
+            let Outcome::Factors {
+                factors,
+                backup_codes_remaining,
+            } = user.run(UserCommand::ListFactors, false).await?
+            else {
+                return Err(unexpected());
+            };
+            respond(
+                200,
+                &answers::FactorList {
+                    factors: &factors,
+                    backup_codes_remaining,
+                },
+            )
         }
         Resource::Factor(id) => {
             let factor_id = path_id(id)?;
@@ -67,7 +80,7 @@ pub(crate) async fn handle<B: Backend>(
                     else {
                         return Err(unexpected());
                     };
-                    Ok(ApiResponse::json(200, &json!({"factor": factor})))
+                    respond(200, &answers::Renamed { factor: &factor })
                 }
                 _ => Err(resource.method_not_allowed()),
             }
@@ -140,37 +153,44 @@ pub(crate) async fn handle<B: Backend>(
                     let qr_svg = edge_mfa_otp::qr_svg(otpauth_uri.expose()).ok_or_else(|| {
                         ApiError::Internal("otpauth URI too long for a QR code".into())
                     })?;
-                    Ok(ApiResponse::json(
+                    respond(
                         201,
-                        &json!({
-                            "enrollment_id": enrollment_id, "type": "totp",
-                            "secret": secret.expose(), "otpauth_uri": otpauth_uri.expose(),
-                            "qr_svg": qr_svg, "expires_at": expires_at,
-                        }),
-                    ))
+                        &answers::TotpEnrollment {
+                            enrollment_id: &enrollment_id,
+                            method: Method::Totp,
+                            secret: secret.expose(),
+                            otpauth_uri: otpauth_uri.expose(),
+                            qr_svg: &qr_svg,
+                            expires_at,
+                        },
+                    )
                 }
                 Outcome::WebauthnEnrollment {
                     enrollment_id,
                     public_key,
                     expires_at,
-                } => Ok(ApiResponse::json(
+                } => respond(
                     201,
-                    &json!({
-                        "enrollment_id": enrollment_id, "type": "webauthn",
-                        "public_key": public_key, "expires_at": expires_at,
-                    }),
-                )),
+                    &answers::WebauthnEnrollment {
+                        enrollment_id: &enrollment_id,
+                        method: Method::Webauthn,
+                        public_key: &public_key,
+                        expires_at,
+                    },
+                ),
                 Outcome::CodeSent(delivery) => {
                     let (id, method, expires_at) =
                         (delivery.id.clone(), delivery.method, delivery.expires_at);
                     let sent = user.send(deployment, delivery, env).await?;
-                    Ok(ApiResponse::json(
+                    respond(
                         201,
-                        &json!({
-                            "enrollment_id": id, "type": method,
-                            "delivery": sent, "expires_at": expires_at,
-                        }),
-                    ))
+                        &answers::CodeEnrollment {
+                            enrollment_id: &id,
+                            method,
+                            delivery: sent,
+                            expires_at,
+                        },
+                    )
                 }
                 // An address the tenant vouches for: the factor at once.
                 Outcome::Confirmed {
@@ -178,11 +198,11 @@ pub(crate) async fn handle<B: Backend>(
                     backup_codes,
                     ..
                 } => {
-                    let mut answer = json!({"factor": {"id": factor.id, "type": factor.method, "name": factor.name}});
-                    if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
-                        map.insert("backup_codes".into(), json!(codes.expose()));
-                    }
-                    Ok(ApiResponse::json(201, &answer))
+                    let answer = answers::Confirmed {
+                        factor: (&factor).into(),
+                        backup_codes: backup_codes.as_ref().map(|c| c.expose().as_slice()),
+                    };
+                    respond(201, &answer)
                 }
                 _ => Err(unexpected()),
             }
@@ -198,10 +218,16 @@ pub(crate) async fn handle<B: Backend>(
             let (id, method, expires_at) =
                 (delivery.id.clone(), delivery.method, delivery.expires_at);
             let sent = user.send(deployment, delivery, env).await?;
-            Ok(ApiResponse::json(
+            respond(
                 201,
-                &json!({"challenge_id": id, "type": method, "expires_at": expires_at, "delivery": sent}),
-            ))
+                &answers::Challenge {
+                    challenge_id: &id,
+                    method,
+                    expires_at,
+                    public_key: None,
+                    delivery: Some(sent),
+                },
+            )
         }
         Resource::Confirm(id) => {
             let enrollment_id = path_id(id)?;
@@ -240,11 +266,10 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            let mut answer =
-                json!({"factor": {"id": factor.id, "type": factor.method, "name": factor.name}});
-            if let (Some(codes), Some(map)) = (backup_codes, answer.as_object_mut()) {
-                map.insert("backup_codes".into(), json!(codes.expose()));
-            }
+            let answer = answers::Confirmed {
+                factor: (&factor).into(),
+                backup_codes: backup_codes.as_ref().map(|c| c.expose().as_slice()),
+            };
             // The first factor ends with proof (API.md "End user", confirm): the user
             // just presented it, so the SPA need not verify again.
             match verified {
@@ -254,7 +279,7 @@ pub(crate) async fn handle<B: Backend>(
                     response.status = 201;
                     Ok(response)
                 }
-                None => Ok(ApiResponse::json(201, &answer)),
+                None => respond(201, &answer),
             }
         }
         Resource::Challenge => {
@@ -273,18 +298,20 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            let mut answer =
-                json!({"challenge_id": challenge_id, "type": method, "expires_at": expires_at});
-            if let (Some(options), Some(map)) = (public_key, answer.as_object_mut()) {
-                map.insert("public_key".into(), json!(options));
-            }
-            if let Some(delivery) = delivery {
-                let sent = user.send(deployment, delivery, env).await?;
-                if let Some(map) = answer.as_object_mut() {
-                    map.insert("delivery".into(), sent);
-                }
-            }
-            Ok(ApiResponse::json(201, &answer))
+            let delivery = match delivery {
+                Some(delivery) => Some(user.send(deployment, delivery, env).await?),
+                None => None,
+            };
+            respond(
+                201,
+                &answers::Challenge {
+                    challenge_id: &challenge_id,
+                    method,
+                    expires_at,
+                    public_key: public_key.as_deref(),
+                    delivery,
+                },
+            )
         }
         Resource::Verify => {
             let body: VerifyBody = parse_body(req)?;
@@ -323,7 +350,14 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            verified_response(tenant, deployment, caller, &verified, env, json!({}))
+            verified_response(
+                tenant,
+                deployment,
+                caller,
+                &verified,
+                env,
+                answers::Verified {},
+            )
         }
         Resource::RedeemBackupCode => {
             let body: RedeemBody = parse_body(req)?;
@@ -338,7 +372,9 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            let body = json!({"remaining": verified.remaining});
+            let body = answers::Redeemed {
+                remaining: verified.remaining.ok_or_else(unexpected)?,
+            };
             verified_response(tenant, deployment, caller, &verified, env, body)
         }
         Resource::BackupCodes => {
@@ -348,7 +384,12 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            Ok(ApiResponse::json(201, &json!({"codes": codes.expose()})))
+            respond(
+                201,
+                &answers::BackupCodes {
+                    codes: codes.expose(),
+                },
+            )
         }
         Resource::Assess => {
             let body: AssessBody = parse_optional_body(req)?;
@@ -364,26 +405,9 @@ pub(crate) async fn handle<B: Backend>(
             let Outcome::Assessed { decision, factors } = user.run(command, false).await? else {
                 return Err(unexpected());
             };
-            let mut answer = json!({
-                "action": decision.action,
-                "reasons": decision.reasons,
-                "factors": factors.iter().map(|f| json!({"id": f.id, "type": f.method, "name": f.name})).collect::<Vec<_>>(),
-                "enrollment": decision.enrollment,
-                // What the sign-in page may offer: the policy's methods, its default,
-                // and whether "remember this device" does anything.
-                "allowed_methods": tenant.policy.allowed_methods,
-                "default_method": tenant.policy.default_method,
-                "remember_device": {
-                    "enabled": tenant.policy.remember_device.enabled,
-                    "days": tenant.policy.remember_device.days,
-                },
-            });
-            if let (Some(seconds), Some(map)) = (decision.retry_after, answer.as_object_mut()) {
-                map.insert("retry_after".into(), json!(seconds));
-            }
-            if let (Some(by), Some(map)) = (decision.allowed_by, answer.as_object_mut()) {
-                // Nobody presented a second factor now: amr is empty, mfa_method says why.
-                let token = sign_token(
+            // Nobody presented a second factor now: amr is empty, mfa_method says why.
+            let mfa_token = match decision.allowed_by {
+                Some(by) => Some(sign_token(
                     tenant,
                     deployment,
                     caller,
@@ -391,11 +415,26 @@ pub(crate) async fn handle<B: Backend>(
                     Vec::new(),
                     env.now,
                     env,
-                )?;
-                map.insert("mfa_token".into(), json!(token));
-                map.insert("expires_in".into(), json!(MFA_TOKEN_LIFETIME));
-            }
-            Ok(ApiResponse::json(200, &answer))
+                )?),
+                None => None,
+            };
+            respond(
+                200,
+                &answers::Assessment {
+                    action: decision.action,
+                    reasons: &decision.reasons,
+                    factors: factors.iter().map(Into::into).collect(),
+                    enrollment: decision.enrollment,
+                    // What the sign-in page may offer: the policy's methods, its
+                    // default, and whether "remember this device" does anything.
+                    allowed_methods: &tenant.policy.allowed_methods,
+                    default_method: tenant.policy.default_method,
+                    remember_device: (&tenant.policy).into(),
+                    expires_in: mfa_token.as_ref().map(|_| MFA_TOKEN_LIFETIME),
+                    mfa_token,
+                    retry_after: decision.retry_after,
+                },
+            )
         }
         Resource::Help => {
             let body: HelpBody = parse_optional_body(req)?;
@@ -410,11 +449,20 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            Ok(ApiResponse::json(202, &json!({ "request_id": request.id })))
+            respond(
+                202,
+                &answers::HelpRequested {
+                    request_id: &request.id,
+                },
+            )
         }
         Resource::Devices => {
-            let outcome = user.run(UserCommand::ListDevices, step_up()).await?;
-            Ok(ApiResponse::json(200, &outcome_json(outcome)?))
+            let Outcome::Devices { devices } =
+                user.run(UserCommand::ListDevices, step_up()).await?
+            else {
+                return Err(unexpected());
+            };
+            respond(200, &answers::DeviceList { devices: &devices })
         }
         Resource::Device(id) => {
             let device_id = path_id(id)?;
@@ -456,7 +504,7 @@ impl<B: Backend> User<'_, B> {
         deployment: &Deployment,
         delivery: edge_mfa_core::command::CodeDelivery,
         env: &mut Env<'_>,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<answers::Delivery, ApiError> {
         let context = self.req.context();
         crate::codes::send(
             self.backend,
@@ -523,7 +571,7 @@ fn verified_response(
     caller: &Caller,
     verified: &Verified,
     env: &mut Env<'_>,
-    mut body: Value,
+    body: impl Serialize,
 ) -> Result<ApiResponse, ApiError> {
     let token = sign_token(
         tenant,
@@ -534,16 +582,18 @@ fn verified_response(
         verified.auth_time,
         env,
     )?;
-    if let Some(map) = body.as_object_mut() {
-        map.insert("mfa_token".into(), json!(token));
-        map.insert("expires_in".into(), json!(MFA_TOKEN_LIFETIME));
-        if let Some(device) = &verified.device_token
-            && tenant.policy.remember_device.token_in_body
-        {
-            map.insert("device_token".into(), json!(device.expose()));
-        }
-    }
-    let response = ApiResponse::json(200, &body);
+    let device_token = verified
+        .device_token
+        .as_ref()
+        .filter(|_| tenant.policy.remember_device.token_in_body)
+        .map(|d| d.expose().as_str());
+    let answer = answers::WithToken {
+        body,
+        mfa_token: &token,
+        expires_in: MFA_TOKEN_LIFETIME,
+        device_token,
+    };
+    let response = respond(200, &answer)?;
     Ok(match (&verified.device_token, verified.device_expires_at) {
         (Some(device), Some(expires_at)) => response.with_header(
             "set-cookie",
@@ -569,14 +619,6 @@ fn path_id(segment: &str) -> Result<String, ApiError> {
     percent_decode(segment)
         .filter(|id| !id.is_empty() && id.len() <= 64)
         .ok_or_else(|| ApiError::NotFound("no such id".into()))
-}
-
-pub(crate) fn outcome_json(outcome: Outcome) -> Result<Value, ApiError> {
-    let mut value = serde_json::to_value(outcome).map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Some(map) = value.as_object_mut() {
-        map.remove("outcome");
-    }
-    Ok(value)
 }
 
 /// RFC 8176 `amr` values for a verification. WebAuthn: `hwk` for a key bound to its

@@ -1,0 +1,195 @@
+//! The end-user routes' answers (API.md "End user (ticket)"), one type per shape,
+//! so what a client receives is written down in code rather than assembled in
+//! `json!` literals. Members the contract marks optional (`?`) are left out when
+//! absent, never sent as `null`. Borrowed wherever the data already exists.
+
+use edge_mfa_core::assess::{Action, Enrollment};
+use edge_mfa_core::command::FactorView;
+use edge_mfa_core::devices::DeviceView;
+use edge_mfa_core::policy::{Method, Policy};
+use edge_mfa_webauthn::json::{CreationOptionsJson, RequestOptionsJson};
+use serde::Serialize;
+
+use crate::http::ApiResponse;
+use crate::problem::ApiError;
+
+/// `application/json` with `status`: an answer below, serialized.
+///
+/// # Errors
+/// [`ApiError::Internal`] if serialization fails (it does not for these types).
+pub(crate) fn respond<T: Serialize>(status: u16, answer: &T) -> Result<ApiResponse, ApiError> {
+    ApiResponse::serialized(status, answer).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// A factor as `assess` and `confirm` name it: `{"id", "type", "name"}`.
+#[derive(Serialize)]
+pub(crate) struct FactorRef<'a> {
+    pub id: &'a str,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub name: &'a str,
+}
+
+impl<'a> From<&'a FactorView> for FactorRef<'a> {
+    fn from(f: &'a FactorView) -> Self {
+        FactorRef {
+            id: &f.id,
+            method: f.method,
+            name: &f.name,
+        }
+    }
+}
+
+/// `GET factors`: every factor (never a secret) and how many backup codes are left.
+#[derive(Serialize)]
+pub(crate) struct FactorList<'a> {
+    pub factors: &'a [FactorView],
+    pub backup_codes_remaining: usize,
+}
+
+/// `GET devices`: the remembered devices (never a token). Times in Unix seconds.
+#[derive(Serialize)]
+pub(crate) struct DeviceList<'a> {
+    pub devices: &'a [DeviceView],
+}
+
+/// `PATCH factors/{id}`: `{"factor"}`, the factor as `GET factors` lists it.
+#[derive(Serialize)]
+pub(crate) struct Renamed<'a> {
+    pub factor: &'a FactorView,
+}
+
+/// `POST enroll {"type": "totp"}`: the key (RFC 4648 base32), its key URI and the
+/// URI as a QR code (SVG). `expires_at` in Unix seconds.
+#[derive(Serialize)]
+pub(crate) struct TotpEnrollment<'a> {
+    pub enrollment_id: &'a str,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub secret: &'a str,
+    pub otpauth_uri: &'a str,
+    pub qr_svg: &'a str,
+    pub expires_at: u64,
+}
+
+/// `POST enroll {"type": "webauthn"}`: PublicKeyCredentialCreationOptionsJSON
+/// (W3C WebAuthn L3 §5.1).
+#[derive(Serialize)]
+pub(crate) struct WebauthnEnrollment<'a> {
+    pub enrollment_id: &'a str,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub public_key: &'a CreationOptionsJson,
+    pub expires_at: u64,
+}
+
+/// Where a code went: `email` or `sms`, and the address with most of it hidden.
+#[derive(Serialize)]
+pub(crate) struct Delivery {
+    pub channel: &'static str,
+    pub to_masked: String,
+}
+
+/// `POST enroll` for email or SMS: a code was sent.
+#[derive(Serialize)]
+pub(crate) struct CodeEnrollment<'a> {
+    pub enrollment_id: &'a str,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub delivery: Delivery,
+    pub expires_at: u64,
+}
+
+/// `confirm`, and `enroll` for an address the ticket vouches for: the new factor,
+/// and with the user's first factor its backup codes (shown this once).
+#[derive(Serialize)]
+pub(crate) struct Confirmed<'a> {
+    pub factor: FactorRef<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_codes: Option<&'a [String]>,
+}
+
+/// `POST challenge` and `challenge/{id}/resend`: WebAuthn's
+/// PublicKeyCredentialRequestOptionsJSON, or where a code went.
+#[derive(Serialize)]
+pub(crate) struct Challenge<'a> {
+    pub challenge_id: &'a str,
+    #[serde(rename = "type")]
+    pub method: Method,
+    pub expires_at: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<&'a RequestOptionsJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// An answer that ends in proof: `body`'s members, then the `mfa_token`, its
+/// lifetime in seconds, and the device token where the tenant wants it in the body.
+#[derive(Serialize)]
+pub(crate) struct WithToken<'a, B: Serialize> {
+    #[serde(flatten)]
+    pub body: B,
+    pub mfa_token: &'a str,
+    pub expires_in: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<&'a str>,
+}
+
+/// `verify`: nothing besides the token.
+#[derive(Serialize)]
+pub(crate) struct Verified {}
+
+/// `backup-codes/redeem`: unused codes left.
+#[derive(Serialize)]
+pub(crate) struct Redeemed {
+    pub remaining: usize,
+}
+
+/// `POST backup-codes`: a new set, shown this once.
+#[derive(Serialize)]
+pub(crate) struct BackupCodes<'a> {
+    pub codes: &'a [String],
+}
+
+/// `POST help`.
+#[derive(Serialize)]
+pub(crate) struct HelpRequested<'a> {
+    pub request_id: &'a str,
+}
+
+/// `POST assess`: the decision, the user's factors, and what the tenant's policy
+/// offers a sign-in page. `mfa_token` and `expires_in` with `allow`;
+/// `retry_after` (seconds) with the reason `locked`.
+#[derive(Serialize)]
+pub(crate) struct Assessment<'a> {
+    pub action: Action,
+    pub reasons: &'a [String],
+    pub factors: Vec<FactorRef<'a>>,
+    pub enrollment: Enrollment,
+    pub allowed_methods: &'a [Method],
+    pub default_method: Method,
+    pub remember_device: RememberDeviceOffer,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mfa_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// Whether `remember_device` does anything, and for how many days: the policy's
+/// `remember_device` without what only the backend needs (`token_in_body`).
+#[derive(Serialize)]
+pub(crate) struct RememberDeviceOffer {
+    pub enabled: bool,
+    pub days: u32,
+}
+
+impl From<&Policy> for RememberDeviceOffer {
+    fn from(policy: &Policy) -> Self {
+        RememberDeviceOffer {
+            enabled: policy.remember_device.enabled,
+            days: policy.remember_device.days,
+        }
+    }
+}
