@@ -9,6 +9,8 @@ const tenant = params.get('tenant');
 const ticket = params.get('ticket');
 // The ticket stays in memory only: not in the address bar, not in history.
 if (ticket) history.replaceState(null, '', location.pathname);
+// Another link pasted into this tab: start over with its ticket.
+addEventListener('hashchange', () => location.reload());
 
 /** A JWT's payload, for display only: the backend verifies the signature. */
 function claimsOf(token) {
@@ -26,9 +28,18 @@ if (!tenant || !ticket) {
   prompt.addEventListener('edge-mfa-complete', (event) => {
     // Here a real app posts event.detail.mfaToken to its backend.
     $('claims').textContent = JSON.stringify(claimsOf(event.detail.mfaToken), null, 2);
+    const left = event.detail.backupCodesRemaining;
+    $('codes-left').hidden = left === undefined;
+    $('codes-left').textContent = left === 0
+      ? 'That was your last backup code: set up new ones.'
+      : `You signed in with a backup code; ${left} left.`;
     $('signin').hidden = true;
     $('welcome').hidden = false;
     $('welcome').querySelector('h1').focus();
+  });
+  prompt.addEventListener('edge-mfa-error', (event) => {
+    // This page's ticket is fixed (from the link): a refused one needs a new link.
+    if (event.detail.status === 401) $('expired').hidden = false;
   });
   $('again').addEventListener('click', () => {
     $('welcome').hidden = true;

@@ -119,8 +119,9 @@ dev_print_info() {
   origin=$(dev_json "$creds" origin)
   ticket=$(node "$root/scripts/mint-ticket.mjs" --tenant demo --secret "$ticket_secret" --sub alice --ttl 900)
   if [ -n "$origin" ] && [ "$origin" != "$base" ]; then
-    note="  note: the demo tenant was made for $origin: passkeys on the demo page work
-  there only (use that port, or remove the state and its demo-tenant.json).
+    note="  note: the demo tenant was made for $origin: the demo page works there only,
+  since the tenant lists that origin alone (use that port, or remove the state and
+  its demo-tenant.json).
 
 "
   fi
@@ -138,10 +139,11 @@ $note  demo page       $base/demo/#tenant=demo&ticket=$ticket
 
   a ticket for "alice" (valid 15 minutes):
     $ticket
-  another user:   node scripts/mint-ticket.mjs --tenant demo --secret '$ticket_secret' --sub bob
+  another user's demo link:
+    node scripts/mint-ticket.mjs --tenant demo --secret '$ticket_secret' --sub bob --link $base
 
-  try (starts alice's authenticator-app enrollment; the ticket above is in it):
-    curl -s -X POST $base/v1/demo/enroll -H 'authorization: Bearer $ticket' -H 'content-type: application/json' -d '{"type":"totp"}'
+  try (what the policy decides for alice now; the ticket above is in it):
+    curl -s -X POST $base/v1/demo/assess -H 'authorization: Bearer $ticket' -H 'content-type: application/json' -d '{}'
 
 Ctrl-C stops it.
 INFO

@@ -303,6 +303,14 @@ test('a passkey: registered from the prompt, then the default way in', async () 
     const second = await enrollPasskey(tenant, d.ticket, signedIn.detail.mfaToken);
     await d.page.click('#again');
     await d.page.locator('edge-mfa-prompt form p.muted').filter({ hasText: 'The one named “Laptop”.' }).waitFor();
+    // Found trying the product: a passkey not on this device read "was not
+    // created", and the focus fell to the page. Now its own words, focus kept.
+    await d.cdp.send('WebAuthn.clearCredentials', { authenticatorId: d.authenticatorId });
+    const use = d.page.getByRole('button', { name: 'Use passkey' });
+    await use.focus();
+    await d.page.keyboard.press('Enter');
+    await d.page.locator('edge-mfa-prompt .error', { hasText: 'No passkey was used. Try again, or choose another method.' }).waitFor();
+    assert.equal((await focused(d.page)).text, 'Use passkey');
     await d.page.getByRole('button', { name: 'Try another method' }).click();
     assert.deepEqual(await d.page.locator('edge-mfa-prompt button.choice .label').allTextContents(),
       ['Passkey or security key: Laptop', `Passkey or security key: ${second.name}`, 'Backup code']);
@@ -332,6 +340,8 @@ test('another method: a backup code; and asking for help', async () => {
     await d.page.getByRole('button', { name: 'Verify' }).click();
     const used = await waitForWelcome(d);
     assert.equal(used.detail.method, 'backup_code');
+    assert.equal(used.detail.backupCodesRemaining, 9);
+    assert.equal(await d.page.textContent('#codes-left'), 'You signed in with a backup code; 9 left.');
     assert.equal((await verifyMfaToken(tenant, used.detail.mfaToken)).mfa_method, 'backup_code');
     const factors = await api('GET', `/v1/${tenant.id}/factors`, { token: d.ticket });
     assert.equal(factors.body.backup_codes_remaining, 9);
@@ -409,7 +419,7 @@ test('lockout: the countdown from Retry-After, the form closed until it ends, th
 
 /// The tenant's app of docs/examples/prompt.html on its own origin: the page, its
 /// backend's ticket for the signed-in user, and its check of the token it is handed.
-async function tenantApp(user) {
+async function tenantApp(user, { listed = true } = {}) {
   const app = { checked: [], refused: [] };
   const html = readFileSync(join(root, 'docs/examples/prompt.html'), 'utf8');
   const server = createServer(async (req, res) => {
@@ -436,7 +446,7 @@ async function tenantApp(user) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   app.origin = `http://localhost:${server.address().port}`;
-  app.tenant = await createTenant(undefined, [app.origin]);
+  app.tenant = await createTenant(undefined, listed ? [app.origin] : []);
   app.close = () => new Promise((r) => server.close(r));
   return app;
 }
@@ -556,8 +566,31 @@ test('a denied sign-in says so and fires edge-mfa-denied; a refused ticket fires
     await until(() => refused.events.length === 1);
     assert.equal(refused.events[0].type, 'edge-mfa-error');
     assert.equal(refused.events[0].status, 401);
-    assert.equal((await focused(refused.page)).text, 'Start again');
+    // A fixed ticket would fail again: no "Start again", the focus on the message,
+    // and the demo page says how to get a new link.
+    assert.equal(await refused.page.locator('edge-mfa-prompt button').count(), 0);
+    assert.match((await focused(refused.page)).text, /^Your sign-in session has expired/);
+    await refused.page.locator('#expired').waitFor({ state: 'visible' });
   } finally {
     await refused.close();
+  }
+});
+
+test('a page whose origin the tenant does not list: the prompt says it cannot reach the service, and fires edge-mfa-error with status 0', async () => {
+  const app = await tenantApp('uma', { listed: false });
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const events = [];
+    await page.exposeFunction('recordEvent', (detail) => events.push(detail));
+    await page.addInitScript(() => document.addEventListener('edge-mfa-error', (e) => window.recordEvent({ status: e.detail.status })));
+    await page.goto(`${app.origin}/`);
+    // The browser refuses the answer to the preflight (403): fetch has no answer to give.
+    await page.locator('edge-mfa-prompt [role=alert]', { hasText: 'Cannot reach the sign-in service' }).waitFor();
+    await until(() => events.length === 1);
+    assert.deepEqual(events, [{ status: 0 }]);
+  } finally {
+    await context.close();
+    await app.close();
   }
 });

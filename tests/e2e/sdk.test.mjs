@@ -171,6 +171,9 @@ test('SDK: refusals are EdgeMfaError; an abort signal aborts; a bad ticket is 40
   await assert.rejects(mfa.assess({ signal: aborted }), (e) => e.name === 'AbortError');
   const stranger = new EdgeMfa({ baseUrl: BASE, tenant: tenant.id, ticket: 'not-a-ticket' });
   await rejectsWith(stranger.assess(), 401, 'unauthorized');
+  // No answer at all (here: nothing listens) is an EdgeMfaError too, status 0.
+  const nowhere = new EdgeMfa({ baseUrl: 'http://127.0.0.1:9', tenant: tenant.id, ticket: 'any' });
+  await rejectsWith(nowhere.assess(), 0, 'unreachable');
 });
 
 test('SDK: the WebAuthn fallbacks decode and encode as the browser does', () => {

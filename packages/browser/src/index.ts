@@ -160,9 +160,10 @@ export interface EdgeMfaOptions {
 
 /** An RFC 9457 problem answered by edge-mfa (`application/problem+json`). */
 export class EdgeMfaError extends Error {
-  /** The HTTP status. */
+  /** The HTTP status; 0 when no answer came (`code` "unreachable"). */
   readonly status: number;
-  /** API.md's error code: `invalid_request`, `rate_limited`, `step_up_required`, ... */
+  /** API.md's error code: `invalid_request`, `rate_limited`, `step_up_required`,
+   * ...; `unreachable` when no answer came. */
   readonly code: string;
   readonly type: string;
   readonly title: string;
@@ -338,7 +339,19 @@ export class EdgeMfa {
       init.body = JSON.stringify(options.body);
     }
     if (options.signal) init.signal = options.signal;
-    const response = await this.#fetch(`${this.#base}/v1/${encodeURIComponent(this.#tenant)}/${path}`, init);
+    let response: Response;
+    try {
+      response = await this.#fetch(`${this.#base}/v1/${encodeURIComponent(this.#tenant)}/${path}`, init);
+    } catch (e) {
+      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      // No answer at all: the network, or a CORS refusal, which a browser reports
+      // the same way (the page's origin is not one of the tenant's origins).
+      const why = e instanceof Error ? e.message : String(e);
+      throw new EdgeMfaError(0, {
+        code: 'unreachable',
+        detail: `no answer from ${this.#base} (${why}): the network, or this page's origin is not one of the tenant's origins`,
+      });
+    }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
     let parsed: unknown = null;

@@ -55,6 +55,8 @@ export interface CompleteDetail {
    * means the user was let through but should set up a factor soon. */
   reasons: string[];
   enrollment: Decision['enrollment'];
+  /** With `backup_code`: unused codes left (0: that was the last one). */
+  backupCodesRemaining?: number;
 }
 
 /** `edge-mfa-denied`: the policy refuses this sign-in. */
@@ -277,6 +279,7 @@ export class EdgeMfaPrompt extends HTMLElement {
       method,
       reasons: this.#decision?.reasons ?? [],
       enrollment: this.#decision?.enrollment ?? { state: 'enrolled' },
+      ...(remaining === undefined ? {} : { backupCodesRemaining: remaining }),
     } satisfies CompleteDetail);
   }
 
@@ -356,23 +359,18 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   #enrollPasskey(): void {
     const name = input('passkey-name', { autocomplete: 'off', maxlength: '64' });
-    const error = errorLine();
-    const form = h(
-      'form',
+    const form = this.#form(
       {
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void this.#run(async () => {
-            const options = { ...this.#signal(), ...(name.value.trim() ? { name: name.value.trim() } : {}) };
-            this.#confirmed(await this.#api().registerPasskey(options), 'webauthn');
-          }, error);
+        submit: 'passkeyCreate',
+        focusSubmit: true,
+        step: async () => {
+          const options = { ...this.#signal(), ...(name.value.trim() ? { name: name.value.trim() } : {}) };
+          this.#confirmed(await this.#api().registerPasskey(options), 'webauthn');
         },
       },
       h('p', {}, this.#t('passkeyText')),
       h('label', { for: 'passkey-name' }, this.#t('passkeyNameLabel')),
       name,
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', part: 'button', 'data-autofocus': '' }, this.#t('passkeyCreate'))),
     );
     this.#render([this.#heading('passkeyHeading'), form, this.#back(() => this.#chooseEnrollment())]);
   }
@@ -380,35 +378,29 @@ export class EdgeMfaPrompt extends HTMLElement {
   #enrollCode(type: 'email' | 'sms'): void {
     const to = input('code-to', type === 'email' ? { type: 'email', autocomplete: 'email' } : { type: 'tel', autocomplete: 'tel', required: '' });
     to.setAttribute('data-autofocus', '');
-    const error = errorLine();
-    const form = h(
-      'form',
+    const form = this.#form(
       {
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void this.#run(async () => {
-            const address = to.value.trim();
-            const answer = await this.#api().enrollCode(type, { ...this.#signal(), ...(address ? { to: address } : {}) });
-            // An address the ticket vouches for: the factor exists already.
-            if ('factor' in answer) return this.#confirmed(answer, type);
-            this.#codeForm({
-              heading: type === 'email' ? 'emailHeading' : 'smsHeading',
-              before: [h('p', {}, this.#t('codeSentTo', { to: answer.delivery.to_masked }))],
-              label: 'codeLabel',
-              numeric: true,
-              submit: 'confirm',
-              remember: false,
-              send: async (code) => ({ confirmed: await this.#api().confirmCode(answer.enrollment_id, code, this.#signal()) }),
-              done: (result) => this.#confirmed(result.confirmed, type),
-              back: () => this.#enrollCode(type),
-            });
-          }, error);
+        submit: 'sendCode',
+        step: async () => {
+          const address = to.value.trim();
+          const answer = await this.#api().enrollCode(type, { ...this.#signal(), ...(address ? { to: address } : {}) });
+          // An address the ticket vouches for: the factor exists already.
+          if ('factor' in answer) return this.#confirmed(answer, type);
+          this.#codeForm({
+            heading: type === 'email' ? 'emailHeading' : 'smsHeading',
+            before: [h('p', {}, this.#t('codeSentTo', { to: answer.delivery.to_masked }))],
+            label: 'codeLabel',
+            numeric: true,
+            submit: 'confirm',
+            remember: false,
+            send: async (code) => ({ confirmed: await this.#api().confirmCode(answer.enrollment_id, code, this.#signal()) }),
+            done: (result) => this.#confirmed(result.confirmed, type),
+            back: () => this.#enrollCode(type),
+          });
         },
       },
       h('label', { for: 'code-to' }, this.#t(type === 'email' ? 'emailLabel' : 'smsLabel')),
       to,
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', part: 'button' }, this.#t('sendCode'))),
     );
     this.#render([this.#heading(type === 'email' ? 'emailHeading' : 'smsHeading'), form, this.#back(() => this.#chooseEnrollment())]);
   }
@@ -509,23 +501,24 @@ export class EdgeMfaPrompt extends HTMLElement {
   }
 
   #verifyPasskey(factor: FactorRef): void {
-    const error = errorLine();
-    const form = h(
-      'form',
+    const form = this.#form(
       {
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void this.#run(async () => {
+        submit: 'verifyWebauthnButton',
+        focusSubmit: true,
+        step: async () => {
+          try {
             const verified = await this.#api().verifyPasskey({ ...this.#signal(), factorId: factor.id, rememberDevice: this.#remember });
             this.#complete({ ...verified, receivedAt: nowSeconds() }, 'webauthn');
-          }, error);
+          } catch (e) {
+            // The browser's refusal (no passkey chosen, none on this device).
+            if (e instanceof DOMException && e.name === 'NotAllowedError') throw new PromptError(this.#t('passkeyNotUsed'));
+            throw e;
+          }
         },
       },
       h('p', {}, this.#t('verifyWebauthn')),
       this.#which(factor),
       this.#rememberBox(),
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', part: 'button', 'data-autofocus': '' }, this.#t('verifyWebauthnButton'))),
     );
     this.#render([this.#heading('verifyHeading'), form, this.#footer({ other: true })]);
   }
@@ -734,32 +727,40 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   #help(): void {
     const message = h('textarea', { id: 'help-message', rows: '3', maxlength: '500', part: 'input', 'data-autofocus': '' });
-    const error = errorLine();
     const back = () => void this.start();
-    const form = h(
-      'form',
+    const form = this.#form(
       {
-        onsubmit: (event: Event) => {
-          event.preventDefault();
-          void this.#run(async () => {
-            const id = await this.#api().askForHelp(message.value.trim() || undefined, this.#signal());
-            this.#render([this.#heading('helpHeading'), h('p', {}, this.#t('helpSent', { id })), this.#back(back)]);
-          }, error);
+        submit: 'helpSend',
+        step: async () => {
+          const id = await this.#api().askForHelp(message.value.trim() || undefined, this.#signal());
+          this.#render([this.#heading('helpHeading'), h('p', {}, this.#t('helpSent', { id })), this.#back(back)]);
         },
       },
       h('p', {}, this.#t('helpText')),
       h('label', { for: 'help-message' }, this.#t('helpLabel')),
       message,
-      error,
-      h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary', part: 'button' }, this.#t('helpSend'))),
     );
     this.#render([this.#heading('helpHeading'), form, this.#back(back)]);
+  }
+
+  /** A form of `fields` and one submit button, whose submission runs `step`; a
+   * refusal shows in the form's own error line (announced: `role=alert`). */
+  #form(spec: { submit: keyof PromptTexts; step: () => Promise<void>; focusSubmit?: boolean }, ...fields: Child[]): HTMLFormElement {
+    const error = errorLine();
+    const submit = h('button', { type: 'submit', class: 'primary', part: 'button', ...(spec.focusSubmit ? { 'data-autofocus': '' } : {}) }, this.#t(spec.submit));
+    const onsubmit = (event: Event) => {
+      event.preventDefault();
+      void this.#run(spec.step, error);
+    };
+    return h('form', { onsubmit }, ...fields, error, h('div', { class: 'actions' }, submit));
   }
 
   /** Runs a step of the current run; a refusal becomes a message in `error` (or a
    * view of its own). A step of an earlier run is dropped, whatever it ends in. */
   async #run(step: () => Promise<void>, error?: HTMLElement, retry?: () => void): Promise<void> {
     const generation = this.#generation;
+    // Disabling the focused button drops the focus; it comes back after the step.
+    const focused = this.#root.activeElement as HTMLElement | null;
     const busy = [...this.#view.querySelectorAll<HTMLButtonElement>('button:not([disabled])')];
     for (const b of busy) b.disabled = true;
     this.#view.setAttribute('aria-busy', 'true');
@@ -782,12 +783,15 @@ export class EdgeMfaPrompt extends HTMLElement {
       this.#refused(failure.e, error);
       retry?.();
     }
+    if (!this.#root.activeElement && focused?.isConnected && !(focused as HTMLButtonElement).disabled) focused.focus();
   }
 
   #refused(e: unknown, error: HTMLElement | undefined): void {
     let message: string;
     if (e instanceof EdgeMfaError) {
-      if (e.status === 401) return this.#stopped(e, this.#t('sessionExpired'));
+      // With a fixed ticket, starting again would fail the same way.
+      if (e.status === 0) return this.#stopped(e, this.#t('unreachable'));
+      if (e.status === 401) return this.#stopped(e, this.#t('sessionExpired'), true, typeof this.#ticket === 'function');
       if (e.status === 429 && e.retryAfter && this.#lockedState?.code.isConnected) {
         this.#lock(e.retryAfter);
         this.#applyLock();
@@ -796,6 +800,8 @@ export class EdgeMfaPrompt extends HTMLElement {
       if (e.status === 410) return this.#stopped(e, this.#t('expired'), false);
       if (e.status === 422 && e.code === 'verification_failed') message = this.#t('wrongCode');
       else message = this.#t('somethingWrong', { detail: e.detail });
+    } else if (e instanceof PromptError) {
+      message = e.message;
     } else if (e instanceof DOMException && (e.name === 'NotAllowedError' || e.name === 'AbortError')) {
       message = this.#t('passkeyCancelled');
     } else {
@@ -807,14 +813,21 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   /** A view with what went wrong and "Start again"; `edge-mfa-error` unless the
    * step can simply be taken again (an expired challenge). */
-  #stopped(e: unknown, message: string, emit = true): void {
+  #stopped(e: unknown, message: string, emit = true, canRetry = true): void {
     this.#render([
-      h('p', { role: 'alert', class: 'error' }, message),
-      h('p', { class: 'nav' }, h('button', { type: 'button', class: 'primary', part: 'button', 'data-autofocus': '', onclick: () => void this.start() }, this.#t('startAgain'))),
+      h('p', { role: 'alert', class: 'error', tabindex: '-1', 'data-autofocus': '' }, message),
+      canRetry
+        ? h('p', { class: 'nav' }, h('button', { type: 'button', class: 'primary', part: 'button', 'data-autofocus': '', onclick: () => void this.start() }, this.#t('startAgain')))
+        : null,
     ]);
+    // The focus goes to "Start again" where there is one.
+    this.#view.querySelector<HTMLElement>('button[data-autofocus]')?.focus();
     if (emit) this.#emit('edge-mfa-error', { error: e, ...(e instanceof EdgeMfaError ? { status: e.status } : {}) } satisfies ErrorDetail);
   }
 }
+
+/** A refusal already worded for the user. */
+class PromptError extends Error {}
 
 // ---- Small DOM helpers: elements are built, never parsed from strings.
 
@@ -906,7 +919,8 @@ button.choice .label { font-weight: 600; color: var(--edge-mfa-accent, #0b57d0);
 img.qr { display: block; width: 200px; height: 200px; margin: 0 auto 0.75rem; background: #fff; }
 .secret code, .codes code { font-family: ui-monospace, monospace; font-size: 1rem; }
 .secret { word-break: break-all; }
-.codes { columns: 2; padding-left: 2rem; margin: 0 0 0.75rem; }
+.codes { columns: 11rem 2; padding-left: 2rem; margin: 0 0 0.75rem; }
+.codes code { white-space: nowrap; }
 /* Read out by screen readers; the same news is on screen where it happened. */
 .status, .sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; overflow: hidden; clip-path: inset(50%); white-space: nowrap; border: 0; }
 input:disabled, textarea:disabled { background: var(--edge-mfa-disabled, #eceef1); }

@@ -14,7 +14,8 @@ export const englishTexts = {
   continue: 'Continue',
   tryAgain: 'Try again',
   somethingWrong: 'Something went wrong: {detail}',
-  sessionExpired: 'Your sign-in session has expired.',
+  sessionExpired: 'Your sign-in session has expired. Sign in again to continue.',
+  unreachable: 'Cannot reach the sign-in service. If this keeps happening, this page may not be set up for it (its address must be one of the tenant’s origins).',
   startAgain: 'Start again',
 
   // Done.
@@ -55,6 +56,7 @@ export const englishTexts = {
   passkeyNameLabel: 'Name for this passkey (optional)',
   passkeyCreate: 'Create passkey',
   passkeyCancelled: 'The passkey was not created. You can try again or choose another method.',
+  passkeyNotUsed: 'No passkey was used. Try again, or choose another method.',
 
   // Enrollment: email and SMS.
   emailHeading: 'Get codes by email',
@@ -93,7 +95,7 @@ export const englishTexts = {
   backupNoneLeft: 'Signed in. That was your last backup code: make new ones in your account settings.',
   verify: 'Verify',
   rememberDevice: 'Remember this device for {days} days',
-  wrongCode: 'That code is not right. Check it and try again.',
+  wrongCode: 'That code is not right, or it was used already. Wait for a new code and try again.',
   expired: 'That took too long.',
   lockedHeading: 'Too many attempts',
   lockedText: 'Codes are not accepted for a while. You can try again in {time}.',
