@@ -569,7 +569,8 @@ function helpItem(r) {
     el('article', { class: 'request', 'aria-label': `Help request from ${r.user}` },
       el('h3', {}, 'From ', userButton(r.user)),
       r.message ? el('blockquote', {}, r.message) : el('p', { class: 'muted' }, 'No message.'),
-      el('p', { class: 'meta' }, badge(r.state, resolved ? 'ok' : 'warn'), ' filed ', when(r.created_at)),
+      // The reference the user was shown when they asked ("ask for help").
+      el('p', { class: 'meta' }, badge(r.state, resolved ? 'ok' : 'warn'), ' filed ', when(r.created_at), ', reference ', el('code', {}, r.id)),
       resolved
         ? el('p', { class: 'meta' }, 'Resolved ', when(r.resolved_at),
           r.action ? `, action ${r.action}${r.minutes ? ` (${r.minutes} minutes)` : ''}` : '', r.note ? `, note: ${r.note}` : '')
@@ -742,12 +743,46 @@ $('policy-save').addEventListener('click', (event) => attempt($('policy-alert'),
 }, event.currentTarget));
 
 // ---------------------------------------------------------------------------
+// The tenant: its name, origins and audit retention (PATCH admin/tenant). The RP
+// ID is shown, not edited here: changing it ends every passkey (API.md).
+
+function showTenant(t) {
+  $('tenant-field-name').value = t.name;
+  $('tenant-field-origins').value = t.origins.join('\n');
+  $('tenant-field-retention').value = String(t.audit_retention_days);
+  $('tenant-rp').textContent = `RP ID: ${t.rp_id}. Origins must be ${t.rp_id} or lie under it.`;
+  $('tenant-name').textContent = t.name;
+}
+
+function loadTenant() {
+  $('tenant-status').textContent = '';
+  attempt($('tenant-alert'), async () => showTenant(await getJson('tenant')));
+}
+
+$('tenant-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  attempt($('tenant-alert'), async () => {
+    $('tenant-status').textContent = '';
+    const origins = $('tenant-field-origins').value.split('\n').map((o) => o.trim()).filter(Boolean);
+    const body = {
+      name: $('tenant-field-name').value.trim(),
+      origins,
+      audit_retention_days: Number($('tenant-field-retention').value),
+    };
+    const response = await request('PATCH', 'tenant', { body });
+    showTenant(await response.json());
+    $('tenant-status').textContent = 'Tenant saved';
+  }, event.submitter);
+});
+
+// ---------------------------------------------------------------------------
 
 const views = {
   users: { section: 'view-users', load: () => usersList.load({ query: usersQuery() }), abort: usersList.abort },
   help: { section: 'view-help', load: () => helpList.load({ query: { state: $('help-state').value } }), abort: helpList.abort },
   audit: { section: 'view-audit', load: loadAudit, abort: auditList.abort },
   policy: { section: 'view-policy', load: () => loadPolicy() },
+  tenant: { section: 'view-tenant', load: loadTenant },
 };
 
 // A reload of the tab keeps the session (sessionStorage) but checks it again.

@@ -140,6 +140,8 @@ test('the admin console: unlock a locked user, resolve a help request, read the 
     const request = page.getByRole('article', { name: 'Help request from helpless' });
     await request.waitFor();
     assert.match(await request.textContent(), /lost my phone/);
+    // The reference the prompt showed the user, to match a call or an email to it.
+    assert.equal(await request.locator('code').textContent(), requestId);
     await request.getByLabel('Action').selectOption('bypass');
     await request.getByLabel('Bypass minutes').fill('30');
     await request.getByLabel('Note').fill('identity checked by phone');
@@ -211,6 +213,22 @@ test('the admin console: unlock a locked user, resolve a help request, read the 
     const savedPolicy = await admin('GET', 'policy');
     assert.equal(savedPolicy.body.grace_period_days, 3);
     assert.equal(await saved.textContent(), `Policy saved (version ${etag(savedPolicy)})`);
+
+    // The tenant: a new origin for the sign-in page is added here; one outside
+    // the RP ID is refused with the server's words and changes nothing.
+    await page.getByRole('button', { name: 'Tenant', exact: true }).click();
+    const tenantView = page.getByRole('region', { name: 'Tenant', exact: true });
+    const origins = tenantView.getByLabel('Origins, one per line');
+    const was = await admin('GET', 'tenant');
+    await page.waitForFunction((v) => document.getElementById('tenant-field-origins').value === v, was.body.origins.join('\n'));
+    await origins.fill(`${was.body.origins.join('\n')}\nhttps://evil.example.net`);
+    await tenantView.getByRole('button', { name: 'Save tenant' }).click();
+    await tenantView.getByRole('alert').filter({ hasText: /origin/ }).waitFor();
+    assert.deepEqual((await admin('GET', 'tenant')).body.origins, was.body.origins);
+    await origins.fill(`${was.body.origins.join('\n')}\nhttp://localhost:5174`);
+    await tenantView.getByRole('button', { name: 'Save tenant' }).click();
+    await tenantView.getByRole('status').filter({ hasText: 'Tenant saved' }).waitFor();
+    assert.deepEqual((await admin('GET', 'tenant')).body.origins, [...was.body.origins, 'http://localhost:5174']);
 
     // The screenshot for the docs: every user, on a desktop.
     await page.setViewportSize({ width: 1280, height: 800 });
