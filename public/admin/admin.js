@@ -173,6 +173,7 @@ function endSession(message = '') {
   if ($('user-dialog').open) $('user-dialog').close();
   for (const id of ['users-rows', 'help-list', 'audit-rows', 'user-body']) $(id).replaceChildren();
   for (const id of ['tenant-name', 'tenant-shown', 'policy-version', 'help-summary']) $(id).textContent = '';
+  clearTenant();
   for (const node of document.querySelectorAll('[role="alert"], [role="status"]')) node.textContent = '';
   $('policy-text').value = '';
   policyDirty = false;
@@ -746,7 +747,18 @@ $('policy-save').addEventListener('click', (event) => attempt($('policy-alert'),
 // The tenant: its name, origins and audit retention (PATCH admin/tenant). The RP
 // ID is shown, not edited here: changing it ends every passkey (API.md).
 
+/// The tenant as last loaded: Save sends only what differs from it, and nothing
+/// until a load for this session succeeded.
+let tenantLoaded = null;
+
+function clearTenant() {
+  tenantLoaded = null;
+  for (const id of ['tenant-field-name', 'tenant-field-origins', 'tenant-field-retention']) $(id).value = '';
+  for (const id of ['tenant-rp', 'tenant-status', 'tenant-alert']) $(id).textContent = '';
+}
+
 function showTenant(t) {
+  tenantLoaded = t;
   $('tenant-field-name').value = t.name;
   $('tenant-field-origins').value = t.origins.join('\n');
   $('tenant-field-retention').value = String(t.audit_retention_days);
@@ -755,7 +767,7 @@ function showTenant(t) {
 }
 
 function loadTenant() {
-  $('tenant-status').textContent = '';
+  clearTenant();
   attempt($('tenant-alert'), async () => showTenant(await getJson('tenant')));
 }
 
@@ -763,12 +775,20 @@ $('tenant-form').addEventListener('submit', (event) => {
   event.preventDefault();
   attempt($('tenant-alert'), async () => {
     $('tenant-status').textContent = '';
+    if (!tenantLoaded) throw new Error('The tenant is not loaded: open the Tenant view again.');
     const origins = $('tenant-field-origins').value.split('\n').map((o) => o.trim()).filter(Boolean);
-    const body = {
+    const edited = {
       name: $('tenant-field-name').value.trim(),
       origins,
       audit_retention_days: Number($('tenant-field-retention').value),
     };
+    // Only what changed here, so a change made elsewhere to another field stays.
+    const body = Object.fromEntries(Object.entries(edited)
+      .filter(([field, value]) => JSON.stringify(value) !== JSON.stringify(tenantLoaded[field])));
+    if (Object.keys(body).length === 0) {
+      $('tenant-status').textContent = 'Nothing changed';
+      return;
+    }
     const response = await request('PATCH', 'tenant', { body });
     showTenant(await response.json());
     $('tenant-status').textContent = 'Tenant saved';

@@ -167,6 +167,7 @@ test('assess tells the sign-in page what the policy offers: its methods, its def
   const tenant = await createTenant();
   const defaults = await assess(tenant, await ticketFor(tenant, 'offer'));
   assert.deepEqual(defaults.allowed_methods, ['totp', 'webauthn', 'backup_code']);
+  assert.deepEqual(defaults.enrollable_methods, ['totp', 'webauthn'], 'backup codes come with the first factor');
   assert.equal(defaults.default_method, 'totp');
   assert.deepEqual(defaults.remember_device, { enabled: true, days: 30 });
   await putPolicy(tenant, { allowed_methods: ['webauthn'], default_method: 'webauthn', remember_device: { enabled: false, days: 7 } });
@@ -174,6 +175,16 @@ test('assess tells the sign-in page what the policy offers: its methods, its def
   assert.deepEqual(changed.allowed_methods, ['webauthn']);
   assert.equal(changed.default_method, 'webauthn');
   assert.deepEqual(changed.remember_device, { enabled: false, days: 7 }, 'never token_in_body: that is the backend\'s business');
+  assert.deepEqual(changed.enrollable_methods, ['webauthn']);
+
+  // Codes need a webhook; email as a first factor is refused under email_fallback_only.
+  await putPolicy(tenant, { allowed_methods: ['totp', 'email', 'sms', 'backup_code'], delivery: { email_fallback_only: true } });
+  assert.deepEqual((await assess(tenant, await ticketFor(tenant, 'offer'))).enrollable_methods, ['totp'], 'no webhook: no codes');
+  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: 'https://hooks.example.com/edge-mfa' } });
+  assert.equal(hook.status, 200, hook.text);
+  assert.deepEqual((await assess(tenant, await ticketFor(tenant, 'offer'))).enrollable_methods, ['totp', 'sms'], 'email only beside another factor');
+  const user = await enrollTotp(tenant, 'offered');
+  assert.deepEqual((await assess(tenant, user.ticket)).enrollable_methods, ['totp', 'email', 'sms'], 'beside an app, email too');
 });
 
 test('remember_device disabled by policy: no token issued, existing tokens ignored', async () => {

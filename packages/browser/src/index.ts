@@ -38,8 +38,10 @@ export interface Decision {
   reasons: string[];
   factors: FactorRef[];
   enrollment: { state: EnrollmentState; deadline?: number };
-  /** The tenant policy's methods: what to offer for enrollment and sign-in. */
+  /** The tenant policy's methods: what to offer for sign-in. */
   allowed_methods: Method[];
+  /** What this user can set up now: what to offer for enrollment. */
+  enrollable_methods: Exclude<Method, 'backup_code'>[];
   /** The tenant policy's method to ask for first. */
   default_method: Method;
   /** Whether `rememberDevice` does anything, and for how many days. */
@@ -343,7 +345,8 @@ export class EdgeMfa {
     try {
       response = await this.#fetch(`${this.#base}/v1/${encodeURIComponent(this.#tenant)}/${path}`, init);
     } catch (e) {
-      if (e instanceof DOMException && e.name === 'AbortError') throw e;
+      // The caller's own abort (or timeout) is theirs to see as it is.
+      if (options.signal?.aborted) throw e;
       // No answer at all: the network, or a CORS refusal, which a browser reports
       // the same way (the page's origin is not one of the tenant's origins).
       const why = e instanceof Error ? e.message : String(e);
@@ -353,7 +356,13 @@ export class EdgeMfa {
       });
     }
     if (response.status === 204) return undefined as T;
-    const text = await response.text();
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (e) {
+      if (options.signal?.aborted) throw e;
+      throw new EdgeMfaError(0, { code: 'unreachable', detail: `the answer from ${this.#base} broke off: ${e instanceof Error ? e.message : String(e)}` });
+    }
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;

@@ -97,6 +97,7 @@ export class EdgeMfaPrompt extends HTMLElement {
   #generation = 0;
   #started = false;
   #scheduled = false;
+  #restartScheduled = false;
   #lockedState: { code: HTMLInputElement; submit: HTMLButtonElement; note: HTMLElement } | undefined;
   #root: ShadowRoot;
   #view: HTMLElement;
@@ -161,8 +162,14 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   attributeChangedCallback(_name: string, old: string | null, value: string | null): void {
     if (old === value) return;
-    if (this.#started) queueMicrotask(() => void this.start());
-    else this.#schedule();
+    if (!this.#started) return this.#schedule();
+    // Attributes changed together restart it once.
+    if (this.#restartScheduled) return;
+    this.#restartScheduled = true;
+    queueMicrotask(() => {
+      this.#restartScheduled = false;
+      void this.start();
+    });
   }
 
   /** Starts over: a new `assess` with the current attributes. */
@@ -291,7 +298,7 @@ export class EdgeMfaPrompt extends HTMLElement {
   #chooseEnrollment(): void {
     const decision = this.#decision;
     if (!decision) return;
-    const methods = ordered(ENROLLABLE.filter((m) => decision.allowed_methods.includes(m)), decision.default_method);
+    const methods = ordered(ENROLLABLE.filter((m) => decision.enrollable_methods.includes(m as Exclude<Method, 'backup_code'>)), decision.default_method);
     const deadline = decision.enrollment.deadline;
     this.#render([
       this.#heading('enrollHeading'),
@@ -937,6 +944,7 @@ declare global {
   }
   interface HTMLElementEventMap {
     'edge-mfa-complete': CustomEvent<CompleteDetail>;
+    'edge-mfa-denied': CustomEvent<DeniedDetail>;
     'edge-mfa-error': CustomEvent<ErrorDetail>;
   }
 }

@@ -117,5 +117,5 @@ export type PromptTexts = { [K in keyof typeof englishTexts]: string };
 
 /** `{name}` placeholders filled from `values`; unknown ones stay as they are. */
 export function format(text: string, values: Record<string, string | number> = {}): string {
-  return text.replace(/\{(\w+)\}/g, (whole, key: string) => (key in values ? String(values[key]) : whole));
+  return text.replace(/\{(\w+)\}/g, (whole, key: string) => (Object.hasOwn(values, key) ? String(values[key]) : whole));
 }

@@ -7,6 +7,7 @@ use edge_mfa_core::assess::{Action, Enrollment};
 use edge_mfa_core::command::FactorView;
 use edge_mfa_core::devices::DeviceView;
 use edge_mfa_core::policy::{Method, Policy};
+use edge_mfa_core::tenant::Tenant;
 use edge_mfa_webauthn::json::{CreationOptionsJson, RequestOptionsJson};
 use serde::Serialize;
 
@@ -167,6 +168,8 @@ pub(crate) struct Assessment<'a> {
     pub factors: Vec<FactorRef<'a>>,
     pub enrollment: Enrollment,
     pub allowed_methods: &'a [Method],
+    /// What this user can set up now ([`enrollable`]).
+    pub enrollable_methods: Vec<Method>,
     pub default_method: Method,
     pub remember_device: RememberDeviceOffer,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -192,4 +195,28 @@ impl From<&Policy> for RememberDeviceOffer {
             days: policy.remember_device.days,
         }
     }
+}
+
+/// The methods a user with `factors` can enroll now: the policy's, less backup
+/// codes (they come with the first factor), less email and SMS while no webhook
+/// delivers codes, and less email as a first factor where the policy allows it
+/// only beside another (`delivery.email_fallback_only`). A sign-in page offers
+/// these, so a choice is never refused for a reason the page could have known.
+pub(crate) fn enrollable(tenant: &Tenant, factors: &[FactorView]) -> Vec<Method> {
+    let delivery = &tenant.policy.delivery;
+    let beside_another = factors.iter().any(|f| f.method != Method::Email);
+    tenant
+        .policy
+        .allowed_methods
+        .iter()
+        .copied()
+        .filter(|method| match method {
+            Method::Totp | Method::Webauthn => true,
+            Method::Sms => tenant.webhook.is_some(),
+            Method::Email => {
+                tenant.webhook.is_some() && (!delivery.email_fallback_only || beside_another)
+            }
+            Method::BackupCode => false,
+        })
+        .collect()
 }

@@ -372,9 +372,13 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            let body = answers::Redeemed {
-                remaining: verified.remaining.ok_or_else(unexpected)?,
-            };
+            // The code is spent by now: answer with the token whatever happens,
+            // and say so where the operator looks if the count is missing.
+            let remaining = verified.remaining.unwrap_or_else(|| {
+                eprintln!("edge-mfa: a backup code was redeemed without a count of those left");
+                0
+            });
+            let body = answers::Redeemed { remaining };
             verified_response(tenant, deployment, caller, &verified, env, body)
         }
         Resource::BackupCodes => {
@@ -428,6 +432,7 @@ pub(crate) async fn handle<B: Backend>(
                     // What the sign-in page may offer: the policy's methods, its
                     // default, and whether "remember this device" does anything.
                     allowed_methods: &tenant.policy.allowed_methods,
+                    enrollable_methods: answers::enrollable(tenant, &factors),
                     default_method: tenant.policy.default_method,
                     remember_device: (&tenant.policy).into(),
                     expires_in: mfa_token.as_ref().map(|_| MFA_TOKEN_LIFETIME),
