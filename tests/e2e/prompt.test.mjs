@@ -277,6 +277,7 @@ test('a passkey: registered from the prompt, then the default way in', async () 
   try {
     await d.page.locator('edge-mfa-prompt button.choice', { hasText: 'Passkey or security key' }).click();
     await heading(d.page).filter({ hasText: 'Create a passkey' }).waitFor();
+    assert.equal((await focused(d.page)).tag, 'h2', 'the step starts at its heading, before the optional name');
     await scan(d.page, 'create a passkey', violations);
     await shot(d.page, '6-create-passkey');
     await d.page.getByLabel('Name for this passkey (optional)').fill('Laptop');

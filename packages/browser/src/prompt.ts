@@ -368,8 +368,8 @@ export class EdgeMfaPrompt extends HTMLElement {
     const name = input('passkey-name', { autocomplete: 'off', maxlength: '64' });
     const form = this.#form(
       {
+        // The step starts at its heading: the optional name comes before the button.
         submit: 'passkeyCreate',
-        focusSubmit: true,
         step: async () => {
           const options = { ...this.#signal(), ...(name.value.trim() ? { name: name.value.trim() } : {}) };
           this.#confirmed(await this.#api().registerPasskey(options), 'webauthn');

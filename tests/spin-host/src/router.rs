@@ -89,6 +89,8 @@ impl Router {
         self.routes.push(Route::parse(route, component));
     }
 
+    /// The component for `path` (the tests' shorthand for [`Self::route`]).
+    #[cfg(test)]
     pub fn find(&self, path: &str) -> Option<&str> {
         self.route(path).map(|m| m.component)
     }
