@@ -85,6 +85,15 @@ export async function createTenant(policy, extraOrigins = [], { base = BASE, ope
   return res.body;
 }
 
+/// Points the tenant's webhook at a test receiver (receiver.mjs) and has the
+/// receiver check deliveries with the secret the PUT shows once; returns it.
+export async function useReceiver(tenant, receiver) {
+  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
+  assert.equal(hook.status, 200, hook.text);
+  receiver.trust(hook.body.secret);
+  return hook.body.secret;
+}
+
 export function ticketFor(tenant, sub, opts = {}) {
   return mintTicket({ tenant: tenant.id, secret: tenant.ticket_secret, sub, ...opts });
 }

@@ -3,7 +3,7 @@
 // reads the code from it, as the tenant's SMS or email provider would.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, at, createTenant, now, ticketFor, verifyMfaToken } from './client.mjs';
+import { api, assertProblem, at, createTenant, now, ticketFor, useReceiver, verifyMfaToken } from './client.mjs';
 import { readFileSync } from 'node:fs';
 import { startReceiver } from './receiver.mjs';
 import { startReceiver as startExampleReceiver } from '../../docs/examples/receiver.mjs';
@@ -18,14 +18,11 @@ const E164 = '+447400123456';
 /// A tenant allowing SMS and email, with its webhook at the receiver.
 async function codeTenant(delivery = {}, extra = {}) {
   const tenant = await createTenant({ allowed_methods: ['totp', 'webauthn', 'sms', 'email', 'backup_code'], ...extra });
-  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
-  assert.equal(hook.status, 200, hook.text);
-  tenant.webhookSecret = hook.body.secret;
+  await useReceiver(tenant, receiver);
   if (Object.keys(delivery).length) {
     const r = await api('PATCH', `/v1/${tenant.id}/admin/policy`, { token: tenant.admin_key, body: { delivery } });
     assert.equal(r.status, 200, r.text);
   }
-  receiver.trust(tenant.webhookSecret);
   return tenant;
 }
 

@@ -18,7 +18,7 @@ import { launchChromium } from './chromium.mjs';
 import { startReceiver } from './receiver.mjs';
 import { mintTicket, verifyMfaToken as backendCheck } from '../../docs/examples/backend.mjs';
 import {
-  api, BASE, createTenant, decodeQrPng, enrollPasskey, enrollTotp, now, oathtool, ticketFor, verifyMfaToken, wrongCode,
+  api, BASE, createTenant, decodeQrPng, enrollPasskey, enrollTotp, now, oathtool, ticketFor, useReceiver, verifyMfaToken, wrongCode,
 } from './client.mjs';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -41,9 +41,7 @@ after(async () => {
 /// A tenant offering email codes, its webhook pointed at the test's receiver.
 async function codeTenant() {
   const tenant = await tenantFor({ allowed_methods: ['email', 'totp', 'backup_code'], default_method: 'email' });
-  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
-  assert.equal(hook.status, 200, hook.text);
-  receiver.trust(hook.body.secret);
+  await useReceiver(tenant, receiver);
   return tenant;
 }
 

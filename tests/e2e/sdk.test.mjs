@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { api, BASE, createTenant, documentedOperations, oathtool, ORIGIN, recordStatus, ticketFor } from './client.mjs';
+import { api, BASE, createTenant, documentedOperations, oathtool, ORIGIN, recordStatus, ticketFor, useReceiver } from './client.mjs';
 import { startReceiver } from './receiver.mjs';
 import { SoftAuthenticator } from './soft_authenticator.mjs';
 
@@ -64,9 +64,7 @@ function client(tenant, sub) {
 
 async function codeTenant() {
   const tenant = await createTenant({ mode: 'required', allowed_methods: ['totp', 'webauthn', 'email', 'sms', 'backup_code'] });
-  const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
-  assert.equal(hook.status, 200, hook.text);
-  receiver.trust(hook.body.secret);
+  await useReceiver(tenant, receiver);
   return tenant;
 }
 

@@ -4,7 +4,7 @@
 // a user id that is not one (400); and a few that need their own set-up.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, at, createTenant, documentedOperations, enrollTotp, now, OPERATOR_KEY, ticketFor } from './client.mjs';
+import { api, assertProblem, at, createTenant, documentedOperations, enrollTotp, now, OPERATOR_KEY, ticketFor, useReceiver } from './client.mjs';
 import { startReceiver } from './receiver.mjs';
 
 const concrete = (path, values) => path.replace(/\{(\w+)\}/g, (_, name) => values[name] ?? 'x1');
@@ -87,9 +87,7 @@ test("a challenge or resend whose code the tenant's webhook does not take is 502
   const receiver = await startReceiver();
   try {
     const tenant = await createTenant({ mode: 'required', allowed_methods: ['totp', 'webauthn', 'email', 'backup_code'] });
-    const hook = await api('PUT', `/v1/${tenant.id}/admin/webhook`, { token: tenant.admin_key, body: { url: receiver.url } });
-    assert.equal(hook.status, 200, hook.text);
-    receiver.trust(hook.body.secret);
+    await useReceiver(tenant, receiver);
     const t = now();
     const ticket = await ticketFor(tenant, 'val', { now: t });
     const enroll = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'email', to: 'val@example.com' }, headers: at(t) });
