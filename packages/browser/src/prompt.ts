@@ -480,7 +480,7 @@ export class EdgeMfaPrompt extends HTMLElement {
     if (target.type === 'email' || target.type === 'sms') return void this.#verifySentCode(target as FactorRef);
     const totp = target.type === 'totp';
     const factor = target as FactorRef;
-    const several = (this.#decision?.factors.filter((f) => f.type === 'totp').length ?? 0) > 1;
+    const several = this.#factorsOf('totp') > 1;
     this.#codeForm({
       heading: 'verifyHeading',
       before: [h('p', {}, totp ? this.#t('verifyTotp') : this.#t('verifyBackup')), totp ? this.#which(factor) : null],
@@ -501,10 +501,14 @@ export class EdgeMfaPrompt extends HTMLElement {
     });
   }
 
+  /** How many factors of `method` the user has. */
+  #factorsOf(method: Method): number {
+    return this.#decision?.factors.filter((f) => f.type === method).length ?? 0;
+  }
+
   /** With several factors of one kind, which one this is. */
   #which(factor: FactorRef): HTMLElement | null {
-    const kind = this.#decision?.factors.filter((f) => f.type === factor.type).length ?? 0;
-    return kind > 1 ? h('p', { class: 'muted' }, this.#t('whichFactor', { name: factor.name })) : null;
+    return this.#factorsOf(factor.type) > 1 ? h('p', { class: 'muted' }, this.#t('whichFactor', { name: factor.name })) : null;
   }
 
   #verifyPasskey(factor: FactorRef): void {
@@ -668,13 +672,16 @@ export class EdgeMfaPrompt extends HTMLElement {
     if (!state?.code.isConnected || !this.#locked()) return;
     const seconds = Math.ceil((this.#lockedUntil - Date.now()) / 1000);
     const hadFocus = [state.code, state.submit].includes(this.#root.activeElement as HTMLInputElement);
+    // Held, like a resend button waiting: no step's end re-enables it.
     state.code.disabled = true;
     state.submit.disabled = true;
+    state.submit.dataset.hold = '';
     this.#announce(`${this.#t('lockedHeading')}. ${this.#t('lockedText', { time: clock(seconds) })}`);
     this.#countdown(seconds, state.note, 'lockedText', () => {
       this.#lockedUntil = 0;
       state.code.disabled = false;
       state.submit.disabled = false;
+      delete state.submit.dataset.hold;
       state.code.focus();
       this.#announce(this.#t('lockedOver'));
     });
@@ -780,12 +787,8 @@ export class EdgeMfaPrompt extends HTMLElement {
     }
     if (generation !== this.#generation) return;
     this.#view.removeAttribute('aria-busy');
+    // A held button (a lockout's, a resend's) stays disabled until its countdown ends.
     for (const b of busy) if (b.isConnected && !('hold' in b.dataset)) b.disabled = false;
-    const state = this.#lockedState;
-    if (state?.submit.isConnected && this.#locked()) {
-      state.submit.disabled = true;
-      state.code.disabled = true;
-    }
     if (failure) {
       this.#refused(failure.e, error);
       retry?.();
