@@ -3,6 +3,7 @@
 //! `json!` literals. Members the contract marks optional (`?`) are left out when
 //! absent, never sent as `null`. Borrowed wherever the data already exists.
 
+use edge_mfa_core::Secret;
 use edge_mfa_core::assess::{Action, Enrollment};
 use edge_mfa_core::command::FactorView;
 use edge_mfa_core::devices::DeviceView;
@@ -108,6 +109,16 @@ pub(crate) struct Confirmed<'a> {
     pub factor: FactorRef<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_codes: Option<&'a [String]>,
+}
+
+impl<'a> Confirmed<'a> {
+    /// The factor the core confirmed, with the backup codes it made (if any).
+    pub fn new(factor: &'a FactorView, backup_codes: Option<&'a Secret<Vec<String>>>) -> Self {
+        Confirmed {
+            factor: factor.into(),
+            backup_codes: backup_codes.map(|codes| codes.expose().as_slice()),
+        }
+    }
 }
 
 /// `POST challenge` and `challenge/{id}/resend`: WebAuthn's

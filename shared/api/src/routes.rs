@@ -422,10 +422,9 @@ async fn tenant_route<B: Backend>(
     }
     .map_err(|e| ApiError::Internal(e.0))?
     .ok_or_else(no_tenant)?;
-    let browser_route = resource.is_browser();
     // The end-user routes check the method below, inside CORS, and answer a
     // browser's preflight.
-    if !browser_route {
+    if !resource.is_browser() {
         resource.allows(&req.method)?;
     }
 

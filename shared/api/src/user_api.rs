@@ -197,13 +197,10 @@ pub(crate) async fn handle<B: Backend>(
                     factor,
                     backup_codes,
                     ..
-                } => {
-                    let answer = answers::Confirmed {
-                        factor: (&factor).into(),
-                        backup_codes: backup_codes.as_ref().map(|c| c.expose().as_slice()),
-                    };
-                    respond(201, &answer)
-                }
+                } => respond(
+                    201,
+                    &answers::Confirmed::new(&factor, backup_codes.as_ref()),
+                ),
                 _ => Err(unexpected()),
             }
         }
@@ -266,10 +263,7 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(unexpected());
             };
-            let answer = answers::Confirmed {
-                factor: (&factor).into(),
-                backup_codes: backup_codes.as_ref().map(|c| c.expose().as_slice()),
-            };
+            let answer = answers::Confirmed::new(&factor, backup_codes.as_ref());
             // The first factor ends with proof (API.md "End user", confirm): the user
             // just presented it, so the SPA need not verify again.
             match verified {
