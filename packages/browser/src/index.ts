@@ -27,7 +27,8 @@ export interface FactorRef {
 /** A factor as `GET factors` lists it; times are Unix seconds. */
 export interface Factor extends FactorRef {
   created_at: number;
-  last_used_at?: number | null;
+  /** `null` until the factor is first used. */
+  last_used_at: number | null;
 }
 
 export type EnrollmentState = 'enrolled' | 'not_enrolled' | 'grace' | 'expired' | 'bypassed';
@@ -91,8 +92,11 @@ export interface CodeEnrollment {
 export interface Confirmed {
   factor: FactorRef;
   backup_codes?: string[];
+  /** With the user's first factor: they just proved it, so no verify follows. */
   mfa_token?: string;
   expires_in?: number;
+  /** As `Verified`'s: only where the policy sets `remember_device.token_in_body`. */
+  device_token?: string;
 }
 
 export interface Challenge {
@@ -120,7 +124,7 @@ export interface Device {
   id: string;
   label: string;
   created_at: number;
-  last_used_at?: number | null;
+  last_used_at: number;
   expires_at: number;
 }
 

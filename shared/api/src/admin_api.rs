@@ -4,9 +4,13 @@ use edge_mfa_core::audit::{Actor, AuditEvent};
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::{Capabilities, Policy};
 use edge_mfa_core::tenant::{AuthorisedChange, Tenant, TenantChange, TenantPatch};
-use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest, UserStatus};
-use serde_json::json;
+use edge_mfa_core::{Env, Outcome, UserCommand, UserRequest};
 
+use crate::admin_answers::{
+    AdminKeyRotated, BypassGranted, SigningKeyRotated, TenantView, TicketSecretRotated,
+    UserStatusView,
+};
+use crate::answers::respond;
 use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
@@ -62,12 +66,12 @@ pub(crate) async fn handle<B: Backend>(
             crate::webhooks::handle(backend, deployment, tenant, action, req, env).await
         }
         Resource::AdminTenant => match req.method.as_str() {
-            "GET" => Ok(ApiResponse::json(200, &tenant_view(tenant))),
+            "GET" => respond(200, &TenantView::from(tenant)),
             "PATCH" => {
                 let patch: TenantPatch = parse_body(req)?;
                 let change = tenant.identity_change(patch)?;
                 let updated = update(backend, tenant, req, change, env).await?;
-                Ok(ApiResponse::json(200, &tenant_view(&updated)))
+                respond(200, &TenantView::from(&updated))
             }
             _ => Err(resource.method_not_allowed()),
         },
@@ -91,7 +95,7 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
             };
-            Ok(ApiResponse::json(200, &status_json(&user, status)))
+            respond(200, &UserStatusView::new(&user, status))
         }
         Resource::AdminUserRequirement(user) => {
             let body: RequirementBody = parse_body(req)?;
@@ -104,7 +108,7 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
             };
-            Ok(ApiResponse::json(200, &status_json(&user, status)))
+            respond(200, &UserStatusView::new(&user, status))
         }
         Resource::AdminUsers => crate::admin_views::users(backend, tenant, req, now).await,
         Resource::AdminAudit => crate::admin_views::audit(backend, tenant, req, now).await,
@@ -167,10 +171,7 @@ pub(crate) async fn handle<B: Backend>(
             else {
                 return Err(ApiError::Internal("unexpected outcome".into()));
             };
-            Ok(ApiResponse::json(
-                200,
-                &json!({"bypass_until": bypass_until}),
-            ))
+            respond(200, &BypassGranted { bypass_until })
         }
         Resource::AdminUserDevices(user) => {
             run(
@@ -191,15 +192,22 @@ pub(crate) async fn handle<B: Backend>(
                 KeyKind::AdminKey => Tenant::rotate_admin_key(env),
             };
             update(backend, tenant, req, rotation.change, env).await?;
-            let body = match (key, rotation.kid, rotation.shown) {
-                (KeyKind::Signing, Some(kid), _) => json!({ "kid": kid }),
-                (KeyKind::TicketSecret, _, Some(secret)) => {
-                    json!({ "ticket_secret": secret.expose() })
-                }
-                (KeyKind::AdminKey, _, Some(key)) => json!({ "admin_key": key.expose() }),
-                _ => return Err(ApiError::Internal("a rotation without its secret".into())),
-            };
-            Ok(ApiResponse::json(200, &body))
+            match (key, rotation.kid, rotation.shown) {
+                (KeyKind::Signing, Some(kid), _) => respond(200, &SigningKeyRotated { kid: &kid }),
+                (KeyKind::TicketSecret, _, Some(secret)) => respond(
+                    200,
+                    &TicketSecretRotated {
+                        ticket_secret: secret.expose(),
+                    },
+                ),
+                (KeyKind::AdminKey, _, Some(key)) => respond(
+                    200,
+                    &AdminKeyRotated {
+                        admin_key: key.expose(),
+                    },
+                ),
+                _ => Err(ApiError::Internal("a rotation without its secret".into())),
+            }
         }
         Resource::AdminKeyRetire(key) => {
             let change = match key {
@@ -245,65 +253,12 @@ fn parse_policy(value: serde_json::Value) -> Result<Policy, ApiError> {
     Ok(policy)
 }
 
-/// The tenant as its admin sees it: identity, version and public key ids, never
-/// a secret (API.md "Admin").
-fn tenant_view(tenant: &Tenant) -> serde_json::Value {
-    let mut view = json!({
-        "id": tenant.id.as_str(),
-        "name": tenant.name,
-        "rp_id": tenant.rp_id,
-        "origins": tenant.origins,
-        "created_at": tenant.created_at,
-        "version": tenant.version,
-        "audit_retention_days": tenant.audit_retention_days,
-        "signing_keys": tenant.jwks().keys.iter().map(|k| k.kid.clone()).collect::<Vec<_>>(),
-    });
-    if let (Some(until), Some(map)) = (tenant.previous_ticket_secret_until(), view.as_object_mut())
-    {
-        map.insert("previous_ticket_secret_until".into(), json!(until));
-    }
-    view
-}
-
 /// The policy, with the tenant's version as its `ETag` (RFC 9110 §8.8.3): of two
 /// answers, the higher version is the later change.
 fn policy_response(tenant: &Tenant) -> Result<ApiResponse, ApiError> {
     let value =
         serde_json::to_value(&tenant.policy).map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(ApiResponse::json(200, &value).with_header("etag", format!("\"{}\"", tenant.version)))
-}
-
-/// The admin's view of a user (API.md `GET …/admin/users/{user}`).
-pub(crate) fn status_json(user: &UserId, status: UserStatus) -> serde_json::Value {
-    let mut body = json!({
-        "user": user.as_str(),
-        "enrollment": status.enrollment,
-        "factors": status.factors,
-        "backup_codes_remaining": status.backup_codes_remaining,
-        "trusted_devices": status.trusted_devices,
-        "last_mfa_at": status.last_mfa_at,
-        // A user edge-mfa has never seen (no request of theirs yet) says so.
-        "seen": status.first_seen.is_some(),
-        "first_seen": status.first_seen,
-    });
-    if let Some(map) = body.as_object_mut() {
-        if let Some(until) = status.locked_until {
-            map.insert("locked_until".into(), json!(until));
-        }
-        if let Some(until) = status.bypass_until {
-            map.insert("bypass_until".into(), json!(until));
-        }
-        if let Some(requirement) = &status.requirement {
-            map.insert(
-                "requirement".into(),
-                json!(crate::admin_views::RequirementView::from(requirement)),
-            );
-        }
-        if let Some(help) = status.help_request {
-            map.insert("help_request".into(), json!(help));
-        }
-    }
-    body
 }
 
 pub(crate) fn user_id(segment: &str) -> Result<UserId, ApiError> {

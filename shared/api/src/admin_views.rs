@@ -8,12 +8,13 @@ use edge_mfa_core::help::{HelpRequest, HelpState};
 use edge_mfa_core::ids::UserId;
 use edge_mfa_core::policy::Method;
 use edge_mfa_core::tenant::Tenant;
-use edge_mfa_core::user::Requirement;
 use edge_mfa_core::{Outcome, UserCommand, UserEntry};
 use edge_mfa_jose::{b64url_decode, b64url_encode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::admin_answers::{AuditPage, HelpRequestsPage, RequirementView, UsersPage};
 use crate::admin_api::{run, user_id};
+use crate::answers::respond;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse, percent_decode};
 use crate::problem::ApiError;
@@ -98,19 +99,6 @@ fn next_link(req: &ApiRequest, cursor: &str) -> String {
     }
     query.append_pair("cursor", cursor);
     format!("<{}?{}>; rel=\"next\"", req.path, query.finish())
-}
-
-/// A page: `{"<key>": items, "next"?}`.
-fn page(key: &str, items: impl serde::Serialize, next: Option<&str>) -> Result<Value, ApiError> {
-    let mut body = serde_json::Map::new();
-    body.insert(
-        key.into(),
-        serde_json::to_value(items).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    if let Some(next) = next {
-        body.insert("next".into(), json!(next));
-    }
-    Ok(Value::Object(body))
 }
 
 /// What the users list filters on (API.md `?state=`).
@@ -213,7 +201,13 @@ pub(crate) async fn users<B: Backend>(
     let response = if csv {
         users_csv(&rows)?
     } else {
-        ApiResponse::json(200, &page("users", &rows, next.as_deref())?)
+        respond(
+            200,
+            &UsersPage {
+                users: &rows,
+                next: next.as_deref(),
+            },
+        )?
     };
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
@@ -221,9 +215,11 @@ pub(crate) async fn users<B: Backend>(
     })
 }
 
-/// A user as the list shows them (API.md "Admin additions").
+/// A user as the list shows them (API.md "Admin additions"). Times in Unix
+/// seconds; `methods` in enrollment order, then `backup_code` while codes remain.
 #[derive(serde::Serialize)]
-struct UserRow<'a> {
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct UserRow<'a> {
     user: &'a str,
     enrollment: Enrollment,
     methods: &'a [Method],
@@ -236,24 +232,6 @@ struct UserRow<'a> {
     first_seen: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     requirement: Option<RequirementView>,
-}
-
-/// A per-user requirement as the API shows it.
-#[derive(serde::Serialize)]
-pub(crate) struct RequirementView {
-    required: bool,
-    set_at: u64,
-    deadline: u64,
-}
-
-impl From<&Requirement> for RequirementView {
-    fn from(r: &Requirement) -> Self {
-        RequirementView {
-            required: true,
-            set_at: r.set_at,
-            deadline: r.deadline,
-        }
-    }
 }
 
 impl<'a> UserRow<'a> {
@@ -389,11 +367,14 @@ pub(crate) async fn audit<B: Backend>(
     let response = if ndjson {
         ndjson_response(&events)?
     } else {
-        let mut body = page("events", &events, next.as_deref())?;
-        if let Value::Object(map) = &mut body {
-            map.insert("cursor".into(), json!(cursor));
-        }
-        ApiResponse::json(200, &body)
+        respond(
+            200,
+            &AuditPage {
+                events: &events,
+                next: next.as_deref(),
+                cursor: &cursor,
+            },
+        )?
     };
     let response = response.with_header("edge-mfa-cursor", cursor);
     Ok(match &next {
@@ -460,7 +441,13 @@ pub(crate) async fn help_requests<B: Backend>(
             .map(|r| encode_cursor(&format!("{}.{}", r.created_at, r.id)))
             .unwrap_or_default()
     });
-    let response = ApiResponse::json(200, &page("requests", &requests, next.as_deref())?);
+    let response = respond(
+        200,
+        &HelpRequestsPage {
+            requests: &requests,
+            next: next.as_deref(),
+        },
+    )?;
     Ok(match &next {
         Some(next) => response.with_header("link", next_link(req, next)),
         None => response,
@@ -502,5 +489,5 @@ pub(crate) async fn resolve<B: Backend>(
     else {
         return Err(ApiError::Internal("unexpected outcome".into()));
     };
-    Ok(ApiResponse::json(200, &json!(resolved)))
+    respond(200, &resolved)
 }

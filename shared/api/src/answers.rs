@@ -25,9 +25,14 @@ pub(crate) fn respond<T: Serialize>(status: u16, answer: &T) -> Result<ApiRespon
 
 /// A factor as `assess` and `confirm` name it: `{"id", "type", "name"}`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct FactorRef<'a> {
     pub id: &'a str,
     #[serde(rename = "type")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "edge_mfa_core::policy::factor_method_schema")
+    )]
     pub method: Method,
     pub name: &'a str,
 }
@@ -44,6 +49,7 @@ impl<'a> From<&'a FactorView> for FactorRef<'a> {
 
 /// `GET factors`: every factor (never a secret) and how many backup codes are left.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct FactorList<'a> {
     pub factors: &'a [FactorView],
     pub backup_codes_remaining: usize,
@@ -51,12 +57,18 @@ pub(crate) struct FactorList<'a> {
 
 /// `GET devices`: the remembered devices (never a token). Times in Unix seconds.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct DeviceList<'a> {
     pub devices: &'a [DeviceView],
 }
 
 /// `PATCH factors/{id}`: `{"factor"}`, the factor as `GET factors` lists it.
 #[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "FactorRenamed")
+)]
 pub(crate) struct Renamed<'a> {
     pub factor: &'a FactorView,
 }
@@ -64,10 +76,13 @@ pub(crate) struct Renamed<'a> {
 /// `POST enroll {"type": "totp"}`: the key (RFC 4648 base32), its key URI and the
 /// URI as a QR code (SVG). `expires_at` in Unix seconds.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct TotpEnrollment<'a> {
     pub enrollment_id: &'a str,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "totp")))]
     pub method: Method,
+    /// The key in base32, for manual entry.
     pub secret: &'a str,
     pub otpauth_uri: &'a str,
     pub qr_svg: &'a str,
@@ -77,9 +92,11 @@ pub(crate) struct TotpEnrollment<'a> {
 /// `POST enroll {"type": "webauthn"}`: PublicKeyCredentialCreationOptionsJSON
 /// (W3C WebAuthn L3 §5.1).
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct WebauthnEnrollment<'a> {
     pub enrollment_id: &'a str,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "webauthn")))]
     pub method: Method,
     pub public_key: &'a CreationOptionsJson,
     pub expires_at: u64,
@@ -87,16 +104,24 @@ pub(crate) struct WebauthnEnrollment<'a> {
 
 /// Where a code went: `email` or `sms`, and the address with most of it hidden.
 #[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "CodeDelivery")
+)]
 pub(crate) struct Delivery {
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["sms", "email"])))]
     pub channel: &'static str,
     pub to_masked: String,
 }
 
 /// `POST enroll` for email or SMS: a code was sent.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct CodeEnrollment<'a> {
     pub enrollment_id: &'a str,
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["sms", "email"])))]
     pub method: Method,
     pub delivery: Delivery,
     pub expires_at: u64,
@@ -105,8 +130,10 @@ pub(crate) struct CodeEnrollment<'a> {
 /// `confirm`, and `enroll` for an address the ticket vouches for: the new factor,
 /// and with the user's first factor its backup codes (shown this once).
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct Confirmed<'a> {
     pub factor: FactorRef<'a>,
+    /// Only with the user's first factor.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_codes: Option<&'a [String]>,
 }
@@ -124,9 +151,14 @@ impl<'a> Confirmed<'a> {
 /// `POST challenge` and `challenge/{id}/resend`: WebAuthn's
 /// PublicKeyCredentialRequestOptionsJSON, or where a code went.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct Challenge<'a> {
     pub challenge_id: &'a str,
     #[serde(rename = "type")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "edge_mfa_core::policy::factor_method_schema")
+    )]
     pub method: Method,
     pub expires_at: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -138,33 +170,50 @@ pub(crate) struct Challenge<'a> {
 /// An answer that ends in proof: `body`'s members, then the `mfa_token`, its
 /// lifetime in seconds, and the device token where the tenant wants it in the body.
 #[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "{B}WithToken")
+)]
 pub(crate) struct WithToken<'a, B: Serialize> {
     #[serde(flatten)]
     pub body: B,
+    /// ES256 JWT: iss `edge-mfa:<tenant>`, aud `<tenant>`, sub, iat, exp,
+    /// auth_time, jti, amr (RFC 8176), mfa_method, acr (`mfa` when a second factor
+    /// was presented now, `0` when the policy, a bypass or a remembered device let
+    /// the user through).
     pub mfa_token: &'a str,
+    /// Seconds until the token expires (300).
     pub expires_in: u64,
+    /// Only where the policy sets `remember_device.token_in_body`: the 256-bit
+    /// device token; otherwise it is only in the `Set-Cookie` (HttpOnly; Secure;
+    /// SameSite=None; Partitioned).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_token: Option<&'a str>,
 }
 
 /// `verify`: nothing besides the token.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct Verified {}
 
 /// `backup-codes/redeem`: unused codes left.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct Redeemed {
     pub remaining: usize,
 }
 
 /// `POST backup-codes`: a new set, shown this once.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct BackupCodes<'a> {
     pub codes: &'a [String],
 }
 
 /// `POST help`.
 #[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct HelpRequested<'a> {
     pub request_id: &'a str,
 }
@@ -173,20 +222,39 @@ pub(crate) struct HelpRequested<'a> {
 /// offers a sign-in page. `mfa_token` and `expires_in` with `allow`;
 /// `retry_after` (seconds) with the reason `locked`.
 #[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Decision")
+)]
 pub(crate) struct Assessment<'a> {
     pub action: Action,
     pub reasons: &'a [String],
     pub factors: Vec<FactorRef<'a>>,
     pub enrollment: Enrollment,
+    /// The tenant policy's `allowed_methods`: what a sign-in page may offer to
+    /// enroll or use.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub allowed_methods: &'a [Method],
-    /// What this user can set up now ([`enrollable`]).
+    /// What this user can set up now: `allowed_methods` less `backup_code` (it
+    /// comes with the first factor), less `email` and `sms` while the tenant has
+    /// no webhook, less `email` as a first factor under
+    /// `delivery.email_fallback_only`.
+    #[cfg_attr(feature = "schema", schemars(extend("items" = { "enum": ["totp", "webauthn", "email", "sms"] })))]
     pub enrollable_methods: Vec<Method>,
+    /// The tenant policy's `default_method`: the method to ask for first.
     pub default_method: Method,
+    /// Whether verify and redeem honour `remember_device`, and for how many days.
     pub remember_device: RememberDeviceOffer,
+    /// When `action` is `allow`: `mfa_method` trusted_device, bypass or policy;
+    /// `amr` empty.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mfa_token: Option<String>,
+    /// With `mfa_token`: seconds until it expires.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_in: Option<u64>,
+    /// With the reason `locked`: seconds until codes are accepted again (WebAuthn
+    /// is never locked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -194,8 +262,14 @@ pub(crate) struct Assessment<'a> {
 /// Whether `remember_device` does anything, and for how many days: the policy's
 /// `remember_device` without what only the backend needs (`token_in_body`).
 #[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RememberDeviceOffer")
+)]
 pub(crate) struct RememberDeviceOffer {
     pub enabled: bool,
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 365)))]
     pub days: u32,
 }
 

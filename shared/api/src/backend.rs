@@ -23,6 +23,7 @@ impl std::error::Error for BackendError {}
 
 /// One tenant in the operator's list: no secret, no policy.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TenantListing {
     pub id: TenantId,
     pub name: String,

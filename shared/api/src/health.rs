@@ -4,8 +4,8 @@
 //! "misconfigured", "problems": [..]}` naming what is wrong (never a secret).
 
 use edge_mfa_core::Env;
-use serde_json::json;
 
+use crate::admin_answers::{Misconfigured, Ready};
 use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::ApiResponse;
@@ -16,10 +16,12 @@ const CANARY: &[u8] = b"edge-mfa";
 
 /// The readiness answer for a deployment whose settings did not parse.
 pub fn misconfigured(problem: &str) -> ApiResponse {
-    let mut response = ApiResponse::json(
-        503,
-        &json!({"status": "misconfigured", "problems": [problem]}),
-    );
+    let answer = Misconfigured {
+        status: "misconfigured",
+        problems: &[problem],
+    };
+    let mut response =
+        ApiResponse::serialized(503, &answer).unwrap_or_else(|_| ApiResponse::empty(503));
     response.log = Some(format!("misconfigured: {problem}"));
     response
 }
@@ -56,5 +58,6 @@ pub(crate) async fn health<B: Backend>(
 }
 
 fn ok() -> ApiResponse {
-    ApiResponse::json(200, &json!({"status": "ok"}))
+    ApiResponse::serialized(200, &Ready { status: "ok" })
+        .unwrap_or_else(|_| ApiResponse::empty(200))
 }

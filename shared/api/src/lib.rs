@@ -5,6 +5,7 @@
 //! else — routing, authentication, CORS, problem details, token issuance — is here,
 //! once, for Cloudflare and Spin alike.
 
+mod admin_answers;
 mod admin_api;
 mod admin_views;
 mod answers;
@@ -13,6 +14,8 @@ mod backend;
 pub mod codes;
 mod health;
 mod http;
+#[cfg(feature = "schema")]
+pub mod openapi;
 mod operator_api;
 mod problem;
 mod routes;

@@ -5,7 +5,6 @@ use edge_mfa_core::Env;
 use edge_mfa_core::audit::{Actor, AuditEvent, EventType};
 use edge_mfa_core::ids::TenantId;
 use edge_mfa_core::tenant::{NewTenant, Tenant};
-use serde_json::json;
 
 use crate::auth::Deployment;
 use crate::backend::Backend;
@@ -84,11 +83,13 @@ pub(crate) async fn list_tenants<B: Backend>(
         .list_tenants(cursor.as_deref(), limit)
         .await
         .map_err(|e| ApiError::Internal(e.0))?;
-    let mut body = json!({ "tenants": page.tenants });
-    if let (Some(next), Some(map)) = (page.next, body.as_object_mut()) {
-        map.insert("next".into(), json!(next));
-    }
-    Ok(ApiResponse::json(200, &body))
+    crate::answers::respond(
+        200,
+        &crate::admin_answers::TenantsPage {
+            tenants: &page.tenants,
+            next: page.next.as_deref(),
+        },
+    )
 }
 
 /// `DELETE /v1/tenants/{id}`: `204`; the tenant and all its users' data.

@@ -1,9 +1,46 @@
 //! The API's one error type, rendered as RFC 9457 problem details.
 
 use edge_mfa_core::CoreError;
-use serde_json::json;
 
 use crate::http::ApiResponse;
+
+/// Every `code` a problem carries, as [`ApiError::code`] names them (the
+/// OpenAPI document lists them).
+#[cfg(any(test, feature = "schema"))]
+pub const CODES: &[&str] = &[
+    "invalid_request",
+    "unauthorized",
+    "forbidden",
+    "step_up_required",
+    "not_found",
+    "method_not_allowed",
+    "conflict",
+    "expired",
+    "payload_too_large",
+    "verification_failed",
+    "rate_limited",
+    "internal",
+    "misconfigured",
+    "delivery_failed",
+];
+
+/// RFC 9457 problem details (`application/problem+json`), with the error's
+/// machine-readable `code`.
+#[derive(serde::Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct Problem {
+    /// `urn:edge-mfa:error:<code>`.
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(pattern("^urn:edge-mfa:error:")))]
+    pub type_: String,
+    pub title: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// What was wrong, for a person.
+    pub detail: String,
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = CODES)))]
+    pub code: &'static str,
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ApiError {
@@ -121,14 +158,15 @@ impl ApiError {
     }
 
     pub fn to_response(&self) -> ApiResponse {
-        let body = json!({
-            "type": format!("urn:edge-mfa:error:{}", self.code()),
-            "title": self.title(),
-            "status": self.status(),
-            "detail": self.detail(),
-            "code": self.code(),
-        });
-        let mut response = ApiResponse::json(self.status(), &body);
+        let problem = Problem {
+            type_: format!("urn:edge-mfa:error:{}", self.code()),
+            title: self.title(),
+            status: self.status(),
+            detail: self.detail(),
+            code: self.code(),
+        };
+        let mut response = ApiResponse::serialized(self.status(), &problem)
+            .unwrap_or_else(|_| ApiResponse::empty(self.status()));
         if let Some((_, ct)) = response
             .headers
             .iter_mut()
@@ -194,6 +232,29 @@ mod tests {
         let r = ApiError::MethodNotAllowed { allow: "GET, HEAD" }.to_response();
         assert_eq!(r.status, 405);
         assert_eq!(r.header("allow"), Some("GET, HEAD"));
+    }
+
+    #[test]
+    fn every_error_has_a_listed_code() {
+        let d = String::new;
+        for e in [
+            ApiError::InvalidRequest(d()),
+            ApiError::Unauthorized(d()),
+            ApiError::Forbidden(d()),
+            ApiError::StepUpRequired(d()),
+            ApiError::NotFound(d()),
+            ApiError::MethodNotAllowed { allow: "GET" },
+            ApiError::Conflict(d()),
+            ApiError::Expired(d()),
+            ApiError::PayloadTooLarge,
+            ApiError::VerificationFailed(d()),
+            ApiError::RateLimited { retry_after: 1 },
+            ApiError::Internal(d()),
+            ApiError::Misconfigured(d()),
+            ApiError::DeliveryFailed(d()),
+        ] {
+            assert!(CODES.contains(&e.code()), "{} is not in CODES", e.code());
+        }
     }
 
     #[test]

@@ -2,7 +2,6 @@
 
 use edge_mfa_core::Env;
 use edge_mfa_core::ids::TenantId;
-use serde_json::json;
 
 use crate::auth::{Deployment, require_admin, require_ticket};
 use crate::backend::Backend;
@@ -349,10 +348,13 @@ async fn route<B: Backend>(
             )
             .await
             .map_err(|e| ApiError::Internal(e.0))?;
-            Ok(ApiResponse::json(
+            crate::answers::respond(
                 200,
-                &json!({"attempted": attempted, "delivered": delivered}),
-            ))
+                &crate::admin_answers::DeliveriesRun {
+                    attempted,
+                    delivered,
+                },
+            )
         }
         ["v1", "tenants", id] => {
             only(req, "DELETE")?;
@@ -370,7 +372,7 @@ async fn route<B: Backend>(
 fn openapi_document() -> Result<ApiResponse, ApiError> {
     Ok(ApiResponse {
         body: crate::OPENAPI.as_bytes().to_vec(),
-        ..ApiResponse::json(200, &json!(null))
+        ..ApiResponse::json(200, &serde_json::Value::Null)
     })
 }
 

@@ -11,6 +11,8 @@ use edge_mfa_core::webhook::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::admin_answers::{WebhookSecret, WebhookTested, WebhookView};
+use crate::answers::respond;
 use crate::auth::Deployment;
 use crate::backend::Backend;
 use crate::http::{ApiRequest, ApiResponse};
@@ -22,12 +24,31 @@ pub const SYNC_TIMEOUT_MS: u64 = 5_000;
 
 /// `PUT /admin/webhook`, as sent.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "WebhookRequest")
+)]
 #[serde(deny_unknown_fields)]
-struct WebhookBody {
+pub(crate) struct WebhookBody {
+    /// https:// (http:// only to a loopback host where the deployment allows it),
+    /// no user name, password or fragment, not an internal address.
+    #[cfg_attr(feature = "schema", schemars(length(max = 2048)))]
     url: String,
     /// Notification types; all of them when absent.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "nullable_notification_types")
+    )]
     events: Option<Vec<String>>,
+}
+
+#[cfg(feature = "schema")]
+fn nullable_notification_types(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let mut schema = crate::admin_answers::notification_types(generator);
+    schema.insert("type".into(), serde_json::json!(["array", "null"]));
+    schema
 }
 
 /// The admin's webhook routes: `admin/webhook`, `admin/webhook/secret`,
@@ -44,7 +65,7 @@ pub(crate) async fn handle<B: Backend>(
     match action {
         None if req.method == "GET" => {
             let hook = configured(tenant)?;
-            Ok(ApiResponse::json(200, &view(hook, env.now, None)))
+            respond(200, &WebhookView::new(hook, env.now, None))
         }
         None if req.method == "PUT" => {
             let body: WebhookBody = parse_body(req)?;
@@ -74,10 +95,8 @@ pub(crate) async fn handle<B: Backend>(
             let updated = crate::admin_api::update(backend, tenant, req, change, env).await?;
             let hook = configured(&updated)?;
             let shown = hook.is_sealed_secret(&sealed).then_some(secret);
-            Ok(ApiResponse::json(
-                200,
-                &view(hook, env.now, shown.as_ref().map(|s| s.expose().as_str())),
-            ))
+            let shown = shown.as_ref().map(|s| s.expose().as_str());
+            respond(200, &WebhookView::new(hook, env.now, shown))
         }
         None => Err(crate::routes::Resource::AdminWebhook(None).method_not_allowed()),
         Some("secret") => {
@@ -89,19 +108,24 @@ pub(crate) async fn handle<B: Backend>(
                 until: env.now + SECRET_OVERLAP,
             };
             crate::admin_api::update(backend, tenant, req, change, env).await?;
-            Ok(ApiResponse::json(
+            respond(
                 200,
-                &json!({ "secret": secret.expose() }),
-            ))
+                &WebhookSecret {
+                    secret: secret.expose(),
+                },
+            )
         }
         Some("test") => {
             configured(tenant)?;
             let data = json!({ "tenant": tenant.id.as_str(), "tenant_name": tenant.name });
             let report = send(backend, deployment, tenant, "webhook.test", data, env).await?;
-            Ok(ApiResponse::json(
+            respond(
                 200,
-                &json!({"status": report.status, "duration_ms": report.duration_ms}),
-            ))
+                &WebhookTested {
+                    status: report.status,
+                    duration_ms: report.duration_ms,
+                },
+            )
         }
         Some(_) => Err(ApiError::NotFound("no such path".into())),
     }
@@ -112,20 +136,6 @@ fn configured(tenant: &Tenant) -> Result<&Webhook, ApiError> {
         .webhook
         .as_ref()
         .ok_or_else(|| ApiError::NotFound("the tenant has no webhook: PUT /admin/webhook".into()))
-}
-
-/// The webhook as the admin sees it: never a secret, except the new one once.
-fn view(hook: &Webhook, now: u64, secret: Option<&str>) -> Value {
-    let mut view = json!({"url": hook.url, "events": hook.events, "secret_set": true});
-    if let Some(map) = view.as_object_mut() {
-        if let Some(secret) = secret {
-            map.insert("secret".into(), json!(secret));
-        }
-        if let Some(until) = hook.previous_until(now) {
-            map.insert("previous_secret_until".into(), json!(until));
-        }
-    }
-    view
 }
 
 /// What a delivery got back.

@@ -13,105 +13,254 @@ use crate::problem::ApiError;
 /// Longest code accepted from a client (backup codes with spaces included).
 const MAX_CODE_LEN: usize = 64;
 
+/// `POST enroll`: the factor type, its name, and for email and SMS where codes go.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "EnrollRequest",
+        extend("allOf" = [{
+            "if": { "properties": { "type": { "const": "sms" } } },
+            "then": { "required": ["to"], "properties": { "to": { "type": "string", "minLength": 1 } } }
+        }])
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollBody {
     #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "enrollable_method"))]
     pub method: Method,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 64), pattern(edge_mfa_core::patterns::PRINTABLE))
+    )]
     pub name: Option<String>,
-    /// Email and SMS (API.md): where codes go.
+    /// sms: a phone number, E.164 (+447400123456) or as written with its country
+    /// code; email: an address (default: the ticket's email).
     #[serde(default)]
     pub to: Option<String>,
 }
 
+/// The methods a factor is enrolled as (backup codes come with the first factor).
+#[cfg(feature = "schema")]
+fn enrollable_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "enum": ["totp", "webauthn", "sms", "email"] })
+}
+
+/// `POST enroll/{id}/confirm`: exactly one of `code` (TOTP, email, SMS) and
+/// `credential` (WebAuthn).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "ConfirmRequest",
+        extend("oneOf" = [
+            { "required": ["code"], "properties": { "code": { "type": "string" }, "credential": { "type": "null" } } },
+            { "required": ["credential"], "properties": {
+                "credential": { "$ref": "#/components/schemas/RegistrationResponseJSON" },
+                "code": { "type": "null" } } }
+        ])
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct ConfirmBody {
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
     pub code: Option<Secret<String>>,
     /// RegistrationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
     #[serde(default)]
     pub credential: Option<RegistrationResponseJson>,
 }
 
+/// `POST challenge`: `factor_id`, or `type` (a type with several factors of it
+/// for a code needs `factor_id`).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "ChallengeRequest",
+        extend("anyOf" = [
+            { "required": ["factor_id"], "properties": { "factor_id": { "type": "string" } } },
+            { "required": ["type"], "properties": { "type": { "type": "string" } } }
+        ])
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct ChallengeBody {
     #[serde(default)]
     pub factor_id: Option<String>,
     #[serde(default, rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(schema_with = "challenged_method"))]
     pub method: Option<Method>,
 }
 
+/// The methods a challenge is made for, or `null`.
+#[cfg(feature = "schema")]
+fn challenged_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "enum": ["totp", "webauthn", "email", "sms", null] })
+}
+
+/// `POST verify`: a code (TOTP, with `challenge_id` or `type` totp) or a
+/// credential (WebAuthn, with `challenge_id`).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "VerifyRequest",
+        extend("anyOf" = [
+            { "required": ["challenge_id", "code"], "properties": {
+                "challenge_id": { "type": "string" }, "code": { "type": "string" }, "credential": { "type": "null" } } },
+            { "required": ["type", "code"], "properties": {
+                "type": { "const": "totp" }, "code": { "type": "string" }, "credential": { "type": "null" } } },
+            { "required": ["challenge_id", "credential"], "properties": {
+                "challenge_id": { "type": "string" },
+                "credential": { "$ref": "#/components/schemas/AuthenticationResponseJSON" },
+                "code": { "type": "null" } } }
+        ])
+    )
+)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyBody {
     #[serde(default)]
     pub challenge_id: Option<String>,
+    /// totp verifies a TOTP code without a challenge; with a challenge_id the
+    /// challenge decides.
     #[serde(default, rename = "type")]
     pub method: Option<Method>,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
     pub code: Option<Secret<String>>,
     /// AuthenticationResponseJSON, as `PublicKeyCredential.toJSON()` gives it.
     #[serde(default)]
     pub credential: Option<AuthenticationResponseJson>,
+    /// Remember this device (policy `remember_device`): the answer sets the device
+    /// cookie (and carries `device_token` where the policy says so).
     #[serde(default)]
     pub remember_device: bool,
 }
 
+/// `POST assess`: the device token of a remembered device, for clients without
+/// the cookie.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AssessRequest")
+)]
 #[serde(deny_unknown_fields)]
 pub struct AssessBody {
     #[serde(default)]
     pub device_token: Option<Secret<String>>,
 }
 
+/// `POST …/admin/users/{user}/bypass`: for how many minutes (at most a week).
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "BypassRequest")
+)]
 #[serde(deny_unknown_fields)]
 pub struct BypassBody {
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 10_080)))]
     pub minutes: u32,
 }
 
-/// `POST /v1/{tenant}/help`.
+/// `POST /v1/{tenant}/help`: what the user tells the admins.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "HelpRequestMessage")
+)]
 #[serde(deny_unknown_fields)]
 pub struct HelpBody {
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 500), pattern(edge_mfa_core::patterns::PRINTABLE_LINES))
+    )]
     pub message: Option<String>,
 }
 
-/// `POST …/admin/help-requests/{id}/resolve`.
+/// `POST …/admin/help-requests/{id}/resolve`: what the admin did, for a bypass
+/// how long (minutes, 60 when absent), and a note for the other admins.
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "HelpResolution")
+)]
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     #[serde(default)]
     pub action: edge_mfa_core::help::HelpAction,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 10_080)))]
     pub minutes: Option<u32>,
     #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 500), pattern(edge_mfa_core::patterns::PRINTABLE_LINES))
+    )]
     pub note: Option<String>,
 }
 
-/// `PUT …/admin/users/{user}/requirement`.
+/// `PUT …/admin/users/{user}/requirement`: require MFA of the user whatever the
+/// mode, with an enrollment period of `enrollment_days` (7 when absent) from now;
+/// or lift it.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RequirementRequest")
+)]
 #[serde(deny_unknown_fields)]
 pub struct RequirementBody {
     pub required: bool,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 365)))]
     pub enrollment_days: Option<u16>,
 }
 
+/// `PATCH factors/{id}`: the factor's new name.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "FactorRename")
+)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 64), pattern(edge_mfa_core::patterns::PRINTABLE))
+    )]
     pub name: String,
 }
 
+/// `POST backup-codes/redeem`.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RedeemRequest")
+)]
 #[serde(deny_unknown_fields)]
 pub struct RedeemBody {
+    /// 12 symbols of Crockford base32 as printed (xxxx-xxxx-xxxx); case, spaces
+    /// and hyphens do not matter, and o, i, l read as 0, 1, 1.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 64), pattern(edge_mfa_core::patterns::BACKUP_CODE))
+    )]
     pub code: Secret<String>,
+    /// As `verify`'s.
     #[serde(default)]
     pub remember_device: bool,
 }

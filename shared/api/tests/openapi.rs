@@ -17,6 +17,24 @@ fn concrete(path: &str) -> String {
         .replace("{device_id}", "d1")
 }
 
+/// The served document is the one generated from the wire types: no hand edit,
+/// no type changed without it. `EDGE_MFA_WRITE_OPENAPI=1` (scripts/openapi)
+/// writes the generation first.
+#[test]
+fn the_served_document_is_generated_from_the_wire_types() {
+    let generated =
+        serde_json::to_string_pretty(&edge_mfa_api::openapi::document().unwrap()).unwrap() + "\n";
+    if std::env::var_os("EDGE_MFA_WRITE_OPENAPI").is_some() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+        std::fs::write(path, &generated).unwrap();
+        return;
+    }
+    assert!(
+        generated == edge_mfa_api::OPENAPI,
+        "shared/api/openapi.json is not the generated document: run scripts/openapi"
+    );
+}
+
 #[test]
 fn every_documented_operation_is_served_and_nothing_else_on_those_paths() {
     let doc: serde_json::Value = serde_json::from_str(edge_mfa_api::OPENAPI).unwrap();

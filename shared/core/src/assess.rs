@@ -27,6 +27,7 @@ use crate::policy::{Mode, Policy};
 const DAY: u64 = 86_400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Allow,
@@ -36,6 +37,7 @@ pub enum Action {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EnrollmentState {
     Enrolled,
@@ -46,6 +48,7 @@ pub enum EnrollmentState {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Enrollment {
     pub state: EnrollmentState,
     /// End of the grace period (grace, expired) or of the bypass (bypassed).

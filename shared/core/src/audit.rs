@@ -16,6 +16,7 @@ macro_rules! event_types {
         /// What happened: the event's `type` (API.md "Audit log", and the additions
         /// in docs/AUDIT.md).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         pub enum EventType {
             $(#[serde(rename = $name)] $variant,)*
         }
@@ -76,6 +77,7 @@ event_types! {
 
 /// Who acted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Actor {
     /// The user, with a ticket.
@@ -89,6 +91,7 @@ pub enum Actor {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum EventOutcome {
     Success,
@@ -97,6 +100,11 @@ pub enum EventOutcome {
 
 /// The factor an event is about: its id when one factor is meant, and its type.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AuditFactor")
+)]
 pub struct FactorRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -106,14 +114,17 @@ pub struct FactorRef {
 
 /// Where a request came from, as the platform (never the client) tells it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Source {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
     /// ISO 3166-1 alpha-2.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
-    /// The `User-Agent` header, at most [`MAX_USER_AGENT_CHARS`] characters.
+    /// The `User-Agent` header, control characters removed, at most 256 characters
+    /// (`MAX_USER_AGENT_CHARS`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 256)))]
     pub user_agent: Option<String>,
 }
 
@@ -142,9 +153,11 @@ impl Source {
 
 /// One entry of the audit log (API.md "Audit log"). `at` is Unix seconds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     /// `evt_` and 22 random base64url characters: unique, so a redelivered event
     /// is stored once.
+    #[cfg_attr(feature = "schema", schemars(pattern("^evt_")))]
     pub id: String,
     pub at: u64,
     #[serde(rename = "type")]

@@ -216,9 +216,18 @@ impl UserCommand {
 
 /// A factor as clients see it: never its secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Factor")
+)]
 pub struct FactorView {
     pub id: String,
     #[serde(rename = "type")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "crate::policy::factor_method_schema")
+    )]
     pub method: Method,
     pub name: String,
     pub created_at: u64,

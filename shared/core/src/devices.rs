@@ -42,6 +42,11 @@ impl TrustedDevice {
 
 /// A device view for the user and the admin: never the token or its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Device")
+)]
 pub struct DeviceView {
     pub id: String,
     pub label: String,

@@ -18,6 +18,7 @@ pub const MAX_REQUESTS_PER_DAY: usize = 5;
 pub const DEFAULT_BYPASS_MINUTES: u32 = 60;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum HelpState {
     Open,
@@ -35,6 +36,7 @@ impl HelpState {
 
 /// What the admin did about a request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum HelpAction {
     /// Answered some other way (a call, a ticket elsewhere).
@@ -59,11 +61,13 @@ impl HelpAction {
 /// A help request as the admin sees it (API.md: `{"id", "user", "message"?,
 /// "state", "created_at", "resolved_at"?, "action"?}`; also `minutes` and `note`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HelpRequest {
     /// `help_` and 22 random base64url characters.
     pub id: String,
     pub user: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(max = 500)))]
     pub message: Option<String>,
     pub state: HelpState,
     pub created_at: u64,

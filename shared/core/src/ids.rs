@@ -23,6 +23,21 @@ impl TryFrom<String> for TenantId {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for TenantId {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TenantId".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "type": "string", "pattern": crate::patterns::TENANT_ID })
+    }
+}
+
 impl From<TenantId> for String {
     fn from(id: TenantId) -> String {
         id.0

@@ -19,6 +19,7 @@ pub mod ids;
 pub mod lockout;
 pub mod notify;
 mod ops;
+pub mod patterns;
 pub mod policy;
 pub mod seal;
 pub mod secret;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::lockout::MAX_FAILURES_PER_HOUR;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     Off,
@@ -21,6 +22,7 @@ pub enum Mode {
 
 /// A kind of second factor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Method {
     Totp,
@@ -28,6 +30,13 @@ pub enum Method {
     Email,
     Sms,
     BackupCode,
+}
+
+/// The JSON Schema of a factor's method: any [`Method`] but `backup_code`, which
+/// is no factor of its own (it comes with the first factor).
+#[cfg(feature = "schema")]
+pub fn factor_method_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": "string", "enum": ["totp", "webauthn", "email", "sms"] })
 }
 
 impl Method {
@@ -43,11 +52,14 @@ impl Method {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct Policy {
     pub mode: Mode,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1)))]
     pub allowed_methods: Vec<Method>,
     pub default_method: Method,
+    #[cfg_attr(feature = "schema", schemars(range(max = 365)))]
     pub grace_period_days: u32,
     pub remember_device: RememberDevice,
     pub backup_codes: BackupCodesPolicy,
@@ -79,6 +91,11 @@ impl Default for Policy {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "RememberDevicePolicy")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct RememberDevice {
     /// Turning it off ends every token issued so far (they do not revive when it is
@@ -86,6 +103,7 @@ pub struct RememberDevice {
     pub enabled: bool,
     /// How long a token is valid, counted from its creation: lowering it shortens
     /// the tokens already issued.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 365)))]
     pub days: u32,
     /// Also return the token in the JSON body of verify/redeem, for non-browser
     /// clients. Off by default: in a browser the HttpOnly cookie keeps the token out
@@ -104,9 +122,11 @@ impl Default for RememberDevice {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct BackupCodesPolicy {
     pub enabled: bool,
+    #[cfg_attr(feature = "schema", schemars(range(min = 4, max = 20)))]
     pub count: u8,
 }
 
@@ -120,11 +140,14 @@ impl Default for BackupCodesPolicy {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct TotpPolicy {
     pub digits: Digits,
     pub algorithm: Algorithm,
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = [30, 60])))]
     pub period: u64,
+    #[cfg_attr(feature = "schema", schemars(range(max = 2)))]
     pub skew: u8,
 }
 
@@ -151,18 +174,23 @@ impl TotpPolicy {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(default, deny_unknown_fields)]
 pub struct WebauthnPolicy {
     /// `required` | `preferred` | `discouraged` (WebAuthn §5.8.6).
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["required", "preferred", "discouraged"])))]
     pub user_verification: String,
     /// `none` | `indirect` | `direct` | `enterprise` (WebAuthn §5.4.7).
+    #[cfg_attr(feature = "schema", schemars(extend("enum" = ["none", "indirect", "direct", "enterprise"])))]
     pub attestation: String,
     /// COSE algorithm identifiers in preference order.
+    #[cfg_attr(feature = "schema", schemars(extend("items" = {"enum": [-8, -7, -257]})))]
     pub algorithms: Vec<i64>,
     /// Trust anchors for attestation (§7.1 steps 23–24): root certificates, DER in
     /// standard base64. Empty (the default): attestation is recorded as claimed.
     /// Set: only authenticators whose attestation certificate path leads to one of
     /// these register (needs `attestation` `direct` or `enterprise`).
+    #[cfg_attr(feature = "schema", schemars(length(max = 10), extend("items" = {"type": "string", "contentEncoding": "base64"})))]
     pub attestation_roots: Vec<String>,
 }
 
@@ -209,6 +237,11 @@ impl Default for WebauthnPolicy {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "GroupsPolicy")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Groups {
     pub require: Vec<String>,
@@ -216,11 +249,17 @@ pub struct Groups {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AdaptivePolicy")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Adaptive {
     pub trusted_networks: Vec<String>,
     pub challenge_new_device: bool,
     pub challenge_new_country: bool,
+    #[cfg_attr(feature = "schema", schemars(inner(pattern(crate::patterns::COUNTRY))))]
     pub deny_countries: Vec<String>,
     /// On a runtime that does not tell the client's country (Spin), country rules
     /// never fire as meant (every client is `XX`); they are refused unless this
@@ -246,9 +285,16 @@ impl Default for Adaptive {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "LockoutPolicy")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Lockout {
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 100)))]
     pub max_failures: u32,
+    #[cfg_attr(feature = "schema", schemars(range(min = 60, max = 86_400)))]
     pub window_seconds: u64,
 }
 
@@ -264,19 +310,33 @@ impl Default for Lockout {
 /// One-time codes sent by email and SMS through the tenant's webhook (API.md
 /// "Email and SMS codes"). The webhook itself is its own resource.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "DeliveryPolicy")
+)]
 #[serde(default, deny_unknown_fields)]
 pub struct Delivery {
     /// Digits of a code, 6–8.
+    #[cfg_attr(feature = "schema", schemars(range(min = 6, max = 8)))]
     pub code_digits: u8,
     /// Seconds a code is valid, 60–900.
+    #[cfg_attr(feature = "schema", schemars(range(min = 60, max = 900)))]
     pub code_ttl_seconds: u64,
     /// Seconds before a code may be sent again for the same challenge.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 3600)))]
     pub resend_after_seconds: u64,
     /// Codes sent per challenge or enrollment at most (the first one included).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 20)))]
     pub max_sends_per_challenge: u32,
     /// ITU-T E.164 calling codes SMS may go to ("1", "44", ...); empty: any.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(inner(pattern(crate::patterns::CALLING_CODE)))
+    )]
     pub sms_calling_codes: Vec<String>,
     /// SMS the tenant may send per hour, over all its users.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 100_000)))]
     pub max_sms_per_hour: u32,
     /// Email only as a second way in for a user who has another factor (NIST SP
     /// 800-63B does not accept email as an AAL2 authenticator).
@@ -285,8 +345,10 @@ pub struct Delivery {
     /// to the webhook resource when the tenant is next written), never written,
     /// refused in a request.
     #[serde(default, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub webhook_url: Option<String>,
     #[serde(default, skip_serializing)]
+    #[cfg_attr(feature = "schema", schemars(skip))]
     pub webhook_secret: Option<crate::secret::Secret<String>>,
 }
 

@@ -41,6 +41,22 @@ impl From<&str> for Secret<String> {
     }
 }
 
+/// On the wire a secret is the value it wraps (serde is transparent).
+#[cfg(feature = "schema")]
+impl<T: Zeroize + schemars::JsonSchema> schemars::JsonSchema for Secret<T> {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
 impl<T: Zeroize> std::fmt::Debug for Secret<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("[redacted]")

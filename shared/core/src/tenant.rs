@@ -27,18 +27,33 @@ const MAX_NAME_CHARS: usize = 100;
 
 /// `POST /v1/tenants`, as sent.
 #[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
     pub id: TenantId,
+    /// The issuer users see in their authenticator app and in code messages.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 100), pattern(crate::patterns::PRINTABLE))
+    )]
     pub name: String,
+    /// A lowercase domain name (WebAuthn RP ID): labels of a-z, 0-9 and inner hyphens.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 253), pattern(crate::patterns::RP_ID))
+    )]
     pub rp_id: String,
+    /// https origins within `rp_id` (http only for localhost).
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 20)))]
     pub origins: Vec<String>,
+    /// The policy; the defaults when absent or null.
     #[serde(default)]
     pub policy: Option<Policy>,
 }
 
 /// What the operator sees once, at creation. `Debug` hides both secrets.
 #[derive(Clone, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TenantCredentials {
     pub id: TenantId,
     pub admin_key: String,
@@ -260,16 +275,28 @@ pub struct Tenant {
 
 /// `PATCH /v1/{tenant}/admin/tenant`, as sent: the fields to change.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 100), pattern(crate::patterns::PRINTABLE))
+    )]
     pub name: Option<String>,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 20)))]
     pub origins: Option<Vec<String>>,
+    /// A lowercase domain name (WebAuthn RP ID): labels of a-z, 0-9 and inner hyphens.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 253), pattern(crate::patterns::RP_ID))
+    )]
     pub rp_id: Option<String>,
     /// WebAuthn credentials are bound to the RP ID (WebAuthn §5.1.2): changing it
     /// while any exist strands them, so it takes this explicit yes.
     #[serde(default)]
     pub confirm_rp_id_change: bool,
     /// How long the audit log keeps events: 1–365 days.
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 365)))]
     pub audit_retention_days: Option<u16>,
 }
 

@@ -6,19 +6,28 @@ use sha2::{Digest, Sha256};
 
 use crate::base64url;
 
+/// An ES256 verification key (RFC 7517 §4, RFC 7518 §6.2.1): the P-256 point's
+/// coordinates in base64url, `kid` its RFC 7638 thumbprint.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Jwk {
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "EC")))]
     pub kty: String,
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "P-256")))]
     pub crv: String,
     pub x: String,
     pub y: String,
     pub kid: String,
     #[serde(rename = "use")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "sig")))]
     pub use_: String,
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "ES256")))]
     pub alg: String,
 }
 
+/// A JWK Set (RFC 7517 §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct JwkSet {
     pub keys: Vec<Jwk>,
 }

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// The HMAC hash. RFC 6238 §1.2 adds SHA-256 and SHA-512 to RFC 4226's SHA-1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum Algorithm {
     #[default]
     #[serde(rename = "SHA1")]
@@ -48,6 +49,22 @@ impl Digits {
             Digits::Six => 1_000_000,
             Digits::Eight => 100_000_000,
         }
+    }
+}
+
+/// `6` or `8`, as the policy and `otpauth://` URIs write it.
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Digits {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Digits".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "enum": [6, 8] })
     }
 }
 

@@ -8,6 +8,9 @@ use serde_json::Value;
 
 use crate::error::WebauthnError;
 
+/// The JSON Schema `pattern` of a base64url member (RFC 4648 §5, padding tolerated).
+pub const BASE64URL: &str = "^[A-Za-z0-9_-]*=*$";
+
 pub fn b64url(bytes: &[u8]) -> String {
     data_encoding::BASE64URL_NOPAD.encode(bytes)
 }
@@ -22,6 +25,7 @@ pub fn from_b64url(text: &str, field: &'static str) -> Result<Vec<u8>, WebauthnE
 /// `PublicKeyCredential.type` (W3C WebAuthn L3 §5.1): there is one, so any other
 /// value is refused as the JSON is read, before any state is looked at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum PublicKeyCredentialType {
     #[default]
     #[serde(rename = "public-key")]
@@ -29,13 +33,26 @@ pub enum PublicKeyCredentialType {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        rename = "RegistrationResponseJSON",
+        description = "RegistrationResponseJSON (W3C WebAuthn L3 §5.1), as PublicKeyCredential.toJSON() gives it"
+    )
+)]
 pub struct RegistrationResponseJson {
+    /// The credential id, base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub id: String,
+    /// The same id, base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub raw_id: String,
     pub response: AttestationResponseJson,
     #[serde(default)]
     pub authenticator_attachment: Option<String>,
+    /// AuthenticationExtensionsClientOutputs; not read.
     #[serde(default)]
     pub client_extension_results: Value,
     #[serde(rename = "type")]
@@ -43,23 +60,45 @@ pub struct RegistrationResponseJson {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AuthenticatorAttestationResponseJSON")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AttestationResponseJson {
+    /// The CollectedClientData JSON, base64url.
     #[serde(rename = "clientDataJSON")]
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub client_data_json: String,
+    /// The CBOR attestation object, base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub attestation_object: String,
     #[serde(default)]
     pub transports: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(
+    feature = "schema",
+    schemars(
+        rename = "AuthenticationResponseJSON",
+        description = "AuthenticationResponseJSON (W3C WebAuthn L3 §5.1), as PublicKeyCredential.toJSON() gives it"
+    )
+)]
 pub struct AuthenticationResponseJson {
+    /// The credential id, base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub id: String,
+    /// The same id, base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub raw_id: String,
     pub response: AssertionResponseJson,
     #[serde(default)]
     pub authenticator_attachment: Option<String>,
+    /// AuthenticationExtensionsClientOutputs; not read.
     #[serde(default)]
     pub client_extension_results: Value,
     #[serde(rename = "type")]
@@ -67,13 +106,25 @@ pub struct AuthenticationResponseJson {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AuthenticatorAssertionResponseJSON")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AssertionResponseJson {
+    /// The CollectedClientData JSON, base64url.
     #[serde(rename = "clientDataJSON")]
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub client_data_json: String,
+    /// base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub authenticator_data: String,
+    /// base64url.
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub signature: String,
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
     pub user_handle: Option<String>,
 }
 
@@ -128,12 +179,22 @@ pub(crate) fn credential_id(id: &str, raw_id: &str) -> Result<Vec<u8>, WebauthnE
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialRpEntity")
+)]
 pub struct RpEntity {
     pub id: String,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialUserEntityJSON")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct UserEntity {
     pub id: String,
@@ -142,6 +203,11 @@ pub struct UserEntity {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialParameters")
+)]
 pub struct CredentialParameters {
     #[serde(rename = "type")]
     pub type_: String,
@@ -149,6 +215,11 @@ pub struct CredentialParameters {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialDescriptorJSON")
+)]
 pub struct CredentialDescriptor {
     #[serde(rename = "type")]
     pub type_: String,
@@ -168,6 +239,11 @@ impl CredentialDescriptor {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "AuthenticatorSelectionCriteria")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticatorSelection {
     pub resident_key: String,
@@ -175,8 +251,14 @@ pub struct AuthenticatorSelection {
     pub user_verification: String,
 }
 
-/// PublicKeyCredentialCreationOptionsJSON (§5.4).
+/// PublicKeyCredentialCreationOptionsJSON (W3C WebAuthn L3 §5.4): give it to
+/// PublicKeyCredential.parseCreationOptionsFromJSON().
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialCreationOptionsJSON")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct CreationOptionsJson {
     pub rp: RpEntity,
@@ -189,8 +271,14 @@ pub struct CreationOptionsJson {
     pub attestation: String,
 }
 
-/// PublicKeyCredentialRequestOptionsJSON (§5.5).
+/// PublicKeyCredentialRequestOptionsJSON (W3C WebAuthn L3 §5.5): give it to
+/// PublicKeyCredential.parseRequestOptionsFromJSON().
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PublicKeyCredentialRequestOptionsJSON")
+)]
 #[serde(rename_all = "camelCase")]
 pub struct RequestOptionsJson {
     pub challenge: String,
