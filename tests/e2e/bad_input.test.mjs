@@ -212,3 +212,28 @@ test("a code's 64-character bound counts characters, as the document's maxLength
   const redeemed = await api('POST', `/v1/${tenant.id}/backup-codes/redeem`, { token: ticket, body: { code } });
   assertProblem(redeemed, 422, 'verification_failed');
 });
+
+test("a name's or a message's length counts characters as sent, as the document's maxLength does", async () => {
+  // Found by schemathesis: a tenant name of 101 characters, 100 of them U+0085
+  // that the trim drops, passed the document's maxLength 100. Every trimmed text
+  // field is bounded as sent: tenant names, factor names, help messages.
+  const tenant = await createTenant();
+  const { ticket, mfaToken } = await enrollTotp(tenant, 'ann');
+  const t = tenant.id;
+  const padded = (text, length) => text + '\u0085'.repeat(length - [...text].length);
+  const cases = [
+    ['PATCH', `/v1/${t}/admin/tenant`, tenant.admin_key, { name: padded('\u00850', 101) }],
+    ['POST', `/v1/${t}/enroll`, ticket, { type: 'totp', name: padded('key', 65) }],
+    ['POST', `/v1/${t}/help`, ticket, { message: padded('help', 501) }],
+  ];
+  for (const [method, path, token, body] of cases) {
+    const res = await api(method, path, { token, body, headers: { 'x-mfa-token': mfaToken } });
+    assertProblem(res, 400, 'invalid_request');
+  }
+  const view = await api('GET', `/v1/${t}/admin/tenant`, { token: tenant.admin_key });
+  assert.notEqual(view.body.name, '0', 'the refused name was not stored');
+  // At the bound as sent: accepted, stored trimmed.
+  const fits = await api('PATCH', `/v1/${t}/admin/tenant`, { token: tenant.admin_key, body: { name: padded('\u00850', 100) } });
+  assert.equal(fits.status, 200);
+  assert.equal(fits.body.name, '0');
+});

@@ -83,22 +83,47 @@ pub struct HelpRequest {
     pub note: Option<String>,
 }
 
-/// A free text field as stored: trimmed, printable, at most `max` characters;
-/// empty is none.
+/// A free text field as stored: at most `max` characters as sent (as the
+/// document's `maxLength` counts them), trimmed, printable; empty is none.
 pub(crate) fn text(
     value: Option<String>,
     field: &str,
     max: usize,
 ) -> Result<Option<String>, CoreError> {
+    let too_long = value.as_ref().is_some_and(|v| v.chars().count() > max);
     let value = value
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    if let Some(v) = &value
-        && (v.chars().count() > max || v.chars().any(|c| c.is_control() && c != '\n'))
+    if too_long
+        || value
+            .as_ref()
+            .is_some_and(|v| v.chars().any(|c| c.is_control() && c != '\n'))
     {
         return Err(CoreError::InvalidRequest(format!(
             "{field} must be at most {max} printable characters"
         )));
     }
     Ok(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_counts_its_characters_as_sent() {
+        let padded = format!("a{}", " ".repeat(MAX_MESSAGE_CHARS));
+        assert!(text(Some(padded), "message", MAX_MESSAGE_CHARS).is_err());
+        let fits = format!("  a{}", " ".repeat(MAX_MESSAGE_CHARS - 3));
+        assert_eq!(
+            text(Some(fits), "message", MAX_MESSAGE_CHARS).unwrap(),
+            Some("a".to_string())
+        );
+        assert_eq!(text(Some("  ".into()), "message", 10).unwrap(), None);
+        assert!(text(Some("a\u{7}".into()), "message", 10).is_err());
+        assert_eq!(
+            text(Some("two\nlines".into()), "message", 10).unwrap(),
+            Some("two\nlines".to_string())
+        );
+    }
 }

@@ -318,15 +318,19 @@ pub(crate) fn require_unlocked(
     }
 }
 
+/// A factor's name as sent: at most 64 characters counted as sent (as the
+/// document's `maxLength` counts them), printable once trimmed; empty is
+/// `default`.
 pub(crate) fn factor_name(name: Option<String>, default: &str) -> Result<String, CoreError> {
-    let name = name.map(|n| n.trim().to_string()).unwrap_or_default();
-    if name.is_empty() {
-        return Ok(default.to_string());
-    }
-    if name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
+    let sent = name.unwrap_or_default();
+    let name = sent.trim().to_string();
+    if sent.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(invalid(format!(
             "name must be at most {MAX_NAME_CHARS} printable characters"
         )));
+    }
+    if name.is_empty() {
+        return Ok(default.to_string());
     }
     Ok(name)
 }
@@ -647,5 +651,21 @@ fn status(record: &UserRecord, ctx: &Ctx<'_>, now: u64) -> UserStatus {
             .help
             .clone()
             .filter(|h| h.state == crate::help::HelpState::Open),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_factor_name_counts_its_characters_as_sent() {
+        let padded = format!("\u{85}key{}", "\u{85}".repeat(MAX_NAME_CHARS - 3));
+        assert!(factor_name(Some(padded), "Key").is_err());
+        let fits = format!("\u{85}key{}", "\u{85}".repeat(MAX_NAME_CHARS - 4));
+        assert_eq!(factor_name(Some(fits), "Key").unwrap(), "key");
+        assert_eq!(factor_name(Some("   ".into()), "Key").unwrap(), "Key");
+        assert_eq!(factor_name(None, "Key").unwrap(), "Key");
+        assert!(factor_name(Some("a\u{1b}b".into()), "Key").is_err());
     }
 }
