@@ -302,6 +302,7 @@ pub(crate) fn enrollable(tenant: &Tenant, factors: &[FactorView]) -> Vec<Method>
                 tenant.webhook.is_some() && (!delivery.email_fallback_only || beside_another)
             }
             Method::BackupCode => false,
+            Method::Push => true,
         })
         .collect()
 }

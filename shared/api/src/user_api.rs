@@ -629,6 +629,9 @@ fn amr(verified: &Verified) -> Vec<String> {
         Method::Sms => vec!["sms", "otp"],
         Method::Webauthn if verified.synced => vec!["swk"],
         Method::Webauthn => vec!["hwk"],
+        // RFC 8176: a second channel (the phone), answered with its key.
+        Method::Push if verified.synced => vec!["mca", "swk"],
+        Method::Push => vec!["mca", "hwk"],
     };
     if verified.user_verified {
         values.push("user");

@@ -95,6 +95,43 @@ pub enum UserCommand {
         name: Option<String>,
         user_name: String,
     },
+    /// Start a push enrollment: an activation code for the phone's link.
+    EnrollPush {
+        name: Option<String>,
+    },
+    /// The phone opened the activation link: the registration options of the
+    /// Approver's credential (RP `rp_id`, the Approver's host), shown as
+    /// `user_name`.
+    PushActivationOptions {
+        enrollment_id: String,
+        activation_code: Secret<String>,
+        rp_id: String,
+        user_name: String,
+    },
+    /// The phone's subscription (JSON, checked by the API) and credential: the
+    /// enrollment is activated, for the sign-in page to confirm.
+    ActivatePush {
+        enrollment_id: String,
+        activation_code: Secret<String>,
+        credential: Box<RegistrationResponseJson>,
+        subscription: Secret<String>,
+        origin: String,
+    },
+    /// The sign-in page asks where push approval `challenge_id` stands: proof once
+    /// approved, a refusal once denied, `Pending` meanwhile.
+    VerifyPush {
+        challenge_id: String,
+    },
+    /// The phone reads approval `challenge_id`: what it is for, and whom to sign with.
+    ApprovalContext {
+        challenge_id: String,
+    },
+    /// The phone answers approval `challenge_id`, signed by its credential.
+    AnswerApproval {
+        challenge_id: String,
+        answer: ApprovalAnswer,
+        credential: Box<AuthenticationResponseJson>,
+    },
     Confirm {
         enrollment_id: String,
         with: ConfirmWith,
@@ -176,6 +213,20 @@ pub enum UserCommand {
 pub enum ConfirmWith {
     Code(Secret<String>),
     Credential(Box<RegistrationResponseJson>),
+    /// Push: what the phone sent when it activated.
+    Activation,
+}
+
+/// What the phone says about an approval: the number typed, or no.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalAnswer {
+    Approve {
+        number: Secret<String>,
+    },
+    Deny,
+    /// "This wasn't me": denied, logged, notified, and counted as a failure.
+    Report,
 }
 
 impl UserCommand {
@@ -187,6 +238,9 @@ impl UserCommand {
             UserCommand::EnrollTotp { .. }
                 | UserCommand::EnrollWebauthn { .. }
                 | UserCommand::EnrollCode { .. }
+                | UserCommand::EnrollPush { .. }
+                | UserCommand::ActivatePush { .. }
+                | UserCommand::VerifyPush { .. }
                 | UserCommand::Resend { .. }
                 | UserCommand::Confirm { .. }
                 | UserCommand::Challenge { .. }
@@ -310,6 +364,19 @@ impl Verified {
     }
 }
 
+/// A pending approval as the phone sees it: the sign-in it is for, and the
+/// Approver credential that answers (RP ID, credential id, base64url).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalContext {
+    pub app: String,
+    pub country: Option<String>,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub digits: u8,
+    pub rp_id: String,
+    pub credential_id: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserStatus {
     pub factors: Vec<FactorView>,
@@ -393,6 +460,35 @@ pub enum Outcome {
     BypassEnded,
     Unlocked,
     Erased,
+    /// A push enrollment started: the code for the activation link (shown once).
+    PushEnrollment {
+        enrollment_id: String,
+        activation_code: Secret<String>,
+        expires_at: u64,
+    },
+    /// The Approver credential's registration options, for the phone.
+    PushActivation {
+        public_key: Box<CreationOptionsJson>,
+        /// The application the phone is becoming an Approver for.
+        app: String,
+    },
+    PushActivated,
+    /// Not yet: the phone has not activated, or not answered.
+    Pending,
+    /// A push approval made: the number for the sign-in page, and the message to
+    /// send to the phone's subscription (JSON, opened).
+    PushChallenge {
+        challenge_id: String,
+        factor_id: String,
+        expires_at: u64,
+        number: Secret<String>,
+        subscription: Secret<String>,
+    },
+    /// What the phone shows of approval `challenge_id`, and how it signs.
+    ApprovalContext(ApprovalContext),
+    ApprovalAnswered {
+        state: crate::user::ApprovalState,
+    },
     /// The user's open help request (new, or the one already open).
     HelpRequested(crate::help::HelpRequest),
     HelpResolved(crate::help::HelpRequest),
@@ -437,6 +533,7 @@ pub fn execute(
     ops::reseal(record, &ctx, env);
     let first_contact = before.first_seen.is_none() && record.first_seen.is_some();
     let probe = ops::events::Probe::new(&command, record);
+    let answered_number = ops::push::answered_number(&command);
     let result = ops::run(record, &ctx, command, step_up, env);
     if result.is_err() {
         *record = before;
@@ -444,20 +541,11 @@ pub fn execute(
     ops::events::record(record, probe, &result, &ctx, env);
     if let Err(error) = &result {
         if error.counts_as_failure() {
-            let was_locked = record
-                .failures
-                .locked_for(&tenant.policy.lockout, env.now)
-                .is_some();
-            record.failures.record(&tenant.policy.lockout, env.now);
-            if let (false, Some(retry_after)) = (
-                was_locked,
-                record.failures.locked_for(&tenant.policy.lockout, env.now),
-            ) {
-                let until = env.now + retry_after;
-                ops::events::lockout_started(record, &ctx, until, env);
-                let data = serde_json::json!({ "until": until });
-                crate::notify::queue(record, tenant, user.as_str(), "lockout.started", data, env);
+            // A wrong number ends its approval: one guess each.
+            if let Some(challenge_id) = &answered_number {
+                ops::push::mark_wrong_number(record, challenge_id);
             }
+            ops::count_failure(record, &ctx, env);
         }
     } else if first_contact {
         // The user's enrollment period started: tell them by when to enroll.

@@ -30,13 +30,15 @@ pub enum Method {
     Email,
     Sms,
     BackupCode,
+    /// Push approval with number matching, on a phone running the Approver.
+    Push,
 }
 
 /// The JSON Schema of a factor's method: any [`Method`] but `backup_code`, which
 /// is no factor of its own (it comes with the first factor).
 #[cfg(feature = "schema")]
 pub fn factor_method_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "type": "string", "enum": ["totp", "webauthn", "email", "sms"] })
+    schemars::json_schema!({ "type": "string", "enum": ["totp", "webauthn", "email", "sms", "push"] })
 }
 
 impl Method {
@@ -47,6 +49,7 @@ impl Method {
             Method::Email => "email",
             Method::Sms => "sms",
             Method::BackupCode => "backup_code",
+            Method::Push => "push",
         }
     }
 }
@@ -69,6 +72,7 @@ pub struct Policy {
     pub adaptive: Adaptive,
     pub lockout: Lockout,
     pub delivery: Delivery,
+    pub push: PushPolicy,
 }
 
 impl Default for Policy {
@@ -86,6 +90,7 @@ impl Default for Policy {
             adaptive: Adaptive::default(),
             lockout: Lockout::default(),
             delivery: Delivery::default(),
+            push: PushPolicy::default(),
         }
     }
 }
@@ -368,6 +373,27 @@ impl Default for Delivery {
     }
 }
 
+/// Push approval (docs/PUSH.md): how many digits the sign-in page shows and the
+/// phone asks for. 2 stops a user approving by reflex; NIST SP 800-63B-4 §3.1.3.2
+/// asks at least 6 of an out-of-band secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PushPolicy")
+)]
+#[serde(default, deny_unknown_fields)]
+pub struct PushPolicy {
+    #[cfg_attr(feature = "schema", schemars(range(min = 2, max = 6)))]
+    pub number_digits: u8,
+}
+
+impl Default for PushPolicy {
+    fn default() -> Self {
+        PushPolicy { number_digits: 2 }
+    }
+}
+
 /// What the deployment can do, as far as a policy depends on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
@@ -380,8 +406,13 @@ pub struct Capabilities {
 
 /// The methods a user can enroll in this build; backup codes come with the first
 /// of them and are never enrolled alone.
-pub const ENROLLABLE_METHODS: &[Method] =
-    &[Method::Totp, Method::Webauthn, Method::Sms, Method::Email];
+pub const ENROLLABLE_METHODS: &[Method] = &[
+    Method::Totp,
+    Method::Webauthn,
+    Method::Sms,
+    Method::Email,
+    Method::Push,
+];
 
 /// Cloudflare's pseudo-countries that `request.cf.country` may carry besides ISO
 /// 3166-1 alpha-2: `T1` for Tor exit nodes, `XX` for unknown.
@@ -439,6 +470,9 @@ impl Policy {
         }
         if !matches!(self.totp.period, 30 | 60) {
             return Err("totp.period must be 30 or 60".into());
+        }
+        if !(2..=6).contains(&self.push.number_digits) {
+            return Err("push.number_digits must be 2-6".into());
         }
         if self.totp.skew > 2 {
             return Err("totp.skew must be 0-2".into());

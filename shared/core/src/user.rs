@@ -6,6 +6,7 @@
 
 use edge_mfa_otp::{Algorithm, Digits, Totp};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::backup_codes::BackupCodeSet;
 use crate::devices::TrustedDevice;
@@ -56,6 +57,10 @@ pub struct UserRecord {
     /// When codes were sent to this user in the last hour (SMS and email).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sends: Vec<u64>,
+    /// When push approvals were sent to this user in the last hour: each waits
+    /// longer after the one before (fatigue).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pushes: Vec<u64>,
     /// An admin required MFA for this user, whatever the tenant's mode.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirement: Option<Requirement>,
@@ -217,6 +222,7 @@ pub enum FactorKind {
     Webauthn(WebauthnFactor),
     Sms(Destination),
     Email(Destination),
+    Push(PushFactor),
 }
 
 impl FactorKind {
@@ -226,8 +232,23 @@ impl FactorKind {
             FactorKind::Webauthn(_) => Method::Webauthn,
             FactorKind::Sms(_) => Method::Sms,
             FactorKind::Email(_) => Method::Email,
+            FactorKind::Push(_) => Method::Push,
         }
     }
+}
+
+/// A phone running the Approver: where its push messages go (the Web Push
+/// subscription, sealed: its keys let anyone send to the phone) and the WebAuthn
+/// credential of the Approver's own origin that signs each answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushFactor {
+    /// `PushSubscription.toJSON()` (W3C Push API), sealed.
+    pub subscription: Sealed,
+    pub credential: WebauthnFactor,
+    /// The Approver's WebAuthn RP ID and origin, as at activation: its answers
+    /// are verified against these, whatever host a later request names.
+    pub rp_id: String,
+    pub origin: String,
 }
 
 /// Where an SMS or email factor's codes go: the number or address sealed (it is
@@ -314,6 +335,21 @@ pub enum PendingKind {
     Webauthn(WebauthnCeremony),
     /// An SMS or email destination, confirmed by the code sent to it.
     Code(CodeEnrollment),
+    /// A phone to activate as an Approver, then to confirm from the sign-in page.
+    Push(PushEnrollment),
+}
+
+/// A push enrollment: the activation code's hash (the link the phone opens holds
+/// the code), the registration ceremony the phone started, and once the phone
+/// activated, the factor the sign-in page's confirmation adds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushEnrollment {
+    /// base64url(SHA-256(activation code)).
+    pub activation_sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ceremony: Option<WebauthnCeremony>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activated: Option<PushFactor>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -330,6 +366,7 @@ impl PendingKind {
             PendingKind::Totp(_) => Method::Totp,
             PendingKind::Webauthn(_) => Method::Webauthn,
             PendingKind::Code(c) => c.method,
+            PendingKind::Push(_) => Method::Push,
         }
     }
 }
@@ -362,6 +399,61 @@ pub struct Challenge {
     /// For SMS and email: the code sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<OneTimeCode>,
+    /// For push: the approval the phone answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+}
+
+/// A push approval (number matching): the number shown on the sign-in page,
+/// kept hashed, what the phone shows of the sign-in, and where it stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Approval {
+    /// HMAC of the number under the tenant's pepper, bound to the challenge id.
+    pub number_hash: String,
+    pub digits: u8,
+    /// The application asking (the tenant's name), the client's country as the
+    /// platform tells it, and when (Unix seconds).
+    pub app: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    pub created_at: u64,
+    pub state: ApprovalState,
+}
+
+/// Where an approval stands. Every state but `Pending` ends it: the next `verify`
+/// answers it and consumes the challenge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    Pending,
+    /// The phone signed the right number; with its flags.
+    Approved {
+        user_verified: bool,
+        synced: bool,
+    },
+    Denied,
+    /// "This wasn't me".
+    Reported,
+    /// The phone signed a number that is not the one shown.
+    WrongNumber,
+}
+
+/// The challenge an Approver's assertion signs (docs/PUSH.md): SHA-256 of
+/// `"edge-mfa approval" 0x00 || challenge_id || 0x00 || answer`, the answer being
+/// the number typed, `deny` or `report`; bound to one approval and one answer.
+pub fn answer_challenge(challenge_id: &str, answer: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"edge-mfa approval\0");
+    hash.update(challenge_id.as_bytes());
+    hash.update(b"\0");
+    hash.update(answer.as_bytes());
+    hash.finalize().into()
+}
+
+/// Where a push subscription belongs, so it opens nowhere else (the factor keeps
+/// its enrollment's id).
+pub fn push_subscription_context(tenant: &str, user: &str, id: &str) -> String {
+    format!("push|{tenant}|{user}|{id}")
 }
 
 /// Where a sealed factor secret belongs, so it opens nowhere else.

@@ -32,6 +32,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "device.remembered",
     "help_request.created",
     "enrollment.required",
+    "approval.reported",
     "webhook.test",
 ];
 

@@ -63,17 +63,7 @@ fn new_code(
     sends: u32,
     env: &mut Env<'_>,
 ) -> Result<(Secret<String>, OneTimeCode), CoreError> {
-    let digits = u32::from(ctx.tenant.policy.delivery.code_digits);
-    let modulus = 10u64.pow(digits);
-    // Uniform: draw again above the largest multiple of the modulus.
-    let limit = u64::MAX - u64::MAX % modulus;
-    let value = loop {
-        let n = u64::from_le_bytes(env.bytes::<8>());
-        if n < limit {
-            break n % modulus;
-        }
-    };
-    let code = format!("{value:0width$}", width = digits as usize);
+    let code = super::random_digits(u32::from(ctx.tenant.policy.delivery.code_digits), env);
     let kept = OneTimeCode {
         hash: hash(ctx, id, &code)?,
         expires_at: env.now + ctx.tenant.policy.delivery.code_ttl_seconds,
@@ -300,6 +290,7 @@ pub(super) fn challenge(
         expires_at: expires_at.max(env.now + CHALLENGE_LIFETIME),
         webauthn: None,
         code: Some(kept),
+        approval: None,
     });
     Ok(Outcome::Challenge {
         challenge_id: id.clone(),

@@ -33,6 +33,10 @@ enum Kind {
         reason: String,
     },
     Confirm,
+    /// A phone activated a push enrollment.
+    Activate,
+    /// A phone answered a push approval.
+    Answer(&'static str),
     Rename,
     Delete,
     Challenge,
@@ -64,6 +68,15 @@ fn factor_of(record: &UserRecord, id: &str) -> Option<FactorRef> {
     })
 }
 
+/// The push factor challenge `challenge_id` went to.
+fn push_factor(record: &UserRecord, challenge_id: &str) -> Option<FactorRef> {
+    let challenge = record.challenges.iter().find(|c| c.id == challenge_id)?;
+    Some(FactorRef {
+        id: challenge.factor_id.clone(),
+        method: Method::Push,
+    })
+}
+
 fn method_only(method: Method) -> Option<FactorRef> {
     Some(FactorRef { id: None, method })
 }
@@ -82,6 +95,26 @@ impl Probe {
             UserCommand::EnrollTotp { .. } => (Kind::Enroll, method_only(Method::Totp)),
             UserCommand::EnrollWebauthn { .. } => (Kind::Enroll, method_only(Method::Webauthn)),
             UserCommand::EnrollCode { method, .. } => (Kind::Enroll, method_only(*method)),
+            UserCommand::EnrollPush { .. } => (Kind::Enroll, method_only(Method::Push)),
+            UserCommand::PushActivationOptions { .. } | UserCommand::ApprovalContext { .. } => {
+                (Kind::Read, None)
+            }
+            UserCommand::ActivatePush { .. } => (Kind::Activate, method_only(Method::Push)),
+            UserCommand::VerifyPush { challenge_id } => {
+                (Kind::Verify, push_factor(record, challenge_id))
+            }
+            UserCommand::AnswerApproval {
+                challenge_id,
+                answer,
+                ..
+            } => {
+                let answer = match answer {
+                    crate::command::ApprovalAnswer::Approve { .. } => "approve",
+                    crate::command::ApprovalAnswer::Deny => "deny",
+                    crate::command::ApprovalAnswer::Report => "report",
+                };
+                (Kind::Answer(answer), push_factor(record, challenge_id))
+            }
             UserCommand::Resend { .. } => (Kind::Resend, None),
             UserCommand::VoidCode { id, reason } => (
                 Kind::VoidCode {
@@ -220,12 +253,12 @@ pub(crate) fn record(
         Err(CoreError::WrongCode(_) | CoreError::VerificationFailed(_)) => {
             if matches!(
                 probe.kind,
-                Kind::Verify | Kind::RedeemBackupCode | Kind::Confirm
+                Kind::Verify | Kind::RedeemBackupCode | Kind::Confirm | Kind::Answer(_)
             ) {
-                let stage = if matches!(probe.kind, Kind::Confirm) {
-                    "enroll"
-                } else {
-                    "verify"
+                let stage = match probe.kind {
+                    Kind::Confirm => "enroll",
+                    Kind::Answer(_) => "approve",
+                    _ => "verify",
                 };
                 let failed = event(EventType::VerifyFailed, env)
                     .failed("verification_failed")
@@ -269,6 +302,7 @@ pub(crate) fn record(
                 Outcome::TotpEnrollment { enrollment_id, .. }
                 | Outcome::WebauthnEnrollment { enrollment_id, .. } => enrollment_id.clone(),
                 Outcome::CodeSent(delivery) => delivery.id.clone(),
+                Outcome::PushEnrollment { enrollment_id, .. } => enrollment_id.clone(),
                 _ => String::new(),
             };
             let started = event(EventType::EnrollmentStarted, env)
@@ -277,6 +311,18 @@ pub(crate) fn record(
             if let Outcome::CodeSent(delivery) = outcome {
                 events.push(code_sent(event(EventType::CodeSent, env), delivery));
             }
+        }
+        (Kind::Activate, _) => events.push(with_factor(
+            event(EventType::EnrollmentActivated, env),
+            &probe.factor,
+        )),
+        (Kind::Answer(answer), Outcome::ApprovalAnswered { state }) => {
+            let mut answered = with_factor(event(EventType::ApprovalAnswered, env), &probe.factor)
+                .with_detail(json!({ "answer": answer }));
+            if *state == crate::user::ApprovalState::Reported {
+                answered = answered.failed("reported_not_me");
+            }
+            events.push(answered);
         }
         (Kind::Resend, Outcome::CodeSent(delivery)) => {
             events.push(code_sent(event(EventType::CodeSent, env), delivery));

@@ -8,6 +8,7 @@ mod codes;
 mod devices;
 pub(crate) mod events;
 mod help;
+pub(crate) mod push;
 mod totp;
 mod webauthn;
 
@@ -43,6 +44,43 @@ pub use codes::{MAX_SENDS_PER_USER_PER_HOUR, NewDestination};
 pub(crate) fn reseal(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) {
     totp::reseal(record, ctx, env);
     codes::reseal(record, ctx, env);
+    push::reseal(record, ctx, env);
+}
+
+/// `digits` decimal digits, uniformly random (a one-time code, an approval's
+/// number).
+pub(crate) fn random_digits(digits: u32, env: &mut Env<'_>) -> String {
+    let modulus = 10u64.pow(digits);
+    // Uniform: draw again above the largest multiple of the modulus.
+    let limit = u64::MAX - u64::MAX % modulus;
+    let value = loop {
+        let n = u64::from_le_bytes(env.bytes::<8>());
+        if n < limit {
+            break n % modulus;
+        }
+    };
+    format!("{value:0width$}", width = digits as usize)
+}
+
+/// Counts a failed attempt towards the lockout; the one that locks starts it
+/// (`lockout.started`, event and notification).
+pub(crate) fn count_failure(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) {
+    let lockout = &ctx.tenant.policy.lockout;
+    let was_locked = record.failures.locked_for(lockout, env.now).is_some();
+    record.failures.record(lockout, env.now);
+    if let (false, Some(retry_after)) = (was_locked, record.failures.locked_for(lockout, env.now)) {
+        let until = env.now + retry_after;
+        events::lockout_started(record, ctx, until, env);
+        let data = serde_json::json!({ "until": until });
+        crate::notify::queue(
+            record,
+            ctx.tenant,
+            ctx.user.as_str(),
+            "lockout.started",
+            data,
+            env,
+        );
+    }
 }
 
 pub(crate) fn run(
@@ -81,6 +119,51 @@ pub(crate) fn run(
             start_enrollment(record, ctx, method, step_up)?;
             codes::enroll(record, ctx, method, name, destination, vouched, env)
         }
+        UserCommand::EnrollPush { name } => {
+            start_enrollment(record, ctx, Method::Push, step_up)?;
+            push::enroll(record, name, env)
+        }
+        UserCommand::PushActivationOptions {
+            enrollment_id,
+            activation_code,
+            rp_id,
+            user_name,
+        } => push::activation_options(
+            record,
+            ctx,
+            &enrollment_id,
+            activation_code.expose(),
+            &rp_id,
+            &user_name,
+            env,
+        ),
+        UserCommand::ActivatePush {
+            enrollment_id,
+            activation_code,
+            credential,
+            subscription,
+            origin,
+        } => {
+            require_allowed(ctx, Method::Push)?;
+            let phone = push::Activation {
+                enrollment_id: &enrollment_id,
+                code: activation_code.expose(),
+                credential: &credential,
+                subscription: &subscription,
+                origin: &origin,
+            };
+            push::activate(record, ctx, &phone, env)
+        }
+        UserCommand::VerifyPush { challenge_id } => {
+            require_allowed(ctx, Method::Push)?;
+            push::verify(record, ctx, &challenge_id, env)
+        }
+        UserCommand::ApprovalContext { challenge_id } => push::context(record, &challenge_id),
+        UserCommand::AnswerApproval {
+            challenge_id,
+            answer,
+            credential,
+        } => push::answer(record, ctx, &challenge_id, &answer, &credential, env),
         UserCommand::Resend { challenge_id } => codes::resend(record, ctx, &challenge_id, env),
         UserCommand::VoidCode { id, .. } => Ok(codes::void(record, &id)),
         UserCommand::Confirm {
@@ -356,6 +439,9 @@ fn confirm(
     with: ConfirmWith,
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
+    if matches!(with, ConfirmWith::Activation) && push::awaiting_activation(record, enrollment_id) {
+        return Ok(Outcome::Pending);
+    }
     let pending = take_pending(record, enrollment_id)?;
     // What `enroll` checked may have changed since: the admin may have removed the
     // method, and other enrollments may have filled the user's factors.
@@ -372,6 +458,27 @@ fn confirm(
         (crate::user::PendingKind::Code(enrollment), ConfirmWith::Code(code)) => {
             require_unlocked(record, ctx, env.now)?;
             codes::confirm(ctx, &pending, enrollment, code.expose(), env)?
+        }
+        (crate::user::PendingKind::Push(push), ConfirmWith::Activation) => {
+            let activated = push
+                .activated
+                .ok_or_else(|| CoreError::Internal("a push enrollment not activated".into()))?;
+            // The factor keeps the enrollment's id: its subscription is sealed to it.
+            Factor {
+                id: pending.id.clone(),
+                name: pending.name.clone(),
+                created_at: env.now,
+                last_used_at: None,
+                kind: FactorKind::Push(activated),
+            }
+        }
+        (crate::user::PendingKind::Push(_), _) => {
+            return Err(invalid(
+                "a push enrollment is confirmed by its phone's activation: send neither code nor credential",
+            ));
+        }
+        (_, ConfirmWith::Activation) => {
+            return Err(invalid("give either code or credential"));
         }
         (crate::user::PendingKind::Code(_), ConfirmWith::Credential(_)) => {
             return Err(invalid("this enrollment is confirmed with the code sent"));
@@ -403,9 +510,14 @@ pub(super) fn add_factor(
     let first_factor = !record.has_factor();
     // The user just proved the factor; the first one ends with proof, so the SPA
     // need not verify again (with a TOTP step this confirm has already used).
+    let credential = match &factor.kind {
+        FactorKind::Webauthn(w) => Some(w),
+        FactorKind::Push(push) => Some(&push.credential),
+        _ => None,
+    };
     let proof = (first_factor && proved).then(|| Verified {
-        user_verified: matches!(&factor.kind, FactorKind::Webauthn(w) if w.user_verified),
-        synced: matches!(&factor.kind, FactorKind::Webauthn(w) if w.backup_eligible),
+        user_verified: credential.is_some_and(|w| w.user_verified),
+        synced: credential.is_some_and(|w| w.backup_eligible),
         ..Verified::new(factor.kind.method(), Some(factor.id.clone()), env.now)
     });
     if first_factor {
@@ -504,13 +616,17 @@ fn challenge(
             match method {
                 // A code tested against several secrets would multiply a guesser's
                 // chances per attempt, so a code challenge names one factor.
-                Method::Totp | Method::Sms | Method::Email if of_type.next().is_some() => {
+                Method::Totp | Method::Sms | Method::Email | Method::Push
+                    if of_type.next().is_some() =>
+                {
                     return Err(invalid(format!(
                         "this user has several {} factors: challenge one with its factor_id",
                         method.as_str()
                     )));
                 }
-                Method::Totp | Method::Sms | Method::Email => (Some(first.id.clone()), method),
+                Method::Totp | Method::Sms | Method::Email | Method::Push => {
+                    (Some(first.id.clone()), method)
+                }
                 // An assertion names its credential: any of the user's may answer.
                 _ => (None, method),
             }
@@ -533,6 +649,11 @@ fn challenge(
             let id = factor_id.unwrap_or_default();
             return codes::challenge(record, ctx, &id, env);
         }
+        Method::Push => {
+            require_unlocked(record, ctx, env.now)?;
+            let id = factor_id.unwrap_or_default();
+            return push::challenge(record, ctx, &id, env);
+        }
         other => {
             return Err(invalid(format!(
                 "challenges for {} are not supported yet",
@@ -552,6 +673,7 @@ fn challenge(
         expires_at,
         webauthn,
         code: None,
+        approval: None,
     });
     Ok(Outcome::Challenge {
         challenge_id: id,

@@ -25,7 +25,7 @@ use crate::user::{
 /// What browsers get as `timeout`, in milliseconds: the ceremony's lifetime.
 const TIMEOUT_MS: u64 = WEBAUTHN_CEREMONY_LIFETIME * 1000;
 
-fn refused(e: WebauthnError) -> CoreError {
+pub(super) fn refused(e: WebauthnError) -> CoreError {
     match e {
         // The request is not a credential at all: a client bug, not a wrong answer.
         WebauthnError::Base64(_) | WebauthnError::CredentialJson(_) => {
@@ -49,12 +49,12 @@ fn credentials(
     })
 }
 
-fn decode(stored: &str) -> Result<Vec<u8>, CoreError> {
+pub(super) fn decode(stored: &str) -> Result<Vec<u8>, CoreError> {
     from_b64url(stored, "stored")
         .map_err(|_| CoreError::Internal("stored WebAuthn bytes do not decode".into()))
 }
 
-fn uuid(bytes: &[u8; 16]) -> String {
+pub(super) fn uuid(bytes: &[u8; 16]) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_string();
     format!(
