@@ -59,7 +59,11 @@ impl<'a> From<&'a Tenant> for TenantView<'a> {
 /// A per-user requirement: MFA is required of the user, who must enroll by
 /// `deadline` (Unix seconds).
 #[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Requirement")
+)]
 pub(crate) struct RequirementView {
     #[cfg_attr(feature = "schema", schemars(extend("const" = true)))]
     pub required: bool,
@@ -81,7 +85,11 @@ impl From<&Requirement> for RequirementView {
 /// `GET …/admin/users/{user}` (and `PUT …/requirement`): the user's MFA status.
 /// Times in Unix seconds.
 #[derive(Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "UserStatus")
+)]
 pub(crate) struct UserStatusView<'a> {
     pub user: &'a str,
     pub enrollment: Enrollment,

@@ -90,7 +90,7 @@ pub(crate) struct TotpEnrollment<'a> {
 }
 
 /// `POST enroll {"type": "webauthn"}`: PublicKeyCredentialCreationOptionsJSON
-/// (W3C WebAuthn L3 §5.1).
+/// (W3C WebAuthn L3 §5.4).
 #[derive(Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct WebauthnEnrollment<'a> {
@@ -167,8 +167,9 @@ pub(crate) struct Challenge<'a> {
     pub delivery: Option<Delivery>,
 }
 
-/// An answer that ends in proof: `body`'s members, then the `mfa_token`, its
-/// lifetime in seconds, and the device token where the tenant wants it in the body.
+/// An answer that ends in proof: the answer's own members, then the `mfa_token`,
+/// its lifetime in seconds, and the device token where the tenant wants it in the
+/// body.
 #[derive(Serialize)]
 #[cfg_attr(
     feature = "schema",

@@ -5,9 +5,11 @@
 //! generation, served as it is (`tests/openapi.rs` holds the two equal;
 //! `scripts/openapi` writes it).
 
-use edge_mfa_core::help::HelpRequest;
+use edge_mfa_core::assess::EnrollmentState;
+use edge_mfa_core::audit::EventType;
+use edge_mfa_core::help::{HelpRequest, HelpState};
 use edge_mfa_core::patterns;
-use edge_mfa_core::policy::Policy;
+use edge_mfa_core::policy::{Method, Policy};
 use edge_mfa_core::tenant::{NewTenant, TenantCredentials, TenantPatch};
 use edge_mfa_jose::JwkSet;
 use schemars::generate::SchemaSettings;
@@ -77,6 +79,11 @@ type SchemaOf = fn(&mut SchemaGenerator) -> Value;
 
 fn of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
+}
+
+/// The users list's `state` filter: an enrollment state, or `locked`.
+fn users_state(generator: &mut SchemaGenerator) -> Value {
+    json!({ "anyOf": [of::<EnrollmentState>(generator), { "const": "locked" }] })
 }
 
 /// The answer to `GET /openapi.json`: this document.
@@ -227,6 +234,12 @@ impl Op<'_> {
     fn step_up(mut self) -> Self {
         self.parameter(json!({ "$ref": "#/components/parameters/XMfaToken" }));
         self
+    }
+
+    /// A query parameter whose schema a generator makes (a type's).
+    fn query_of(self, name: &str, schema: SchemaOf, description: &str) -> Self {
+        let schema = schema(&mut self.doc.requests);
+        self.query(name, schema, description)
     }
 
     /// A query parameter; an empty value reads as absent (API.md).
@@ -769,8 +782,8 @@ fn operations(doc: &mut Doc) {
         .errors(&[400, 401, 403, 404, 413, 429])
         .add();
     doc.op("GET", "admin/users", Auth::Admin, "The tenant's users by MFA status")
-        .query("state", json!({"enum": ["enrolled", "not_enrolled", "grace", "expired", "bypassed", "locked"]}), "only users in this state now")
-        .query("method", json!({"enum": ["totp", "webauthn", "sms", "email", "backup_code"]}), "only users with this method")
+        .query_of("state", users_state, "only users in this state now")
+        .query_of("method", of::<Method>, "only users with this method")
         .query("q", json!({"type": "string", "maxLength": 256}), "only users whose id contains this (ignoring case)")
         .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 500, "default": 100}), "users per page")
         .query("cursor", json!({"type": "string"}), "the `next` of the previous page (opaque)")
@@ -786,7 +799,7 @@ fn operations(doc: &mut Doc) {
         .errors(&[400, 401, 404, 413])
         .add();
     doc.op("GET", "admin/help-requests", Auth::Admin, "Help requests, oldest first")
-        .query("state", json!({"enum": ["open", "resolved"]}), "only requests in this state (all when absent)")
+        .query_of("state", of::<HelpState>, "only requests in this state (all when absent)")
         .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 100, "default": 100}), "requests per page")
         .query("cursor", json!({"type": "string"}), "the `next` of the previous page (opaque)")
         .answer::<HelpRequestsPage<'static>>(200, "OK")
@@ -802,7 +815,7 @@ fn operations(doc: &mut Doc) {
         .query("since", json!({"type": "integer", "minimum": 0}), "events at or after (Unix seconds)")
         .query("until", json!({"type": "integer", "minimum": 0}), "events before (Unix seconds)")
         .query("user", json!({"type": "string", "maxLength": 256}), "only this user's events")
-        .query("type", json!({"enum": ["tenant.created", "tenant.updated", "policy.updated", "key.rotated", "key.retired", "webhook.updated", "assess.decided", "enrollment.started", "factor.enrolled", "factor.renamed", "factor.removed", "challenge.created", "code.sent", "verify.succeeded", "verify.failed", "backup_code.redeemed", "backup_codes.regenerated", "lockout.started", "user.unlocked", "device.remembered", "device.revoked", "devices.cleared", "bypass.granted", "bypass.ended", "user.reset", "user.erased", "requirement.updated", "help_request.created", "help_request.resolved", "webhook.failed"]}), "only events of this type")
+        .query_of("type", of::<EventType>, "only events of this type")
         .query("limit", json!({"type": "integer", "minimum": 1, "maximum": 1000, "default": 100}), "events per page")
         .query("cursor", json!({"type": "string"}), "the `next` of the previous page (opaque)")
         .query("format", json!({"enum": ["json", "ndjson"], "default": "json"}), "ndjson: one event per line")

@@ -25,9 +25,13 @@ pub const CODES: &[&str] = &[
 ];
 
 /// RFC 9457 problem details (`application/problem+json`), with the error's
-/// machine-readable `code`.
+/// machine-readable `code`. Open to members added later (RFC 9457 §3.2).
 #[derive(serde::Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("additionalProperties" = true))
+)]
 pub(crate) struct Problem {
     /// `urn:edge-mfa:error:<code>`.
     #[serde(rename = "type")]

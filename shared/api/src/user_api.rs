@@ -98,7 +98,9 @@ pub(crate) async fn handle<B: Backend>(
                 .chars()
                 .take(MAX_LABEL_CHARS)
                 .collect();
-            if body.to.is_some() && matches!(body.method, Method::Totp | Method::Webauthn) {
+            if body.to.is_some()
+                && matches!(body.method, Method::Totp | Method::Webauthn | Method::Push)
+            {
                 return Err(ApiError::InvalidRequest(
                     "to applies to email and sms enrollments only".into(),
                 ));

@@ -22,7 +22,7 @@ use crate::wire::parse_body;
 /// Seconds a synchronous delivery (a code) may take (API.md: 5 s).
 pub const SYNC_TIMEOUT_MS: u64 = 5_000;
 
-/// `PUT /admin/webhook`, as sent.
+/// `PUT /v1/{tenant}/admin/webhook`: where to send, and which notifications.
 #[derive(Debug, Deserialize)]
 #[cfg_attr(
     feature = "schema",
@@ -33,7 +33,10 @@ pub const SYNC_TIMEOUT_MS: u64 = 5_000;
 pub(crate) struct WebhookBody {
     /// https:// (http:// only to a loopback host where the deployment allows it),
     /// no user name, password or fragment, not an internal address.
-    #[cfg_attr(feature = "schema", schemars(length(max = 2048)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = edge_mfa_core::webhook::MAX_URL_LEN))
+    )]
     url: String,
     /// Notification types; all of them when absent.
     #[serde(default)]

@@ -20,10 +20,16 @@ const MAX_CODE_LEN: usize = 64;
     derive(schemars::JsonSchema),
     schemars(
         rename = "EnrollRequest",
-        extend("allOf" = [{
-            "if": { "properties": { "type": { "const": "sms" } } },
-            "then": { "required": ["to"], "properties": { "to": { "type": "string", "minLength": 1 } } }
-        }])
+        extend("allOf" = [
+            {
+                "if": { "properties": { "type": { "const": "sms" } } },
+                "then": { "required": ["to"], "properties": { "to": { "type": "string", "minLength": 1 } } }
+            },
+            {
+                "if": { "properties": { "type": { "enum": ["totp", "webauthn", "push"] } } },
+                "then": { "properties": { "to": { "type": "null" } } }
+            }
+        ])
     )
 )]
 #[serde(deny_unknown_fields)]
@@ -34,7 +40,7 @@ pub struct EnrollBody {
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
-        schemars(length(max = 64), pattern(edge_mfa_core::patterns::PRINTABLE))
+        schemars(length(max = 64), pattern(edge_mfa_core::patterns::NAME_OR_EMPTY))
     )]
     pub name: Option<String>,
     /// sms: a phone number, E.164 (+447400123456) or as written with its country
@@ -46,7 +52,7 @@ pub struct EnrollBody {
 /// The methods a factor is enrolled as (backup codes come with the first factor).
 #[cfg(feature = "schema")]
 fn enrollable_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "enum": ["totp", "webauthn", "sms", "email"] })
+    schemars::json_schema!({ "enum": ["totp", "webauthn", "sms", "email", "push"] })
 }
 
 /// `POST enroll/{id}/confirm`: exactly one of `code` (TOTP, email, SMS) and
@@ -101,7 +107,7 @@ pub struct ChallengeBody {
 /// The methods a challenge is made for, or `null`.
 #[cfg(feature = "schema")]
 fn challenged_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    schemars::json_schema!({ "enum": ["totp", "webauthn", "email", "sms", null] })
+    schemars::json_schema!({ "enum": ["totp", "webauthn", "email", "sms", "push", null] })
 }
 
 /// `POST verify`: a code (TOTP, with `challenge_id` or `type` totp) or a
@@ -183,7 +189,7 @@ pub struct HelpBody {
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
-        schemars(length(max = 500), pattern(edge_mfa_core::patterns::PRINTABLE_LINES))
+        schemars(length(max = 500), pattern(edge_mfa_core::patterns::TEXT))
     )]
     pub message: Option<String>,
 }
@@ -206,7 +212,7 @@ pub struct ResolveBody {
     #[serde(default)]
     #[cfg_attr(
         feature = "schema",
-        schemars(length(max = 500), pattern(edge_mfa_core::patterns::PRINTABLE_LINES))
+        schemars(length(max = 500), pattern(edge_mfa_core::patterns::TEXT))
     )]
     pub note: Option<String>,
 }
@@ -239,7 +245,7 @@ pub struct RequirementBody {
 pub struct RenameBody {
     #[cfg_attr(
         feature = "schema",
-        schemars(length(min = 1, max = 64), pattern(edge_mfa_core::patterns::PRINTABLE))
+        schemars(length(min = 1, max = 64), pattern(edge_mfa_core::patterns::NAME))
     )]
     pub name: String,
 }

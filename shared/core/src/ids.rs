@@ -34,7 +34,12 @@ impl schemars::JsonSchema for TenantId {
     }
 
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "type": "string", "pattern": crate::patterns::TENANT_ID })
+        // `tenants` would name the operator's path `/v1/tenants`.
+        schemars::json_schema!({
+            "type": "string",
+            "pattern": crate::patterns::TENANT_ID,
+            "not": { "const": "tenants" }
+        })
     }
 }
 

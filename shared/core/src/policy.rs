@@ -189,7 +189,10 @@ pub struct WebauthnPolicy {
     #[cfg_attr(feature = "schema", schemars(extend("enum" = ["none", "indirect", "direct", "enterprise"])))]
     pub attestation: String,
     /// COSE algorithm identifiers in preference order.
-    #[cfg_attr(feature = "schema", schemars(extend("items" = {"enum": [-8, -7, -257]})))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1), extend("items" = {"enum": [-8, -7, -257]}))
+    )]
     pub algorithms: Vec<i64>,
     /// Trust anchors for attestation (§7.1 steps 23–24): root certificates, DER in
     /// standard base64. Empty (the default): attestation is recorded as claimed.

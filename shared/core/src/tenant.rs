@@ -25,7 +25,7 @@ pub const MAX_SIGNING_KEYS: usize = 3;
 pub const TICKET_SECRET_OVERLAP: u64 = 86_400;
 const MAX_NAME_CHARS: usize = 100;
 
-/// `POST /v1/tenants`, as sent.
+/// `POST /v1/tenants`: a new tenant.
 #[derive(Clone, Debug, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
@@ -34,7 +34,7 @@ pub struct NewTenant {
     /// The issuer users see in their authenticator app and in code messages.
     #[cfg_attr(
         feature = "schema",
-        schemars(length(min = 1, max = 100), pattern(crate::patterns::PRINTABLE))
+        schemars(length(min = 1, max = 100), pattern(crate::patterns::NAME))
     )]
     pub name: String,
     /// A lowercase domain name (WebAuthn RP ID): labels of a-z, 0-9 and inner hyphens.
@@ -51,7 +51,8 @@ pub struct NewTenant {
     pub policy: Option<Policy>,
 }
 
-/// What the operator sees once, at creation. `Debug` hides both secrets.
+/// The new tenant's secrets, shown this once.
+// `Debug` hides both.
 #[derive(Clone, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct TenantCredentials {
@@ -273,14 +274,14 @@ pub struct Tenant {
     pub audit_retention_days: u16,
 }
 
-/// `PATCH /v1/{tenant}/admin/tenant`, as sent: the fields to change.
+/// `PATCH /v1/{tenant}/admin/tenant`: the fields to change.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
     #[cfg_attr(
         feature = "schema",
-        schemars(length(min = 1, max = 100), pattern(crate::patterns::PRINTABLE))
+        schemars(length(min = 1, max = 100), pattern(crate::patterns::NAME))
     )]
     pub name: Option<String>,
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 20)))]
@@ -760,7 +761,11 @@ fn invalid(message: impl Into<String>) -> CoreError {
 
 /// The checks of a tenant's name, RP ID and origins; the trimmed name. The
 /// name's length counts characters as sent, as the document's `maxLength` does.
-fn validate_identity(name: &str, rp_id: &str, origins: &[String]) -> Result<String, CoreError> {
+pub(crate) fn validate_identity(
+    name: &str,
+    rp_id: &str,
+    origins: &[String],
+) -> Result<String, CoreError> {
     let sent = name.chars().count();
     let name = name.trim().to_string();
     // It is the issuer users see in their authenticator app and in code messages.

@@ -20,7 +20,9 @@ use crate::secret::Secret;
 /// How long a rotated-out webhook secret still signs (API.md: 24 h).
 pub const SECRET_OVERLAP: u64 = 86_400;
 const SECRET_PREFIX: &str = "whsec_";
-const MAX_URL_LEN: usize = 2048;
+/// The longest webhook URL, in characters as sent (as the document's
+/// `maxLength` counts them).
+pub const MAX_URL_LEN: usize = 2048;
 
 /// The notification types a tenant may subscribe to (API.md "Webhooks"). Code
 /// events (`mfa.code.*`) always go to the webhook: they are how codes travel.
@@ -66,7 +68,8 @@ pub struct UrlRules {
 /// userinfo, no fragment. Answers the URL as parsed (normalised).
 pub fn validate_url(text: &str, rules: UrlRules) -> Result<String, CoreError> {
     let invalid = |why: &str| CoreError::InvalidRequest(format!("webhook url {text:?}: {why}"));
-    if text.len() > MAX_URL_LEN {
+    // The bytes bound first: a cheap stop for a long string (4 bytes per char at most).
+    if text.len() > 4 * MAX_URL_LEN || text.chars().count() > MAX_URL_LEN {
         return Err(invalid("too long"));
     }
     let url = url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
@@ -408,6 +411,11 @@ mod tests {
         ] {
             assert!(validate_url(bad, dev).is_err(), "{bad}");
         }
+        // The bound counts characters as sent, as the document's maxLength does.
+        let base = "https://hooks.example.com/";
+        let path = "é".repeat(MAX_URL_LEN - base.len());
+        assert!(validate_url(&format!("{base}{path}"), prod).is_ok());
+        assert!(validate_url(&format!("{base}{path}é"), prod).is_err());
     }
 
     #[test]

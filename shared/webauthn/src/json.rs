@@ -8,8 +8,9 @@ use serde_json::Value;
 
 use crate::error::WebauthnError;
 
-/// The JSON Schema `pattern` of a base64url member (RFC 4648 §5, padding tolerated).
-pub const BASE64URL: &str = "^[A-Za-z0-9_-]*=*$";
+/// The JSON Schema `pattern` of a base64url member (RFC 4648 §5): whole groups,
+/// then 2 or 3 characters (never 1, which encodes no byte), padding tolerated.
+pub const BASE64URL: &str = r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?=*(?![\s\S])";
 
 pub fn b64url(bytes: &[u8]) -> String {
     data_encoding::BASE64URL_NOPAD.encode(bytes)
@@ -22,8 +23,9 @@ pub fn from_b64url(text: &str, field: &'static str) -> Result<Vec<u8>, WebauthnE
         .map_err(|_| WebauthnError::Base64(field))
 }
 
-/// `PublicKeyCredential.type` (W3C WebAuthn L3 §5.1): there is one, so any other
-/// value is refused as the JSON is read, before any state is looked at.
+/// `PublicKeyCredential.type` (W3C WebAuthn L3 §5.1): always `public-key`.
+// An enum, so any other value is refused as the JSON is read, before any state
+// is looked at.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub enum PublicKeyCredentialType {
@@ -32,16 +34,15 @@ pub enum PublicKeyCredentialType {
     PublicKey,
 }
 
+/// RegistrationResponseJSON (W3C WebAuthn L3 §5.1), as
+/// `PublicKeyCredential.toJSON()` gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
 #[cfg_attr(
     feature = "schema",
-    schemars(
-        rename = "RegistrationResponseJSON",
-        description = "RegistrationResponseJSON (W3C WebAuthn L3 §5.1), as PublicKeyCredential.toJSON() gives it"
-    )
+    derive(schemars::JsonSchema),
+    schemars(rename = "RegistrationResponseJSON")
 )]
+#[serde(rename_all = "camelCase")]
 pub struct RegistrationResponseJson {
     /// The credential id, base64url.
     #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]
@@ -78,16 +79,15 @@ pub struct AttestationResponseJson {
     pub transports: Vec<String>,
 }
 
+/// AuthenticationResponseJSON (W3C WebAuthn L3 §5.1), as
+/// `PublicKeyCredential.toJSON()` gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
 #[cfg_attr(
     feature = "schema",
-    schemars(
-        rename = "AuthenticationResponseJSON",
-        description = "AuthenticationResponseJSON (W3C WebAuthn L3 §5.1), as PublicKeyCredential.toJSON() gives it"
-    )
+    derive(schemars::JsonSchema),
+    schemars(rename = "AuthenticationResponseJSON")
 )]
+#[serde(rename_all = "camelCase")]
 pub struct AuthenticationResponseJson {
     /// The credential id, base64url.
     #[cfg_attr(feature = "schema", schemars(pattern(BASE64URL)))]

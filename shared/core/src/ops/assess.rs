@@ -8,7 +8,8 @@ use crate::error::CoreError;
 use crate::user::UserRecord;
 
 /// API.md: a bypass lasts 1 minute to 7 days.
-const MAX_BYPASS_MINUTES: u32 = 10_080;
+/// The longest bypass: a week.
+pub const MAX_BYPASS_MINUTES: u32 = 10_080;
 
 fn subject<'a>(record: &'a UserRecord, groups: &'a [String], now: u64) -> Subject<'a> {
     Subject {

@@ -98,6 +98,15 @@ pub(super) fn resolve(
             "this help request is already resolved".into(),
         ));
     }
+    // A bound the document states for every resolution, not only a bypass.
+    if let Some(minutes) = minutes
+        && !(1..=assess::MAX_BYPASS_MINUTES).contains(&minutes)
+    {
+        return Err(CoreError::InvalidRequest(format!(
+            "minutes must be 1-{}",
+            assess::MAX_BYPASS_MINUTES
+        )));
+    }
     let mut request = request.clone();
     let minutes = match action {
         HelpAction::Bypass => {
