@@ -32,6 +32,8 @@ const SCHEMA: &[&str] = &[
     "CREATE INDEX IF NOT EXISTS edge_mfa_outbox_due ON edge_mfa_outbox (next_at)",
     // Hourly send counters (SMS pumping limits): one row per tenant and key.
     "CREATE TABLE IF NOT EXISTS edge_mfa_sends (tenant TEXT NOT NULL, key TEXT NOT NULL, hour INTEGER NOT NULL, count INTEGER NOT NULL, PRIMARY KEY (tenant, key))",
+    // The deployment's own secrets (the VAPID key), sealed: the first kept stays.
+    "CREATE TABLE IF NOT EXISTS edge_mfa_deployment_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
 ];
 
 const CANARY_KEY: &str = "deployment:canary";
@@ -415,6 +417,32 @@ impl Backend for SpinBackend<'_> {
             Ok(())
         })
         .await
+    }
+
+    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
+        let db = open().await?;
+        // One statement each, the first atomic: the first candidate stored wins.
+        exec(
+            &db,
+            "INSERT OR IGNORE INTO edge_mfa_deployment_secrets (name, value) VALUES (?, ?)",
+            vec![
+                Value::Text(name.to_string()),
+                Value::Text(candidate.as_stored().to_string()),
+            ],
+        )
+        .await
+        .map_err(err("sqlite keep secret"))?;
+        let rows = exec(
+            &db,
+            "SELECT value FROM edge_mfa_deployment_secrets WHERE name = ?",
+            vec![Value::Text(name.to_string())],
+        )
+        .await
+        .map_err(err("sqlite read secret"))?;
+        rows.first()
+            .and_then(|row| row.get::<&str>(0).map(str::to_string))
+            .map(Sealed::from_stored)
+            .ok_or_else(|| BackendError("the secret kept is gone".into()))
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {

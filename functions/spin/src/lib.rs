@@ -90,6 +90,16 @@ async fn deployment() -> Result<Deployment, String> {
             "the Spin variable webhook_retry_seconds must be a number of seconds".to_string()
         })?;
     }
+    if let Ok(hosts) = spin_sdk::variables::get("push_services").await
+        && !hosts.is_empty()
+    {
+        deployment.set_push_services(&hosts)?;
+    }
+    if let Ok(contact) = spin_sdk::variables::get("push_contact").await
+        && !contact.is_empty()
+    {
+        deployment.push_contact = Some(contact);
+    }
     // Only the test suite sets `test_hooks` (spin.toml defaults it to "disabled").
     deployment.test_hooks = spin_sdk::variables::get("test_hooks")
         .await
@@ -122,6 +132,7 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
         // Spin tells no geography.
         country: None,
     };
+    let origin = origin(&headers, &req);
     let method = req.method().as_str().to_string();
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or_default().to_string();
@@ -133,6 +144,33 @@ async fn api_request(req: Request) -> Result<ApiRequest, ApiError> {
         headers,
         body,
         client,
+        origin,
+    })
+}
+
+/// The origin the request reached: from the last `spin-full-url` (the one Spin
+/// appends after the client's headers, as with `spin-client-addr`), else the
+/// request's own URI and `host`.
+fn origin(headers: &[(String, String)], req: &Request) -> String {
+    let from_spin = headers
+        .iter()
+        .rev()
+        .find(|(n, _)| n == "spin-full-url")
+        .and_then(|(_, v)| url::Url::parse(v).ok())
+        .map(|url| url.origin().ascii_serialization());
+    from_spin.unwrap_or_else(|| {
+        let host = req
+            .uri()
+            .authority()
+            .map(|a| a.as_str().to_string())
+            .or_else(|| {
+                headers
+                    .iter()
+                    .find(|(n, _)| n == "host")
+                    .map(|(_, v)| v.clone())
+            })
+            .unwrap_or_default();
+        format!("http://{host}")
     })
 }
 

@@ -272,6 +272,21 @@ impl Backend for CloudflareBackend<'_> {
         }
     }
 
+    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
+        let call = TenantCall::KeepSecret {
+            name: name.to_string(),
+            candidate: candidate.as_stored().to_string(),
+        };
+        let kept: String = call_object(
+            self.env,
+            TENANTS_DO,
+            crate::tenant_object::DEPLOYMENT_OBJECT,
+            &call,
+        )
+        .await?;
+        Ok(Sealed::from_stored(kept))
+    }
+
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
         let kv = self.env.kv(TENANTS_KV).map_err(err("kv"))?;
         kv.get(CANARY_KEY)

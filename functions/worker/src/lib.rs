@@ -88,6 +88,12 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
     deployment.loopback_webhooks = env
         .var("EDGE_MFA_LOOPBACK_WEBHOOKS")
         .is_ok_and(|v| v.to_string() == "enabled");
+    if let Ok(hosts) = env.var("EDGE_MFA_PUSH_SERVICES") {
+        deployment.set_push_services(&hosts.to_string())?;
+    }
+    if let Ok(contact) = env.var("EDGE_MFA_PUSH_CONTACT") {
+        deployment.push_contact = Some(contact.to_string());
+    }
     if let Ok(seconds) = env.var("EDGE_MFA_WEBHOOK_RETRY_SECONDS") {
         deployment.webhook_retry_seconds = seconds.to_string().parse().map_err(|_| {
             "EDGE_MFA_WEBHOOK_RETRY_SECONDS must be a number of seconds".to_string()
@@ -128,6 +134,7 @@ async fn api_request(req: &mut Request) -> Result<ApiRequest, ApiError> {
         headers,
         body,
         client,
+        origin: url.origin().ascii_serialization(),
     })
 }
 

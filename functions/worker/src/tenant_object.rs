@@ -69,7 +69,18 @@ pub enum TenantCall {
         user: UserId,
         summary: Option<UserSummary>,
     },
+    /// To the deployment's object ([`DEPLOYMENT_OBJECT`]): its secret `name`,
+    /// `candidate` if none is kept yet. Answers the kept one (a sealed string).
+    KeepSecret {
+        name: String,
+        candidate: String,
+    },
 }
+
+/// The object that keeps the deployment's own secrets (the VAPID key): a name no
+/// tenant id can take (`[a-z0-9-]` only), so its storage is nobody else's.
+pub const DEPLOYMENT_OBJECT: &str = "_deployment";
+const SECRET_PREFIX: &str = "secret:";
 
 const TENANT_KEY: &str = "tenant";
 /// Users with a WebAuthn credential, kept with the index.
@@ -111,6 +122,24 @@ impl DurableObject for TenantState {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let call: TenantCall = req.json().await?;
+        if let TenantCall::KeepSecret { name, candidate } = call {
+            let storage = self.state.storage();
+            // One call at a time: the first candidate stored is the one kept.
+            let kept: String = self
+                .state
+                .block_concurrency_while(async move {
+                    let key = format!("{SECRET_PREFIX}{name}");
+                    match storage.get::<String>(&key).await? {
+                        Some(kept) => Ok::<_, worker::Error>(kept),
+                        None => {
+                            storage.put(&key, &candidate).await?;
+                            Ok(candidate)
+                        }
+                    }
+                })
+                .await?;
+            return Response::from_json(&kept);
+        }
         let deployment = crate::deployment(&self.env).map_err(worker::Error::RustError)?;
         let storage = self.state.storage();
         let env = self.env.clone();

@@ -149,7 +149,8 @@ impl<'a> Confirmed<'a> {
 }
 
 /// `POST challenge` and `challenge/{id}/resend`: WebAuthn's
-/// PublicKeyCredentialRequestOptionsJSON, or where a code went.
+/// PublicKeyCredentialRequestOptionsJSON, where a code went, or for push the
+/// number to show.
 #[derive(Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub(crate) struct Challenge<'a> {
@@ -165,6 +166,90 @@ pub(crate) struct Challenge<'a> {
     pub public_key: Option<&'a RequestOptionsJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// Push: the number the user types on the phone (number matching).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub number: Option<&'a str>,
+}
+
+/// `POST enroll {"type": "push"}`: the link the phone opens to become an
+/// Approver, and the link as a QR code (SVG). `expires_at` in Unix seconds.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct PushEnrollment<'a> {
+    pub enrollment_id: &'a str,
+    #[serde(rename = "type")]
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "push")))]
+    pub method: Method,
+    pub activation_url: &'a str,
+    pub qr_svg: &'a str,
+    pub expires_at: u64,
+}
+
+/// `202`: the phone has not activated yet, or not answered yet: ask again.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct Pending {
+    #[cfg_attr(feature = "schema", schemars(extend("const" = "pending")))]
+    pub state: &'static str,
+}
+
+/// `POST approver/activation`: what the phone registers its credential with.
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct Activation<'a> {
+    /// The application the phone approves sign-ins for.
+    pub app: &'a str,
+    pub public_key: &'a CreationOptionsJson,
+    /// The deployment's VAPID public key (uncompressed P-256, base64url), for
+    /// `PushManager.subscribe()`.
+    pub application_server_key: &'a str,
+}
+
+/// `POST approver/activate` and `approver/answer`: where things stand.
+#[derive(Serialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApproverState")
+)]
+pub(crate) struct ApprovalStateAnswer {
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("enum" = ["activated", "approved", "denied", "reported"]))
+    )]
+    pub state: &'static str,
+}
+
+/// `POST approver/approval`: what the sign-in is (the application, the client's
+/// country where the platform tells it, when), how many digits to ask for, and
+/// the request options the phone signs with: its own challenge is
+/// SHA-256("edge-mfa approval" 0x00 approval_id 0x00 answer).
+#[derive(Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub(crate) struct ApprovalView<'a> {
+    pub app: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<&'a str>,
+    pub created_at: u64,
+    pub expires_at: u64,
+    pub digits: u8,
+    pub rp_id: &'a str,
+    /// The Approver credential's id, base64url (`allowCredentials`).
+    pub credential_id: &'a str,
+}
+
+impl<'a> From<&'a edge_mfa_core::command::ApprovalContext> for ApprovalView<'a> {
+    fn from(c: &'a edge_mfa_core::command::ApprovalContext) -> Self {
+        ApprovalView {
+            app: &c.app,
+            country: c.country.as_deref(),
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            digits: c.digits,
+            rp_id: &c.rp_id,
+            credential_id: &c.credential_id,
+        }
+    }
 }
 
 /// An answer that ends in proof: the answer's own members, then the `mfa_token`,

@@ -41,6 +41,14 @@ pub struct Deployment {
     /// How long after a failed notification the next attempt is made, in seconds,
     /// doubling each time (`EDGE_MFA_WEBHOOK_RETRY_SECONDS`; tests make it short).
     pub webhook_retry_seconds: u64,
+    /// The push services push messages may go to, by host (`*.` for any
+    /// subdomain): the browsers' own unless set (`EDGE_MFA_PUSH_SERVICES`,
+    /// comma-separated; docs/PUSH.md).
+    pub push_services: Vec<String>,
+    /// VAPID's contact (RFC 8292 §2.1 `sub`: `mailto:` or `https:`), for push
+    /// services to reach the operator (`EDGE_MFA_PUSH_CONTACT`); the deployment's
+    /// origin unless set.
+    pub push_contact: Option<String>,
 }
 
 impl Deployment {
@@ -66,7 +74,46 @@ impl Deployment {
             platform_country: false,
             loopback_webhooks: false,
             webhook_retry_seconds: DEFAULT_WEBHOOK_RETRY_SECONDS,
+            push_services: edge_mfa_webpush::DEFAULT_PUSH_SERVICES
+                .iter()
+                .map(|h| h.to_string())
+                .collect(),
+            push_contact: None,
         })
+    }
+
+    /// Where push messages may go here: the push services, and loopback where
+    /// the deployment allows loopback webhooks (tests, development).
+    pub fn push_services(&self) -> edge_mfa_webpush::PushServices {
+        edge_mfa_webpush::PushServices {
+            hosts: self.push_services.clone(),
+            loopback: self.loopback_webhooks,
+        }
+    }
+
+    /// `EDGE_MFA_PUSH_SERVICES`: hosts, comma-separated (`*.` for any subdomain).
+    ///
+    /// # Errors
+    /// A host that is empty or not a domain name, named.
+    pub fn set_push_services(&mut self, hosts: &str) -> Result<(), String> {
+        let hosts: Vec<String> = hosts
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+        if let Some(bad) = hosts.iter().find(|h| {
+            let domain = h.strip_prefix("*.").unwrap_or(h);
+            domain.is_empty()
+                || !domain
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        }) {
+            return Err(format!(
+                "EDGE_MFA_PUSH_SERVICES: {bad:?} is not a host name (or *. and one)"
+            ));
+        }
+        self.push_services = hosts;
+        Ok(())
     }
 
     /// What webhook URLs may be here.

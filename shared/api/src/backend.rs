@@ -141,6 +141,11 @@ pub trait Backend {
         given_up: Option<&AuditEvent>,
     ) -> Result<(), BackendError>;
 
+    /// The deployment's secret `name` (the VAPID key): `candidate` if none is kept
+    /// yet, stored atomically so the first kept is the one every request gets
+    /// from then on, else the one kept.
+    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError>;
+
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
     /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is
     /// caught before a tenant's request is.

@@ -16,6 +16,9 @@ pub struct ApiRequest {
     pub body: Vec<u8>,
     /// What the runtime knows of the client (not from client-controlled headers).
     pub client: Client,
+    /// The origin the runtime received the request at (`scheme://host[:port]`):
+    /// where the Approver is served, so its WebAuthn origin and RP ID.
+    pub origin: String,
 }
 
 /// The client as the runtime sees it: on Workers `CF-Connecting-IP` and

@@ -18,6 +18,7 @@ mod http;
 pub mod openapi;
 mod operator_api;
 mod problem;
+mod push;
 mod routes;
 pub mod tenant_log;
 mod user_api;

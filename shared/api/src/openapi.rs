@@ -22,14 +22,16 @@ use crate::admin_answers::{
     UsersPage, WebhookSecret, WebhookTested, WebhookView,
 };
 use crate::answers::{
-    Assessment, BackupCodes, Challenge, CodeEnrollment, Confirmed, DeviceList, FactorList,
-    HelpRequested, Redeemed, Renamed, TotpEnrollment, Verified, WebauthnEnrollment, WithToken,
+    Activation, ApprovalStateAnswer, ApprovalView, Assessment, BackupCodes, Challenge,
+    CodeEnrollment, Confirmed, DeviceList, FactorList, HelpRequested, Pending, PushEnrollment,
+    Redeemed, Renamed, TotpEnrollment, Verified, WebauthnEnrollment, WithToken,
 };
 use crate::problem::Problem;
 use crate::webhooks::WebhookBody;
 use crate::wire::{
-    AssessBody, BypassBody, ChallengeBody, ConfirmBody, EnrollBody, HelpBody, RedeemBody,
-    RenameBody, RequirementBody, ResolveBody, VerifyBody,
+    ActivateBody, ActivationBody, AnswerBody, ApprovalBody, AssessBody, BypassBody, ChallengeBody,
+    ConfirmBody, EnrollBody, HelpBody, RedeemBody, RenameBody, RequirementBody, ResolveBody,
+    VerifyBody,
 };
 
 const SCHEMAS: &str = "#/components/schemas/";
@@ -95,6 +97,7 @@ fn this_document(_: &mut SchemaGenerator) -> Value {
 /// the factor at once.
 const ENROLLED: &[SchemaOf] = &[
     of::<TotpEnrollment<'static>>,
+    of::<PushEnrollment<'static>>,
     of::<WebauthnEnrollment<'static>>,
     of::<CodeEnrollment<'static>>,
     of::<Confirmed<'static>>,
@@ -615,20 +618,25 @@ fn operations(doc: &mut Doc) {
         .answer_schema(201, "Pending until expires_at (10 minutes for TOTP, 5 for WebAuthn, the code's lifetime for SMS and email); for sms and email the answer is {enrollment_id, type, delivery, expires_at}, and for an email the ticket vouches for (email_verified) the factor itself, {factor, backup_codes?}", ENROLLED)
         .errors(&[400, 401, 403, 404, 409, 413, 429, 502])
         .add();
-    doc.op("POST", "enroll/{enrollment_id}/confirm", Auth::Ticket, "Confirm an enrollment with a code or a WebAuthn registration")
+    doc.op("POST", "enroll/{enrollment_id}/confirm", Auth::Ticket, "Confirm an enrollment with a code or a WebAuthn registration, or a push enrollment its phone activated")
+        .describe("A push enrollment is confirmed with neither code nor credential: 202 until its phone has activated (ask again), then the factor.")
         .body::<ConfirmBody>()
         .answer_schema(201, "OK", CONFIRMED)
+        .answer::<Pending>(202, "A push enrollment whose phone has not activated yet")
         .errors(&[400, 401, 403, 404, 410, 413, 422, 429])
         .add();
     doc.op("POST", "challenge", Auth::Ticket, "Start a second-factor check")
+        .describe("For push, the approval goes to the phone (a Web Push message carrying only its id) and the answer holds the number to show; 429 while an approval is pending, and between pushes, each wait of the hour twice the one before; 502 when the push service does not take it.")
         .body::<ChallengeBody>()
         .answer::<Challenge<'static>>(201, "Valid for 5 minutes")
         .errors(&[400, 401, 403, 404, 413, 429, 502])
         .add();
-    doc.op("POST", "verify", Auth::Ticket, "Verify a code or a WebAuthn assertion; issues an mfa_token")
+    doc.op("POST", "verify", Auth::Ticket, "Verify a code or a WebAuthn assertion, or ask about a push approval; issues an mfa_token")
+        .describe("A push approval is asked about with its challenge_id alone: 202 while the phone has not answered, 200 once approved, 422 once denied, reported or answered with another number, 410 once expired.")
         .body::<VerifyBody>()
         .answer::<WithToken<'static, Verified>>(200, "OK")
         .header("Set-Cookie", "with remember_device (and the policy allowing it): the device token, HttpOnly; Secure; SameSite=None; Partitioned; Path=/v1/{tenant}")
+        .answer::<Pending>(202, "A push approval the phone has not answered yet")
         .errors(&[400, 401, 403, 404, 410, 413, 422, 429])
         .add();
     doc.op("POST", "backup-codes", Auth::Ticket, "Regenerate backup codes (the old set stops working)")
@@ -780,6 +788,30 @@ fn operations(doc: &mut Doc) {
         .optional_body::<HelpBody>()
         .answer::<HelpRequested<'static>>(202, "Accepted")
         .errors(&[400, 401, 403, 404, 413, 429])
+        .add();
+    doc.op("POST", "approver/activation", Auth::Public, "The Approver: the registration options of a phone's credential (push enrollment)")
+        .describe("Called by the Approver (/approver/) with what its activation link holds; no ticket, only from the Approver's origin. 410 for an activation link that expired, was used, or is not this one.")
+        .body::<ActivationBody>()
+        .answer::<Activation<'static>>(200, "The options, and the VAPID key to subscribe with")
+        .errors(&[400, 403, 404, 410, 413])
+        .add();
+    doc.op("POST", "approver/activate", Auth::Public, "The Approver: a phone's credential and push subscription activate its enrollment")
+        .describe("The credential (user verification required) is of the Approver's origin; the subscription's endpoint must be one of the push services the deployment allows. The sign-in page then confirms the enrollment.")
+        .body::<ActivateBody>()
+        .answer::<ApprovalStateAnswer>(201, "Activated")
+        .errors(&[400, 403, 404, 409, 410, 413, 422])
+        .add();
+    doc.op("POST", "approver/approval", Auth::Public, "The Approver: what a pending approval is for")
+        .describe("The approval id comes in the push message, which only the phone can read (RFC 8291). 410 once it is answered or expired.")
+        .body::<ApprovalBody>()
+        .answer::<ApprovalView<'static>>(200, "The sign-in, and how to sign the answer")
+        .errors(&[400, 403, 404, 410, 413])
+        .add();
+    doc.op("POST", "approver/answer", Auth::Public, "The Approver: approve with the number shown, deny, or report")
+        .describe("Signed by the phone's credential (user verification required) over SHA-256(\"edge-mfa approval\" 0x00 approval_id 0x00 answer), the answer being the number typed, deny or report. A number that is not the one shown is 422 and counts as a failure; so does a report (and it notifies approval.reported).")
+        .body::<AnswerBody>()
+        .answer::<ApprovalStateAnswer>(200, "Answered")
+        .errors(&[400, 403, 404, 410, 413, 422])
         .add();
     doc.op("GET", "admin/users", Auth::Admin, "The tenant's users by MFA status")
         .query_of("state", users_state, "only users in this state now")

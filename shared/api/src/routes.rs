@@ -28,6 +28,8 @@ pub enum Resource<'a> {
     Device(&'a str),
     /// `help`: the user asks the admins for help.
     Help,
+    /// `approver/...`: the phone's routes (push approval).
+    Approver(crate::push::ApproverCall),
     AdminPolicy,
     AdminTenant,
     /// `admin/webhook` (`None`), `admin/webhook/secret`, `admin/webhook/test`.
@@ -88,6 +90,10 @@ pub const TENANT_PATHS: &[&str] = &[
     "devices",
     "devices/{device_id}",
     "help",
+    "approver/activation",
+    "approver/activate",
+    "approver/approval",
+    "approver/answer",
     "admin/policy",
     "admin/tenant",
     "admin/webhook",
@@ -127,6 +133,7 @@ impl<'a> Resource<'a> {
             ["devices"] => Resource::Devices,
             ["devices", id] => Resource::Device(id),
             ["help"] => Resource::Help,
+            ["approver", call] => Resource::Approver(crate::push::ApproverCall::parse(call)?),
             ["admin", "users"] => Resource::AdminUsers,
             ["admin", "users", user, "requirement"] => Resource::AdminUserRequirement(user),
             ["admin", "help-requests"] => Resource::AdminHelpRequests,
@@ -198,6 +205,7 @@ impl<'a> Resource<'a> {
             | Resource::RedeemBackupCode
             | Resource::Assess
             | Resource::Help
+            | Resource::Approver(_)
             | Resource::AdminWebhook(Some(_))
             | Resource::AdminHelpResolve(_)
             | Resource::AdminUserReset(_)
@@ -210,7 +218,7 @@ impl<'a> Resource<'a> {
     /// The end-user routes, which a browser calls across origins: they answer
     /// CORS preflights and check the method inside CORS.
     pub(crate) fn is_browser(self) -> bool {
-        !self.is_admin() && self != Resource::Jwks
+        !self.is_admin() && !matches!(self, Resource::Jwks | Resource::Approver(_))
     }
 
     /// The `Allow` of a 405: [`Self::methods`], and OPTIONS where the resource
@@ -436,6 +444,10 @@ async fn tenant_route<B: Backend>(
         let mut response = ApiResponse::json(200, &jwks);
         response.headers.retain(|(n, _)| n != "cache-control");
         return Ok(response.with_header("cache-control", "public, max-age=300"));
+    }
+    if let Resource::Approver(call) = resource {
+        // The phone's, from the Approver's own origin: no ticket, no CORS.
+        return crate::push::handle(backend, deployment, &tenant, call, req, env).await;
     }
     if resource.is_admin() {
         // Admin keys belong on servers: these routes answer no browser preflight.

@@ -138,6 +138,7 @@ pub(crate) async fn handle<B: Backend>(
                     name: body.name,
                     user_name: label,
                 },
+                Method::Push => UserCommand::EnrollPush { name: body.name },
                 other => {
                     return Err(ApiError::InvalidRequest(format!(
                         "enrolling {} is not supported yet",
@@ -146,6 +147,32 @@ pub(crate) async fn handle<B: Backend>(
                 }
             };
             match user.run(command, step_up()).await? {
+                Outcome::PushEnrollment {
+                    enrollment_id,
+                    activation_code,
+                    expires_at,
+                } => {
+                    let url = crate::push::activation_url(
+                        &req.origin,
+                        tenant,
+                        &caller.user,
+                        &enrollment_id,
+                        &activation_code,
+                    )?;
+                    let qr_svg = edge_mfa_otp::qr_svg(url.expose()).ok_or_else(|| {
+                        ApiError::Internal("the activation link is too long for a QR code".into())
+                    })?;
+                    respond(
+                        201,
+                        &answers::PushEnrollment {
+                            enrollment_id: &enrollment_id,
+                            method: Method::Push,
+                            activation_url: url.expose(),
+                            qr_svg: &qr_svg,
+                            expires_at,
+                        },
+                    )
+                }
                 Outcome::TotpEnrollment {
                     enrollment_id,
                     secret,
@@ -225,6 +252,7 @@ pub(crate) async fn handle<B: Backend>(
                     expires_at,
                     public_key: None,
                     delivery: Some(sent),
+                    number: None,
                 },
             )
         }
@@ -242,7 +270,9 @@ pub(crate) async fn handle<B: Backend>(
                         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
                     ConfirmWith::Credential(Box::new(credential))
                 }
-                _ => {
+                // A push enrollment: what its phone sent on activation.
+                (None, None) => ConfirmWith::Activation,
+                (Some(_), Some(_)) => {
                     return Err(ApiError::InvalidRequest(
                         "give either code or credential".into(),
                     ));
@@ -263,7 +293,10 @@ pub(crate) async fn handle<B: Backend>(
                 verified,
             } = outcome
             else {
-                return Err(unexpected());
+                return match outcome {
+                    Outcome::Pending => pending(),
+                    _ => Err(unexpected()),
+                };
             };
             let answer = answers::Confirmed::new(&factor, backup_codes.as_ref());
             // The first factor ends with proof (API.md "End user", confirm): the user
@@ -284,13 +317,51 @@ pub(crate) async fn handle<B: Backend>(
                 factor_id: body.factor_id,
                 method: body.method,
             };
+            let outcome = user.run(command, false).await?;
+            if let Outcome::PushChallenge {
+                challenge_id,
+                expires_at,
+                number,
+                subscription,
+                ..
+            } = outcome
+            {
+                let outgoing = crate::push::Outgoing {
+                    tenant,
+                    user: &caller.user,
+                    challenge_id: &challenge_id,
+                    subscription: &subscription,
+                    origin: &req.origin,
+                };
+                let sent = crate::push::send_approval(backend, deployment, &outgoing, env).await;
+                if let Err(e) = sent {
+                    // The phone will not hear of it: the approval is void.
+                    let void = UserCommand::VoidCode {
+                        id: challenge_id,
+                        reason: Some("delivery_failed".into()),
+                    };
+                    user.run(void, false).await?;
+                    return Err(e);
+                }
+                return respond(
+                    201,
+                    &answers::Challenge {
+                        challenge_id: &challenge_id,
+                        method: Method::Push,
+                        expires_at,
+                        public_key: None,
+                        delivery: None,
+                        number: Some(number.expose()),
+                    },
+                );
+            }
             let Outcome::Challenge {
                 challenge_id,
                 method,
                 expires_at,
                 public_key,
                 delivery,
-            } = user.run(command, false).await?
+            } = outcome
             else {
                 return Err(unexpected());
             };
@@ -306,6 +377,7 @@ pub(crate) async fn handle<B: Backend>(
                     expires_at,
                     public_key: public_key.as_deref(),
                     delivery,
+                    number: None,
                 },
             )
         }
@@ -334,17 +406,22 @@ pub(crate) async fn handle<B: Backend>(
                         "a credential needs its challenge_id".into(),
                     ));
                 }
+                // A push approval: the phone answers, the sign-in page asks.
+                (None, None, Some(challenge_id)) => UserCommand::VerifyPush { challenge_id },
                 _ => {
                     return Err(ApiError::InvalidRequest(
                         "give either code or credential".into(),
                     ));
                 }
             };
-            let Outcome::Verified(verified) = user
+            let outcome = user
                 .run_remembering(command, false, body.remember_device)
-                .await?
-            else {
-                return Err(unexpected());
+                .await?;
+            let Outcome::Verified(verified) = outcome else {
+                return match outcome {
+                    Outcome::Pending => pending(),
+                    _ => Err(unexpected()),
+                };
             };
             verified_response(
                 tenant,
@@ -472,6 +549,7 @@ pub(crate) async fn handle<B: Backend>(
             Ok(ApiResponse::empty(204))
         }
         Resource::Jwks
+        | Resource::Approver(_)
         | Resource::AdminPolicy
         | Resource::AdminTenant
         | Resource::AdminWebhook(_)
@@ -614,6 +692,11 @@ fn verified_response(
 
 fn unexpected() -> ApiError {
     ApiError::Internal("the core answered with an unexpected outcome".into())
+}
+
+/// `202 {"state": "pending"}`: the phone has not activated or answered yet.
+fn pending() -> Result<ApiResponse, ApiError> {
+    respond(202, &answers::Pending { state: "pending" })
 }
 
 fn path_id(segment: &str) -> Result<String, ApiError> {

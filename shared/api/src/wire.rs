@@ -55,8 +55,8 @@ fn enrollable_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "enum": ["totp", "webauthn", "sms", "email", "push"] })
 }
 
-/// `POST enroll/{id}/confirm`: exactly one of `code` (TOTP, email, SMS) and
-/// `credential` (WebAuthn).
+/// `POST enroll/{id}/confirm`: `code` (TOTP, email, SMS), `credential`
+/// (WebAuthn), or neither (push: what the phone sent when it activated).
 #[derive(Debug, Deserialize)]
 #[cfg_attr(
     feature = "schema",
@@ -67,7 +67,8 @@ fn enrollable_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             { "required": ["code"], "properties": { "code": { "type": "string" }, "credential": { "type": "null" } } },
             { "required": ["credential"], "properties": {
                 "credential": { "$ref": "#/components/schemas/RegistrationResponseJSON" },
-                "code": { "type": "null" } } }
+                "code": { "type": "null" } } },
+            { "properties": { "code": { "type": "null" }, "credential": { "type": "null" } } }
         ])
     )
 )]
@@ -110,8 +111,9 @@ fn challenged_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({ "enum": ["totp", "webauthn", "email", "sms", "push", null] })
 }
 
-/// `POST verify`: a code (TOTP, with `challenge_id` or `type` totp) or a
-/// credential (WebAuthn, with `challenge_id`).
+/// `POST verify`: a code (TOTP, with `challenge_id` or `type` totp), a
+/// credential (WebAuthn, with `challenge_id`), or `challenge_id` alone (push:
+/// has the phone answered?).
 #[derive(Debug, Deserialize)]
 #[cfg_attr(
     feature = "schema",
@@ -126,7 +128,9 @@ fn challenged_method(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
             { "required": ["challenge_id", "credential"], "properties": {
                 "challenge_id": { "type": "string" },
                 "credential": { "$ref": "#/components/schemas/AuthenticationResponseJSON" },
-                "code": { "type": "null" } } }
+                "code": { "type": "null" } } },
+            { "required": ["challenge_id"], "properties": {
+                "challenge_id": { "type": "string" }, "code": { "type": "null" }, "credential": { "type": "null" } } }
         ])
     )
 )]
@@ -269,6 +273,101 @@ pub struct RedeemBody {
     /// As `verify`'s.
     #[serde(default)]
     pub remember_device: bool,
+}
+
+/// `POST approver/activation`: the phone opened its activation link (whose
+/// fragment holds these).
+#[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ActivationRequest")
+)]
+#[serde(deny_unknown_fields)]
+pub struct ActivationBody {
+    /// The user id, as the ticket named them.
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    pub user: String,
+    pub enrollment_id: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
+    pub activation_code: Secret<String>,
+}
+
+/// `POST approver/activate`: the phone's Approver credential and push
+/// subscription.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ActivateRequest")
+)]
+#[serde(deny_unknown_fields)]
+pub struct ActivateBody {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    pub user: String,
+    pub enrollment_id: String,
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
+    pub activation_code: Secret<String>,
+    /// RegistrationResponseJSON of the Approver's credential.
+    pub credential: RegistrationResponseJson,
+    /// `PushSubscription.toJSON()`.
+    pub subscription: edge_mfa_webpush::PushSubscription,
+}
+
+/// `POST approver/approval`: the approval a push message named.
+#[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ApprovalRequest")
+)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalBody {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    pub user: String,
+    pub approval_id: String,
+}
+
+/// What the phone says of a sign-in.
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ApproverAnswer {
+    /// With the number the sign-in page shows.
+    Approve,
+    Deny,
+    /// "This wasn't me".
+    Report,
+}
+
+/// `POST approver/answer`: the answer, signed by the Approver's credential over
+/// SHA-256("edge-mfa approval" 0x00 approval_id 0x00 answer), the answer being
+/// the number typed, `deny` or `report` (docs/PUSH.md).
+#[derive(Debug, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(
+        rename = "AnswerRequest",
+        extend("allOf" = [{
+            "if": { "properties": { "answer": { "const": "approve" } } },
+            "then": { "required": ["number"], "properties": { "number": { "type": "string" } } },
+            "else": { "properties": { "number": { "type": "null" } } }
+        }])
+    )
+)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerBody {
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    pub user: String,
+    pub approval_id: String,
+    pub answer: ApproverAnswer,
+    /// With `approve`: the digits the sign-in page shows.
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(length(max = 64)))]
+    pub number: Option<Secret<String>>,
+    /// AuthenticationResponseJSON of the Approver's credential.
+    pub credential: AuthenticationResponseJson,
 }
 
 /// Parses a JSON body into `T`, with a message that says what is wrong.

@@ -97,6 +97,15 @@ impl<'a> TokenSigner<'a> {
         &self.jwk
     }
 
+    /// The public key as an uncompressed SEC 1 point: `0x04 || x || y` (65 bytes),
+    /// as Web Push's `applicationServerKey` and VAPID's `k` carry it.
+    pub fn uncompressed_point(&self) -> [u8; 65] {
+        let mut point = [4u8; 65];
+        point[1..33].copy_from_slice(&self.x);
+        point[33..].copy_from_slice(&self.y);
+        point
+    }
+
     pub fn verifier(&self) -> TokenVerifier {
         TokenVerifier {
             x: self.x,
@@ -110,6 +119,18 @@ impl<'a> TokenSigner<'a> {
     /// [`JoseError::KeyUnopenable`] if the key did not open,
     /// [`JoseError::SigningFailed`] if the port could not sign with it.
     pub fn sign(&self, crypto: &dyn Crypto, claims: &MfaTokenClaims) -> Result<String, JoseError> {
+        self.sign_claims(crypto, claims)
+    }
+
+    /// As [`TokenSigner::sign`], for any JWT claims (a VAPID token, RFC 8292 §2).
+    ///
+    /// # Errors
+    /// As [`TokenSigner::sign`].
+    pub fn sign_claims(
+        &self,
+        crypto: &dyn Crypto,
+        claims: &impl serde::Serialize,
+    ) -> Result<String, JoseError> {
         let header =
             serde_json::json!({"alg": "ES256", "typ": "JWT", "kid": self.jwk.kid}).to_string();
         let payload = serde_json::to_string(claims).map_err(|_| JoseError::SigningFailed)?;

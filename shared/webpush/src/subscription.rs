@@ -23,9 +23,16 @@ pub const DEFAULT_PUSH_SERVICES: &[&str] = &[
 /// `PushSubscriptionJSON`: the endpoint and the keys, base64url as browsers
 /// write them. `expirationTime` is read and not used (browsers send `null`).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PushSubscriptionJSON")
+)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PushSubscription {
-    /// The push service URL that takes this subscription's messages.
+    /// The push service URL that takes this subscription's messages: https, on a
+    /// push service the deployment allows (docs/PUSH.md).
+    #[cfg_attr(feature = "schema", schemars(length(max = 2048)))]
     pub endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<f64>,
@@ -35,9 +42,24 @@ pub struct PushSubscription {
 /// `keys` of [`PushSubscription`]: `p256dh` (the user agent's P-256 public key,
 /// uncompressed) and `auth` (16 bytes), base64url.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "PushSubscriptionKeys")
+)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionKeysJson {
+    /// The user agent's P-256 public key, uncompressed (65 bytes), base64url.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(pattern(r"^[A-Za-z0-9_-]{86,87}=*(?![\s\S])"))
+    )]
     pub p256dh: String,
+    /// 16 bytes, base64url.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(pattern(r"^[A-Za-z0-9_-]{22}=*(?![\s\S])"))
+    )]
     pub auth: String,
 }
 

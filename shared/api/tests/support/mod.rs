@@ -32,6 +32,7 @@ pub struct Memory {
     tenants: RefCell<HashMap<String, Tenant>>,
     users: RefCell<HashMap<String, String>>,
     canary: RefCell<Option<Sealed>>,
+    secrets: RefCell<HashMap<String, Sealed>>,
     sends: RefCell<HashMap<String, (u64, u32)>>,
     outbox: RefCell<Vec<Queued>>,
     deployment: Deployment,
@@ -44,6 +45,7 @@ impl Memory {
             tenants: RefCell::default(),
             users: RefCell::default(),
             canary: RefCell::default(),
+            secrets: RefCell::default(),
             sends: RefCell::default(),
             outbox: RefCell::default(),
             deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
@@ -70,6 +72,7 @@ impl Memory {
                 .collect(),
             body: body.to_vec(),
             client: Default::default(),
+            origin: "https://mfa.example.test".into(),
         };
         let mut random = self.random.borrow().clone();
         let mut env = Env::new(NOW, &mut random);
@@ -233,6 +236,15 @@ impl Backend for Memory {
             }
         }
         Ok(())
+    }
+
+    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
+        Ok(self
+            .secrets
+            .borrow_mut()
+            .entry(name.to_string())
+            .or_insert_with(|| candidate.clone())
+            .clone())
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
