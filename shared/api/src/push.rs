@@ -262,6 +262,7 @@ pub(crate) async fn handle<B: Backend>(
                 credential: Box::new(body.credential),
                 subscription: Secret::new(subscription),
                 origin: req.origin.clone(),
+                name: body.name,
             };
             run_user(backend, tenant, &user, command, req, env).await?;
             respond(

@@ -312,6 +312,13 @@ pub struct ActivateBody {
     pub credential: RegistrationResponseJson,
     /// `PushSubscription.toJSON()`.
     pub subscription: edge_mfa_webpush::PushSubscription,
+    /// The phone's name (the enrollment's when absent).
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 64), pattern(edge_mfa_core::patterns::NAME_OR_EMPTY))
+    )]
+    pub name: Option<String>,
 }
 
 /// `POST approver/approval`: the approval a push message named.

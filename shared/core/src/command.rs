@@ -116,6 +116,9 @@ pub enum UserCommand {
         credential: Box<RegistrationResponseJson>,
         subscription: Secret<String>,
         origin: String,
+        /// The phone's name, given on the phone (else the enrollment's).
+        #[serde(default)]
+        name: Option<String>,
     },
     /// The sign-in page asks where push approval `challenge_id` stands: proof once
     /// approved, a refusal once denied, `Pending` meanwhile.

@@ -141,6 +141,7 @@ impl World {
                 credential: Box::new(credential),
                 subscription: Secret::new(SUBSCRIPTION.into()),
                 origin: ORIGIN.into(),
+                name: None,
             },
             false,
         );

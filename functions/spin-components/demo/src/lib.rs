@@ -9,6 +9,41 @@ use spin_sdk::http::{FullBody, Request, Response, StatusCode};
 
 const FILES: &[(&str, &str, &[u8])] = &[
     (
+        "/approver/",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../../public/approver/index.html"),
+    ),
+    (
+        "/approver/index.html",
+        "text/html; charset=utf-8",
+        include_bytes!("../../../../public/approver/index.html"),
+    ),
+    (
+        "/approver/approver.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/approver/approver.js"),
+    ),
+    (
+        "/approver/sw.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../../../public/approver/sw.js"),
+    ),
+    (
+        "/approver/approver.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../../../public/approver/approver.css"),
+    ),
+    (
+        "/approver/manifest.webmanifest",
+        "application/manifest+json",
+        include_bytes!("../../../../public/approver/manifest.webmanifest"),
+    ),
+    (
+        "/approver/icon.svg",
+        "image/svg+xml",
+        include_bytes!("../../../../public/approver/icon.svg"),
+    ),
+    (
         "/demo/",
         "text/html; charset=utf-8",
         include_bytes!("../../../../public/demo/index.html"),
@@ -90,6 +125,18 @@ const DEMO_HEADERS: &[(&str, &str)] = &[
     ("cache-control", "no-cache"),
 ];
 
+/// The Approver's headers (as public/_headers on Workers): its own files only.
+const APPROVER_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    ),
+    ("x-frame-options", "DENY"),
+    ("x-content-type-options", "nosniff"),
+    ("referrer-policy", "no-referrer"),
+    ("cache-control", "no-cache"),
+];
+
 /// The SDK's modules: any tenant's page may load them (a module script from
 /// another origin is fetched with CORS); they hold no secret and send no cookie.
 const SDK_HEADERS: &[(&str, &str)] = &[
@@ -130,6 +177,8 @@ async fn handle(req: Request) -> Response<FullBody<Bytes>> {
         DEMO_HEADERS
     } else if path.starts_with("/sdk/") {
         SDK_HEADERS
+    } else if path.starts_with("/approver/") {
+        APPROVER_HEADERS
     } else {
         &[]
     };

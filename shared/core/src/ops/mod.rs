@@ -143,6 +143,7 @@ pub(crate) fn run(
             credential,
             subscription,
             origin,
+            name,
         } => {
             require_allowed(ctx, Method::Push)?;
             let phone = push::Activation {
@@ -151,6 +152,7 @@ pub(crate) fn run(
                 credential: &credential,
                 subscription: &subscription,
                 origin: &origin,
+                name,
             };
             push::activate(record, ctx, &phone, env)
         }

@@ -186,6 +186,8 @@ pub(super) struct Activation<'a> {
     pub subscription: &'a Secret<String>,
     /// The Approver's origin; its host is the credential's RP ID.
     pub origin: &'a str,
+    /// The phone's name as given on it; the enrollment's when absent or blank.
+    pub name: Option<String>,
 }
 
 /// The phone's credential (verified per W3C WebAuthn L3 §7.1 against the
@@ -202,7 +204,13 @@ pub(super) fn activate(
         credential,
         subscription,
         origin,
+        ref name,
     } = *phone;
+    let name = name
+        .as_ref()
+        .map(|n| factor_name(Some(n.clone()), ""))
+        .transpose()?
+        .filter(|n| !n.is_empty());
     let rp_id = url::Url::parse(origin)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -241,6 +249,12 @@ pub(super) fn activate(
     let sealed = ctx
         .master
         .seal(&context, subscription.expose().as_bytes(), env);
+    if let Some(name) = name
+        && let Some(pending) = record.pending.iter_mut().find(|p| p.id == enrollment_id)
+    {
+        pending.name = name;
+    }
+    let push = activating(record, enrollment_id, code)?;
     push.activated = Some(PushFactor {
         subscription: sealed,
         credential: WebauthnFactor {
