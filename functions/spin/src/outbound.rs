@@ -1,5 +1,5 @@
 //! Outgoing HTTP from a Spin component (`wasi:http` 0.3 client through spin-sdk
-//! 7): the webhook deliveries. Spin allows only the hosts of the component's
+//! 7): webhook deliveries and push messages. Spin allows only the hosts of the component's
 //! `allowed_outbound_hosts` (spin.toml); a host it refuses is `HttpRequestDenied`.
 
 use std::pin::pin;
@@ -24,10 +24,11 @@ pub async fn post(
     for (name, value) in headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    // A known length: the body goes out in one piece, not chunked.
+    // A known length: the body goes out in one piece, not chunked. The bytes as
+    // they are: a push message is binary (aes128gcm), not text.
     let mut request = builder
         .header("content-length", body.len().to_string())
-        .body(String::from_utf8_lossy(body).into_owned())
+        .body(http::FullBody::new(bytes::Bytes::copy_from_slice(body)))
         .map_err(|e| DeliveryError::Failed(format!("request: {e}")))?;
     // The runtime's own timeouts too, so a hung connection is given up there.
     let options = RequestOptions::new();
