@@ -163,8 +163,9 @@ test('every 405 says in Allow which methods the path serves (RFC 9110 §15.5.6)'
     const token = path.startsWith('/v1/tenants') || path === '/v1/deliveries' ? OPERATOR_KEY : path.includes('/admin/') ? tenant.admin_key : ticket;
     const expected = operations.map(({ method }) => method);
     if (expected.includes('GET')) expected.push('HEAD');
-    // The end-user routes answer CORS preflights: OPTIONS is served there too.
-    const browserRoute = path.startsWith('/v1/{tenant}/') && !path.includes('/admin/') && !path.endsWith('/jwks.json');
+    // The end-user routes answer CORS preflights: OPTIONS is served there too (not
+    // the Approver's, which only its own origin calls).
+    const browserRoute = path.startsWith('/v1/{tenant}/') && !path.includes('/admin/') && !path.includes('/approver/') && !path.endsWith('/jwks.json');
     if (browserRoute) expected.push('OPTIONS');
     for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !expected.includes(m))) {
       const res = await api(method, concrete, { token });

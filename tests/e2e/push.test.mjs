@@ -18,10 +18,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import ece from 'http_ece';
 import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
-import { api, assertProblem, at, BASE, createTenant, decodeQr, now, ticketFor, useReceiver, verifyMfaToken } from './client.mjs';
+import { api, assertProblem, at, BASE, createTenant, decodeQr, decodeQrPng, now, ticketFor, useReceiver, verifyMfaToken } from './client.mjs';
 import { startPushService, startRawPushService } from './pushservice.mjs';
 import { startReceiver } from './receiver.mjs';
+
+const root = new URL('../..', import.meta.url).pathname;
+// Screenshots of both sides for the README: EDGE_MFA_UPDATE_SCREENSHOTS=1 writes
+// them to docs/images/push (committed), else to build/push-screenshots.
+const SHOTS = process.env.EDGE_MFA_UPDATE_SCREENSHOTS ? join(root, 'docs/images/push') : join(root, 'build/push-screenshots');
 
 let browser;
 let pushService;
@@ -29,6 +36,7 @@ let rawService;
 let receiver;
 
 before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   pushService = await startPushService();
   rawService = await startRawPushService();
@@ -445,5 +453,74 @@ test('an endpoint off the push services is refused; a subscription that ended fa
     assert.ok(audit.body.events.some((e) => e.outcome === 'failure' && e.reason === 'delivery_failed'), JSON.stringify(audit.body));
   } finally {
     await device.close();
+  }
+});
+
+test('the sign-in page\'s <edge-mfa-prompt> enrolls a phone and signs in with push, showing the number and waiting for the phone', LIMIT, async () => {
+  // The demo page (a tenant's sign-in page) with the prompt, on the runtime's origin.
+  const tenant = await createTenant(POLICY, [new URL(BASE).origin]);
+  const device = await testingPhone();
+  const signin = await browser.newContext({ viewport: { width: 560, height: 860 } });
+  const phoneShot = async (name) => device.page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  const pageShot = async (page, name) => page.locator('main').screenshot({ path: join(SHOTS, `${name}.png`) });
+  try {
+    await device.page.setViewportSize({ width: 400, height: 760 });
+    const completed = [];
+    const page = await signin.newPage();
+    await page.exposeFunction('recordCompletion', (detail) => completed.push(detail));
+    await page.addInitScript(() => document.addEventListener('edge-mfa-complete', (e) => window.recordCompletion(e.detail)));
+    const ticket = await ticketFor(tenant, 'gus', { ttl: 900 });
+    await page.goto(`${BASE}/demo/#tenant=${tenant.id}&ticket=${ticket}`);
+    const prompt = page.locator('edge-mfa-prompt');
+    await prompt.getByRole('button', { name: /Approve on your phone/ }).click();
+    await prompt.getByRole('heading', { name: 'Set up your phone' }).waitFor();
+    await pageShot(page, '1-scan-on-the-sign-in-page');
+    // What the phone's camera reads: the QR code as the browser drew it (zbarimg).
+    const link = decodeQrPng(await prompt.locator('img.qr').screenshot());
+    assert.ok(link.startsWith(`${BASE}/approver/#activate=`), link);
+    assert.equal(await prompt.locator('.secret code').textContent(), link);
+
+    await device.page.goto(link);
+    await device.page.getByRole('heading', { name: /Approve sign-ins to/ }).waitFor();
+    await device.page.fill('#device-name', 'Gus’s phone');
+    await phoneShot('2-approver-set-up');
+    await device.page.click('#activate-button');
+    await device.page.getByRole('heading', { name: 'This phone is set up' }).waitFor();
+    // The prompt saw the phone activate: the backup codes, then done.
+    await prompt.getByRole('heading', { name: /backup codes/i }).waitFor({ timeout: 15_000 });
+    await prompt.getByRole('checkbox').check();
+    await prompt.getByRole('button', { name: 'Continue' }).click();
+    await page.waitForFunction(() => document.querySelector('#welcome') && !document.querySelector('#welcome').hidden);
+    assert.equal(completed.at(-1).method, 'push');
+
+    // Signing in again: the prompt asks the phone and shows the number.
+    const again = await ticketFor(tenant, 'gus', { ttl: 900 });
+    await page.goto(`${BASE}/demo/#tenant=${tenant.id}&ticket=${again}`);
+    await page.reload();
+    const number = prompt.locator('.number');
+    await number.waitFor({ timeout: 15_000 });
+    const shown = (await number.textContent()).trim();
+    assert.match(shown, /^\d{2}$/);
+    assert.match(await prompt.textContent(), /Gus’s phone/);
+    await pageShot(page, '3-number-on-the-sign-in-page');
+    const challenges = await api('GET', `/v1/${tenant.id}/admin/audit?user=gus&type=challenge.created`, { token: tenant.admin_key });
+    const approval = challenges.body.events.at(-1).detail.challenge_id;
+    await open(device, await messageFor(device.clientHash(), approval), approval);
+    await phoneShot('4-approver-asks-for-the-number');
+    await device.page.fill('#number', shown);
+    await device.page.click('#approve-button');
+    await device.page.getByRole('heading', { name: 'Approved' }).waitFor();
+    await phoneShot('5-approver-approved');
+    // The prompt was polling: it completes with the token.
+    await page.waitForFunction((n) => document.querySelector('#welcome') && !document.querySelector('#welcome').hidden && n > 0, completed.length);
+    for (let i = 0; i < 100 && completed.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    const done = completed.at(-1);
+    assert.equal(done.method, 'push');
+    const claims = await verifyMfaToken(tenant, done.mfaToken);
+    assert.equal(claims.mfa_method, 'push');
+    assert.equal(claims.sub, 'gus');
+  } finally {
+    await device.close();
+    await signin.close();
   }
 });

@@ -57,6 +57,7 @@ const PAIRS = {
   TotpEnrollment: doc.components.schemas.TotpEnrollment,
   WebauthnEnrollment: doc.components.schemas.WebauthnEnrollment,
   CodeEnrollment: doc.components.schemas.CodeEnrollment,
+  PushEnrollment: doc.components.schemas.PushEnrollment,
   Delivery: doc.components.schemas.CodeDelivery,
   Confirmed: answer('/v1/{tenant}/enroll/{enrollment_id}/confirm', 'post', '201'),
   Challenge: doc.components.schemas.Challenge,

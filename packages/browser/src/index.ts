@@ -15,7 +15,7 @@
  */
 
 /** A factor type (API.md): `backup_code` is not enrolled but generated. */
-export type Method = 'totp' | 'webauthn' | 'email' | 'sms' | 'backup_code';
+export type Method = 'totp' | 'webauthn' | 'email' | 'sms' | 'backup_code' | 'push';
 
 /** A factor as `assess` and `confirm` name it. */
 export interface FactorRef {
@@ -106,6 +106,31 @@ export interface Challenge {
   /** PublicKeyCredentialRequestOptionsJSON, for `webauthn`. */
   public_key?: RequestOptionsJSON;
   delivery?: Delivery;
+  /** `push`: the number to show; the user types it on the phone. */
+  number?: string;
+}
+
+/** `POST enroll {"type": "push"}`: the link the phone opens to become an
+ * Approver, and the same link as a QR code (SVG). */
+export interface PushEnrollment {
+  enrollment_id: string;
+  type: 'push';
+  activation_url: string;
+  qr_svg: string;
+  /** Unix seconds. */
+  expires_at: number;
+}
+
+/** What a push approval asks of the page: show `number`. */
+export interface PushOptions extends CallOptions {
+  /** One phone of several; by default the user's one. */
+  factorId?: string;
+  /** Read at each ask, so a checkbox ticked while waiting counts. */
+  rememberDevice?: boolean | (() => boolean);
+  /** Milliseconds between asks (default 2000). */
+  interval?: number;
+  /** Called once the phone has been asked: show `number` to the user. */
+  onNumber?: (number: string, challenge: Challenge) => void;
 }
 
 /** `verify` and `backup-codes/redeem`: the proof for the tenant's backend. */
@@ -277,6 +302,42 @@ export class EdgeMfa {
     return this.#call('POST', 'challenge', { ...options, body });
   }
 
+  /** `POST enroll {"type": "push"}`: the activation link for the phone (show its
+   * QR code); then {@link confirmPush} waits for the phone. */
+  enrollPush(options: StepUpOptions & { name?: string } = {}): Promise<PushEnrollment> {
+    return this.#call('POST', 'enroll', { ...options, body: { type: 'push', ...(options.name ? { name: options.name } : {}) } });
+  }
+
+  /** `POST enroll/{id}/confirm {}` until the phone has activated (202 meanwhile):
+   * the new push factor. Abort `signal` to stop waiting. */
+  async confirmPush(enrollmentId: string, options: CallOptions & { interval?: number } = {}): Promise<Confirmed> {
+    for (;;) {
+      const answer = await this.#call<Confirmed | Pending>('POST', `enroll/${seg(enrollmentId)}/confirm`, { ...options, body: {} });
+      if (!isPending(answer)) return answer;
+      await pause(options.interval ?? 2000, options.signal);
+    }
+  }
+
+  /** A push approval, start to end: `challenge` (the phone is asked), then
+   * `onNumber` with the number to show, then `verify` until the phone answers.
+   * An approval the phone denied, reported or answered with another number throws
+   * an {@link EdgeMfaError} 422; one that expired, 410; a second one while one is
+   * pending, 429 with `retryAfter`. Abort `signal` to cancel. */
+  async approvePush(options: PushOptions = {}): Promise<Verified> {
+    const challenge = await this.challenge(options.factorId ? { factorId: options.factorId } : { type: 'push' }, options);
+    if (!challenge.number) throw new TypeError('the challenge holds no number');
+    options.onNumber?.(challenge.number, challenge);
+    for (;;) {
+      await pause(options.interval ?? 2000, options.signal);
+      const rememberDevice = typeof options.rememberDevice === 'function' ? options.rememberDevice() : options.rememberDevice;
+      const answer = await this.#call<Verified | Pending>('POST', 'verify', {
+        ...options,
+        body: { challenge_id: challenge.challenge_id, ...remember({ rememberDevice: rememberDevice ?? false }) },
+      });
+      if (!isPending(answer)) return answer;
+    }
+  }
+
   /** `POST challenge/{id}/resend`: a new code; 429 (with `retryAfter`) when too soon. */
   resend(challengeId: string, options: CallOptions = {}): Promise<Challenge> {
     return this.#call('POST', `challenge/${seg(challengeId)}/resend`, options);
@@ -380,6 +441,31 @@ export class EdgeMfa {
     }
     return parsed as T;
   }
+}
+
+/** `202`: the phone has not activated or answered yet. */
+interface Pending {
+  state: 'pending';
+}
+
+function isPending(answer: unknown): answer is Pending {
+  return typeof answer === 'object' && answer !== null && (answer as { state?: unknown }).state === 'pending';
+}
+
+/** Waits `ms`, or throws the signal's reason once it aborts. */
+function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
 
 // ---- WebAuthn's JSON forms (W3C WebAuthn L3 §5.1): the browser's own

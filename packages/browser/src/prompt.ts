@@ -77,7 +77,7 @@ type Child = Node | string | null | undefined | false;
 /** A received token with the moment it was received. */
 type Token = { mfa_token: string; expires_in: number; receivedAt: number; remaining?: number };
 
-const ENROLLABLE: Method[] = ['totp', 'webauthn', 'email', 'sms'];
+const ENROLLABLE: Method[] = ['totp', 'webauthn', 'push', 'email', 'sms'];
 let ids = 0;
 
 export class EdgeMfaPrompt extends HTMLElement {
@@ -93,6 +93,8 @@ export class EdgeMfaPrompt extends HTMLElement {
   #lockedUntil = 0;
   #timers = new Set<ReturnType<typeof setInterval>>();
   #abort = new AbortController();
+  /** Stops the waiting of the view shown (set by a step that waits: push). */
+  #leave: (() => void) | undefined;
   /** Counts runs: a step of an earlier run (before `start()` or a reset) is ignored. */
   #generation = 0;
   #started = false;
@@ -255,6 +257,9 @@ export class EdgeMfaPrompt extends HTMLElement {
 
   #render(children: Child[], { focus = true }: { focus?: boolean } = {}): void {
     this.#clearTimers();
+    // A step that waits on its view (push) stops once the view is left.
+    this.#leave?.();
+    this.#leave = undefined;
     this.#view.replaceChildren(...children.filter(isNode));
     if (!focus) return;
     const target = this.#view.querySelector<HTMLElement>('[data-autofocus]:not([disabled])') ?? this.#view.querySelector<HTMLElement>('h2');
@@ -328,6 +333,45 @@ export class EdgeMfaPrompt extends HTMLElement {
     if (method === 'totp') void this.#enrollTotp();
     else if (method === 'webauthn') this.#enrollPasskey();
     else if (method === 'email' || method === 'sms') this.#enrollCode(method);
+    else if (method === 'push') void this.#enrollPush();
+  }
+
+  /** Push: the phone opens the activation link (QR code), becomes an Approver;
+   * this page waits for it, then confirms. */
+  async #enrollPush(): Promise<void> {
+    const step = new AbortController();
+    await this.#run(async () => {
+      const enrollment = await this.#api().enrollPush(this.#signal());
+      const qr = h('img', {
+        class: 'qr',
+        src: `data:image/svg+xml;charset=utf-8,${encodeURIComponent(enrollment.qr_svg)}`,
+        alt: this.#t('pushQrAlt'),
+        width: '200',
+        height: '200',
+      });
+      const waiting = h('p', { class: 'muted', role: 'status' }, this.#t('pushWaiting'));
+      this.#render([
+        this.#heading('pushEnrollHeading'),
+        h('p', {}, this.#t('pushEnrollText')),
+        qr,
+        h('p', { class: 'muted' }, this.#t('pushLinkLabel')),
+        h('p', { class: 'secret' }, h('code', {}, enrollment.activation_url)),
+        waiting,
+        this.#back(() => this.#chooseEnrollment()),
+      ]);
+      this.#leave = () => step.abort();
+      let confirmed: Confirmed;
+      try {
+        // Until the phone activates, or this view is left.
+        const signal = AbortSignal.any([this.#abort.signal, step.signal]);
+        confirmed = await this.#api().confirmPush(enrollment.enrollment_id, { signal });
+      } catch (e) {
+        if (step.signal.aborted) return;
+        throw e;
+      }
+      this.#announce(this.#t('pushActivated'));
+      this.#confirmed(confirmed, 'push');
+    });
   }
 
   async #enrollTotp(): Promise<void> {
@@ -478,6 +522,7 @@ export class EdgeMfaPrompt extends HTMLElement {
   #verify(target: Target): void {
     if (target.type === 'webauthn') return this.#verifyPasskey(target as FactorRef);
     if (target.type === 'email' || target.type === 'sms') return void this.#verifySentCode(target as FactorRef);
+    if (target.type === 'push') return void this.#verifyPush(target as FactorRef);
     const totp = target.type === 'totp';
     const factor = target as FactorRef;
     const several = this.#factorsOf('totp') > 1;
@@ -581,6 +626,70 @@ export class EdgeMfaPrompt extends HTMLElement {
         footer: true,
       });
     });
+  }
+
+  /** Push: the phone is asked; the number to type there is shown here until the
+   * phone answers. */
+  async #verifyPush(factor: FactorRef): Promise<void> {
+    const error = errorLine();
+    const status = h('p', { class: 'muted', role: 'status' }, this.#t('pushWaiting'));
+    const again = h('button', { type: 'button', part: 'button', hidden: '' }, this.#t('pushSendAgain'));
+    again.addEventListener('click', () => void this.#verifyPush(factor));
+    const step = new AbortController();
+    const cancel = h('button', { type: 'button', part: 'button' }, this.#t('pushCancel'));
+    cancel.addEventListener('click', () => {
+      step.abort();
+      status.textContent = '';
+      cancel.hidden = true;
+      again.hidden = false;
+      again.focus();
+    });
+    await this.#run(
+      async () => {
+        try {
+          const verified = await this.#api().approvePush({
+            signal: AbortSignal.any([this.#abort.signal, step.signal]),
+            factorId: factor.id,
+            rememberDevice: () => this.#remember,
+            onNumber: (number) => {
+              this.#render([
+                this.#heading('verifyHeading'),
+                h('p', {}, this.#t('pushSent', { name: factor.name })),
+                h('p', { class: 'number', part: 'number', 'aria-label': this.#t('pushNumberLabel') }, number),
+                status,
+                error,
+                this.#rememberBox(),
+                h('div', { class: 'actions' }, cancel, again),
+                this.#footer({ other: true }),
+              ]);
+              this.#leave = () => step.abort();
+              this.#announce(`${this.#t('pushNumberLabel')}: ${number.split('').join(' ')}`);
+            },
+          });
+          this.#complete({ ...verified, receivedAt: nowSeconds() }, 'push');
+        } catch (e) {
+          // Cancelled, or its view was left: nothing to say.
+          if (step.signal.aborted) return;
+          // A request went out moments ago: wait it out, then send another.
+          if (e instanceof EdgeMfaError && e.status === 429 && e.retryAfter) return this.#waitToPush(factor, e.retryAfter);
+          if (e instanceof EdgeMfaError && e.status === 422) {
+            status.textContent = '';
+            again.hidden = false;
+            throw new PromptError(this.#t('pushRefused'));
+          }
+          throw e;
+        }
+      },
+      error,
+    );
+  }
+
+  /** No push can be sent yet: a countdown, then a new request. */
+  #waitToPush(factor: FactorRef, seconds: number): void {
+    const note = h('p', { class: 'locked', role: 'timer', 'aria-live': 'off', tabindex: '-1', 'data-autofocus': '' });
+    this.#render([this.#heading('verifyHeading'), note, this.#footer({ other: true })]);
+    this.#announce(this.#t('pushWait', { time: clock(seconds) }));
+    this.#countdown(seconds, note, 'pushWait', () => void this.#verifyPush(factor));
   }
 
   /** No code can be sent yet: a countdown, then a new attempt. */
@@ -688,7 +797,7 @@ export class EdgeMfaPrompt extends HTMLElement {
     if (hadFocus || !this.#root.activeElement) state.note.focus();
   }
 
-  #countdown(seconds: number, note: HTMLElement, key: 'lockedText' | 'resendIn' | 'codeWait', end: () => void): void {
+  #countdown(seconds: number, note: HTMLElement, key: 'lockedText' | 'resendIn' | 'codeWait' | 'pushWait', end: () => void): void {
     const until = Date.now() + seconds * 1000;
     const tick = () => {
       const left = Math.ceil((until - Date.now()) / 1000);
@@ -900,6 +1009,8 @@ p { margin: 0 0 0.75rem; }
 .muted, .hint { color: var(--edge-mfa-muted, #44474e); }
 .error { color: var(--edge-mfa-error, #b3261e); min-height: 0; }
 .error:empty { display: none; }
+.number { font-size: 2.5rem; font-weight: 700; letter-spacing: 0.3em; font-variant-numeric: tabular-nums; margin: 0.5rem 0; }
+.secret code { overflow-wrap: anywhere; }
 .locked:empty { display: none; }
 .locked { font-weight: 600; }
 label { display: block; margin: 0.5rem 0 0.25rem; }

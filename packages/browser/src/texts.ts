@@ -38,6 +38,8 @@ export const englishTexts = {
   method_email_hint: 'A code sent to your email address',
   method_sms: 'Text message code',
   method_sms_hint: 'A code sent to your phone',
+  method_push: 'Approve on your phone',
+  method_push_hint: 'A notification on your phone: type the number shown here',
   method_backup_code: 'Backup code',
   method_backup_code_hint: 'One of the codes you saved when you set up two-step verification',
 
@@ -49,6 +51,22 @@ export const englishTexts = {
   totpKeyCopied: 'Key copied.',
   totpCodeLabel: 'The code the app shows',
   confirm: 'Confirm',
+
+  // Enrollment: push approval (the phone becomes an Approver).
+  pushEnrollHeading: 'Set up your phone',
+  pushEnrollText: 'Scan this code with your phone’s camera and open the link. Your phone asks to send notifications and to use its screen lock: allow both.',
+  pushQrAlt: 'QR code with the link that sets up your phone',
+  pushLinkLabel: 'Or open this link on your phone:',
+  pushWaiting: 'Waiting for your phone…',
+  pushActivated: 'Your phone is set up.',
+
+  // Sign-in: push approval.
+  pushSent: 'We sent a sign-in request to {name}. Open it, and type this number:',
+  pushNumberLabel: 'The number to type on your phone',
+  pushCancel: 'Cancel',
+  pushRefused: 'Your phone did not approve this sign-in. Try again, or choose another method.',
+  pushWait: 'A request went to your phone a moment ago. You can send another in {time}.',
+  pushSendAgain: 'Send another request',
 
   // Enrollment: passkey.
   passkeyHeading: 'Create a passkey',

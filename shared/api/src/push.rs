@@ -21,7 +21,7 @@ use crate::backend::{Backend, DeliveryError};
 use crate::http::{ApiRequest, ApiResponse};
 use crate::problem::ApiError;
 use crate::wire::{
-    ActivateBody, ActivationBody, AnswerBody, ApprovalBody, ApproverAnswer, parse_body,
+    ActivateBody, ActivationBody, AnswerBody, ApprovalBody, ApproverAnswer, check_code, parse_body,
 };
 
 /// The deployment secret holding the VAPID key.
@@ -222,6 +222,7 @@ pub(crate) async fn handle<B: Backend>(
     match call {
         ApproverCall::Activation => {
             let body: ActivationBody = parse_body(req)?;
+            check_code(&body.activation_code)?;
             let user = user_id(&body.user)?;
             let rp_id = host(&req.origin)?;
             let command = UserCommand::PushActivationOptions {
@@ -247,6 +248,7 @@ pub(crate) async fn handle<B: Backend>(
         }
         ApproverCall::Activate => {
             let body: ActivateBody = parse_body(req)?;
+            check_code(&body.activation_code)?;
             let user = user_id(&body.user)?;
             body.credential
                 .check_encoding()
@@ -289,6 +291,9 @@ pub(crate) async fn handle<B: Backend>(
             body.credential
                 .check_encoding()
                 .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+            if let Some(number) = &body.number {
+                check_code(number)?;
+            }
             let answer = match (body.answer, body.number) {
                 (ApproverAnswer::Approve, Some(number)) => ApprovalAnswer::Approve { number },
                 (ApproverAnswer::Approve, None) => {

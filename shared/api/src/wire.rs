@@ -286,7 +286,10 @@ pub struct RedeemBody {
 #[serde(deny_unknown_fields)]
 pub struct ActivationBody {
     /// The user id, as the ticket named them.
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 256), pattern(edge_mfa_core::patterns::USER_ID))
+    )]
     pub user: String,
     pub enrollment_id: String,
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
@@ -303,7 +306,10 @@ pub struct ActivationBody {
 )]
 #[serde(deny_unknown_fields)]
 pub struct ActivateBody {
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 256), pattern(edge_mfa_core::patterns::USER_ID))
+    )]
     pub user: String,
     pub enrollment_id: String,
     #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
@@ -330,7 +336,10 @@ pub struct ActivateBody {
 )]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalBody {
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 256), pattern(edge_mfa_core::patterns::USER_ID))
+    )]
     pub user: String,
     pub approval_id: String,
 }
@@ -365,13 +374,16 @@ pub enum ApproverAnswer {
 )]
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
-    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 256)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1, max = 256), pattern(edge_mfa_core::patterns::USER_ID))
+    )]
     pub user: String,
     pub approval_id: String,
     pub answer: ApproverAnswer,
     /// With `approve`: the digits the sign-in page shows.
     #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(length(max = 64)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = 64)))]
     pub number: Option<Secret<String>>,
     /// AuthenticationResponseJSON of the Approver's credential.
     pub credential: AuthenticationResponseJson,

@@ -32,7 +32,10 @@ pub const DEFAULT_PUSH_SERVICES: &[&str] = &[
 pub struct PushSubscription {
     /// The push service URL that takes this subscription's messages: https, on a
     /// push service the deployment allows (docs/PUSH.md).
-    #[cfg_attr(feature = "schema", schemars(length(max = 2048)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(max = 2048), pattern(r"^https?://"), extend("format" = "uri"))
+    )]
     pub endpoint: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiration_time: Option<f64>,
