@@ -1009,6 +1009,7 @@ p { margin: 0 0 0.75rem; }
 .muted, .hint { color: var(--edge-mfa-muted, #44474e); }
 .error { color: var(--edge-mfa-error, #b3261e); min-height: 0; }
 .error:empty { display: none; }
+[hidden] { display: none !important; }
 .number { font-size: 2.5rem; font-weight: 700; letter-spacing: 0.3em; font-variant-numeric: tabular-nums; margin: 0.5rem 0; }
 .secret code { overflow-wrap: anywhere; }
 .locked:empty { display: none; }
