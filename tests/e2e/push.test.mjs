@@ -21,7 +21,7 @@ import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium } from './chromium.mjs';
-import { api, assertProblem, at, BASE, createTenant, decodeQr, decodeQrPng, now, ticketFor, useReceiver, verifyMfaToken } from './client.mjs';
+import { api, assertProblem, at, BASE, createTenant, decodeQr, decodeQrPng, now, recordStatus, ticketFor, useReceiver, verifyMfaToken } from './client.mjs';
 import { startPushService, startRawPushService } from './pushservice.mjs';
 import { startReceiver } from './receiver.mjs';
 
@@ -50,6 +50,13 @@ after(async () => {
   await receiver?.close();
 });
 
+/// Well-formed, and no authenticator's: it passes the checks of form only.
+const FORM_ONLY_CREDENTIAL = { id: 'AAAAAAAAAAAAAAAAAAAAAA', rawId: 'AAAAAAAAAAAAAAAAAAAAAA', type: 'public-key', response: { clientDataJSON: 'e30', attestationObject: 'oA' } };
+const FCM_SUBSCRIPTION = {
+  endpoint: 'https://fcm.googleapis.com/fcm/send/example',
+  keys: { p256dh: 'BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4', auth: 'BTBZMqHH6r4Tts7J_aSIgg' },
+};
+
 /// A test that hangs fails instead (a browser wait that never ends).
 const LIMIT = { timeout: 120_000 };
 const PLATFORM_UV = { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true };
@@ -62,6 +69,10 @@ async function phone(subscribe) {
   const context = await browser.newContext();
   await context.grantPermissions(['notifications'], { origin: BASE });
   const page = await context.newPage();
+  // The Approver's own calls count towards the suite's status coverage.
+  page.on('response', (r) => {
+    if (new URL(r.url()).pathname.startsWith('/v1/')) recordStatus(r.request().method(), r.url(), r.status());
+  });
   await page.exposeFunction('edgeMfaTestSubscribe', subscribe);
   await page.addInitScript(() => {
     PushManager.prototype.subscribe = async function subscribe(options) {
@@ -112,6 +123,13 @@ async function activate(tenant, sub, device, { name = 'Pixel 9' } = {}) {
   await page.click('#activate-button');
   await page.getByRole('heading', { name: 'This phone is set up' }).waitFor();
   assert.equal(new URL(page.url()).hash, '', 'the spent link leaves the address bar');
+
+  // The link is spent: neither step takes it again.
+  const link = JSON.parse(Buffer.from(enroll.body.activation_url.split('#activate=')[1], 'base64url'));
+  const again = { user: sub, enrollment_id: link.e, activation_code: link.c };
+  assertProblem(await api('POST', `/v1/${tenant.id}/approver/activation`, { body: again, headers: { origin: BASE } }), 410, 'expired');
+  const replay = { ...again, credential: FORM_ONLY_CREDENTIAL, subscription: FCM_SUBSCRIPTION };
+  assertProblem(await api('POST', `/v1/${tenant.id}/approver/activate`, { body: replay, headers: { origin: BASE } }), 410, 'expired');
 
   const confirmed = await confirm();
   assert.equal(confirmed.status, 201, confirmed.text);
@@ -438,6 +456,10 @@ test('an endpoint off the push services is refused; a subscription that ended fa
     await evil.page.locator('#status').filter({ hasText: 'Setting up failed' }).waitFor();
     assert.match(await evil.page.locator('#status').textContent(), /not the host of a push service/);
     assert.equal((await api('POST', `/v1/${tenant.id}/enroll/${enroll.body.enrollment_id}/confirm`, { token: ticket, body: {} })).status, 202);
+    // A credential no authenticator made, for the options the phone asked for: 422.
+    const link = JSON.parse(Buffer.from(enroll.body.activation_url.split('#activate=')[1], 'base64url'));
+    const forged = { user: 'eve', enrollment_id: link.e, activation_code: link.c, credential: FORM_ONLY_CREDENTIAL, subscription: FCM_SUBSCRIPTION };
+    assertProblem(await api('POST', `/v1/${tenant.id}/approver/activate`, { body: forged, headers: { origin: BASE } }), 422, 'verification_failed');
   } finally {
     await evil.close();
   }

@@ -419,8 +419,27 @@ impl Backend for SpinBackend<'_> {
         .await
     }
 
-    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
+    async fn keep_secret(
+        &self,
+        name: &str,
+        candidate: &Sealed,
+        replacing: Option<&Sealed>,
+    ) -> Result<Sealed, BackendError> {
         let db = open().await?;
+        if let Some(old) = replacing {
+            // Compare and swap in one statement.
+            exec(
+                &db,
+                "UPDATE edge_mfa_deployment_secrets SET value = ? WHERE name = ? AND value = ?",
+                vec![
+                    Value::Text(candidate.as_stored().to_string()),
+                    Value::Text(name.to_string()),
+                    Value::Text(old.as_stored().to_string()),
+                ],
+            )
+            .await
+            .map_err(err("sqlite replace secret"))?;
+        }
         // One statement each, the first atomic: the first candidate stored wins.
         exec(
             &db,

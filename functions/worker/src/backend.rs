@@ -272,10 +272,16 @@ impl Backend for CloudflareBackend<'_> {
         }
     }
 
-    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
+    async fn keep_secret(
+        &self,
+        name: &str,
+        candidate: &Sealed,
+        replacing: Option<&Sealed>,
+    ) -> Result<Sealed, BackendError> {
         let call = TenantCall::KeepSecret {
             name: name.to_string(),
             candidate: candidate.as_stored().to_string(),
+            replacing: replacing.map(|old| old.as_stored().to_string()),
         };
         let kept: String = call_object(
             self.env,

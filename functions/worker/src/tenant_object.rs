@@ -70,10 +70,13 @@ pub enum TenantCall {
         summary: Option<UserSummary>,
     },
     /// To the deployment's object ([`DEPLOYMENT_OBJECT`]): its secret `name`,
-    /// `candidate` if none is kept yet. Answers the kept one (a sealed string).
+    /// `candidate` if none is kept yet, or if the one kept is `replacing`.
+    /// Answers the kept one (a sealed string).
     KeepSecret {
         name: String,
         candidate: String,
+        #[serde(default)]
+        replacing: Option<String>,
     },
 }
 
@@ -122,7 +125,12 @@ impl DurableObject for TenantState {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let call: TenantCall = req.json().await?;
-        if let TenantCall::KeepSecret { name, candidate } = call {
+        if let TenantCall::KeepSecret {
+            name,
+            candidate,
+            replacing,
+        } = call
+        {
             let storage = self.state.storage();
             // One call at a time: the first candidate stored is the one kept.
             let kept: String = self
@@ -130,8 +138,10 @@ impl DurableObject for TenantState {
                 .block_concurrency_while(async move {
                     let key = format!("{SECRET_PREFIX}{name}");
                     match storage.get::<String>(&key).await? {
-                        Some(kept) => Ok::<_, worker::Error>(kept),
-                        None => {
+                        Some(kept) if replacing.as_deref() != Some(kept.as_str()) => {
+                            Ok::<_, worker::Error>(kept)
+                        }
+                        _ => {
                             storage.put(&key, &candidate).await?;
                             Ok(candidate)
                         }

@@ -143,8 +143,15 @@ pub trait Backend {
 
     /// The deployment's secret `name` (the VAPID key): `candidate` if none is kept
     /// yet, stored atomically so the first kept is the one every request gets
-    /// from then on, else the one kept.
-    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError>;
+    /// from then on, else the one kept. With `replacing`, `candidate` takes the
+    /// place of the one kept only if that is still `replacing` (the same value
+    /// re-sealed after a `MASTER_KEY` rotation).
+    async fn keep_secret(
+        &self,
+        name: &str,
+        candidate: &Sealed,
+        replacing: Option<&Sealed>,
+    ) -> Result<Sealed, BackendError>;
 
     /// The deployment's readiness canary: a value sealed under `MASTER_KEY` the
     /// first time `/health` ran, so a later `MASTER_KEY` that does not open it is

@@ -55,7 +55,7 @@ impl Vapid {
             }
         };
         let kept = backend
-            .keep_secret(VAPID_SECRET, &candidate)
+            .keep_secret(VAPID_SECRET, &candidate, None)
             .await
             .map_err(|e| ApiError::Internal(e.0))?;
         let scalar = Zeroizing::new(
@@ -64,6 +64,14 @@ impl Vapid {
                 .open(VAPID_CONTEXT, &kept)
                 .map_err(|_| ApiError::Internal("the VAPID key does not open".into()))?,
         );
+        // Sealed under a previous MASTER_KEY: kept again under the current one, so
+        // the key (and every phone subscribed with it) outlives the rotation.
+        if let Some(resealed) = deployment.master.reseal(VAPID_CONTEXT, &kept, env) {
+            // Best effort: it opened either way, and another request may do it.
+            let _ = backend
+                .keep_secret(VAPID_SECRET, &resealed, Some(&kept))
+                .await;
+        }
         let signer = TokenSigner::from_secret_bytes(&scalar)
             .ok_or_else(|| ApiError::Internal("the VAPID key is not a P-256 key".into()))?;
         Ok(Vapid { signer })
@@ -178,7 +186,10 @@ pub(crate) async fn send_approval<B: Backend>(
         )),
         Ok((status, _)) => Err(failed(format!("the push service answered {status}"))),
         Err(DeliveryError::Timeout) => Err(failed("the push service did not answer".into())),
-        Err(DeliveryError::Failed(why)) => Err(failed(why)),
+        // The runtime's reason may name the endpoint: not for the sign-in page.
+        Err(DeliveryError::Failed(_)) => {
+            Err(failed("the push service could not be reached".into()))
+        }
     }
 }
 

@@ -35,9 +35,17 @@ pub struct Memory {
     secrets: RefCell<HashMap<String, Sealed>>,
     sends: RefCell<HashMap<String, (u64, u32)>>,
     outbox: RefCell<Vec<Queued>>,
+    /// What `deliver` was given.
+    pub delivered: RefCell<Vec<Delivered>>,
     deployment: Deployment,
     random: RefCell<SeededRandom>,
 }
+
+/// One `deliver`: (url, headers, body).
+pub type Delivered = (String, Vec<(String, String)>, Vec<u8>);
+
+/// The push service `deliver` answers for (`201`): the only host it "reaches".
+pub const PUSH_SERVICE: &str = "https://fcm.googleapis.com/";
 
 impl Memory {
     pub fn new() -> Memory {
@@ -48,8 +56,24 @@ impl Memory {
             secrets: RefCell::default(),
             sends: RefCell::default(),
             outbox: RefCell::default(),
+            delivered: RefCell::default(),
             deployment: Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap(),
             random: RefCell::new(SeededRandom::new(1)),
+        }
+    }
+
+    /// The same stored state under another deployment (a `MASTER_KEY` rotation).
+    pub fn rekeyed(&self, deployment: Deployment) -> Memory {
+        Memory {
+            tenants: self.tenants.clone(),
+            users: self.users.clone(),
+            canary: self.canary.clone(),
+            secrets: self.secrets.clone(),
+            sends: self.sends.clone(),
+            outbox: self.outbox.clone(),
+            delivered: RefCell::default(),
+            deployment,
+            random: RefCell::new(SeededRandom::new(2)),
         }
     }
 
@@ -173,11 +197,18 @@ impl Backend for Memory {
     async fn deliver(
         &self,
         url: &str,
-        _headers: &[(String, String)],
-        _body: &[u8],
+        headers: &[(String, String)],
+        body: &[u8],
         _timeout_ms: u64,
     ) -> Result<(u16, u64), DeliveryError> {
-        // No network in the API's unit tests; the real runtimes deliver in tests/e2e.
+        // No network in the API's unit tests (the real runtimes deliver in
+        // tests/e2e): what would go out is kept, and only PUSH_SERVICE answers.
+        self.delivered
+            .borrow_mut()
+            .push((url.to_string(), headers.to_vec(), body.to_vec()));
+        if url.starts_with(PUSH_SERVICE) {
+            return Ok((201, 0));
+        }
         Err(DeliveryError::Failed(format!("no network here ({url})")))
     }
 
@@ -238,13 +269,20 @@ impl Backend for Memory {
         Ok(())
     }
 
-    async fn keep_secret(&self, name: &str, candidate: &Sealed) -> Result<Sealed, BackendError> {
-        Ok(self
-            .secrets
-            .borrow_mut()
+    async fn keep_secret(
+        &self,
+        name: &str,
+        candidate: &Sealed,
+        replacing: Option<&Sealed>,
+    ) -> Result<Sealed, BackendError> {
+        let mut secrets = self.secrets.borrow_mut();
+        let kept = secrets
             .entry(name.to_string())
-            .or_insert_with(|| candidate.clone())
-            .clone())
+            .or_insert_with(|| candidate.clone());
+        if replacing.is_some_and(|old| old.as_stored() == kept.as_stored()) {
+            *kept = candidate.clone();
+        }
+        Ok(kept.clone())
     }
 
     async fn load_canary(&self) -> Result<Option<Sealed>, BackendError> {
