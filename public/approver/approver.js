@@ -99,6 +99,7 @@ async function activate(link) {
     return show('idle');
   }
   for (const el of document.querySelectorAll('.app')) el.textContent = options.app;
+  $('activate-account').textContent = link.u;
   show('activate');
   $('activate-button').onclick = async () => {
     $('activate-button').disabled = true;
@@ -153,7 +154,8 @@ async function approval(link) {
   }
   for (const el of document.querySelectorAll('.app')) el.textContent = view.app;
   $('when').textContent = new Date(view.created_at * 1000).toLocaleString();
-  $('where').textContent = view.country ? new Intl.DisplayNames([navigator.language], { type: 'region' }).of(view.country) ?? view.country : 'unknown';
+  $('where').textContent = place(view.country);
+  $('account').textContent = link.u;
   $('number').maxLength = view.digits;
   $('number').value = '';
   // A page that answered an approval before opens the next one ready.
@@ -186,7 +188,10 @@ async function approval(link) {
       say('');
       show('answered');
     } catch (e) {
-      if (e.status === 422) {
+      // A number that is not the one shown (the signature was good): the sign-in is
+      // refused. Any other refusal (a signature that did not verify) leaves the
+      // approval waiting: say so, and let the user try again.
+      if (e.status === 422 && /number/.test(e.message)) {
         $('answered-title').textContent = 'Not approved';
         $('answered-text').textContent = 'That is not the number on the sign-in page. The sign-in was refused: start it again there.';
         history.replaceState(null, '', location.pathname);
@@ -205,9 +210,23 @@ async function approval(link) {
   $('report-button').onclick = () => answer('report');
 }
 
+/// A country as the platform told it: ISO 3166-1 alpha-2, or Cloudflare's `T1`
+/// (the Tor network) and `XX` (unknown), which are no region to name.
+function place(country) {
+  if (!country || country === 'XX') return 'unknown';
+  if (country === 'T1') return 'the Tor network';
+  try {
+    return new Intl.DisplayNames([navigator.language], { type: 'region' }).of(country) ?? country;
+  } catch {
+    return country;
+  }
+}
+
 function route() {
   const activation = handle('activate');
   const pending = handle('approve');
+  // What the link carries stays in this page's memory, not in its address.
+  if (activation || pending) history.replaceState(null, '', location.pathname);
   if (activation) return activate(activation);
   if (pending) return approval(pending);
   say('');

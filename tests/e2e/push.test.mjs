@@ -119,10 +119,11 @@ async function activate(tenant, sub, device, { name = 'Pixel 9' } = {}) {
   const { page } = device;
   await page.goto(enroll.body.activation_url);
   await page.getByRole('heading', { name: `Approve sign-ins to Tenant ${tenant.id} with this phone` }).waitFor();
+  assert.equal(await page.locator('#activate-account').textContent(), sub, 'the Approver says which account it sets up');
+  assert.equal(new URL(page.url()).hash, '', 'the link leaves the address bar as the page reads it');
   await page.fill('#device-name', name);
   await page.click('#activate-button');
   await page.getByRole('heading', { name: 'This phone is set up' }).waitFor();
-  assert.equal(new URL(page.url()).hash, '', 'the spent link leaves the address bar');
 
   // The link is spent: neither step takes it again.
   const link = JSON.parse(Buffer.from(enroll.body.activation_url.split('#activate=')[1], 'base64url'));
@@ -285,6 +286,10 @@ test('a wrong number is one counted guess that ends the approval; deny and "this
     assert.match(refused.body.detail, /did not match/);
     const audit = await api('GET', `/v1/${tenant.id}/admin/audit?user=bo&type=verify.failed`, { token: tenant.admin_key });
     assert.ok(audit.body.events.some((e) => e.detail?.stage === 'approve' && e.factor?.type === 'push'), JSON.stringify(audit.body));
+    // Every push is logged as a challenge, naming the phone it went to.
+    const pushes = await api('GET', `/v1/${tenant.id}/admin/audit?user=bo&type=challenge.created`, { token: tenant.admin_key });
+    assert.ok(pushes.body.events.some((e) => e.factor?.type === 'push' && e.detail?.challenge_id === signin.challenge_id), JSON.stringify(pushes.body));
+    assert.equal(await device.page.locator('#account').textContent(), 'bo', 'the Approver says whose sign-in it is');
     const status = await api('GET', `/v1/${tenant.id}/admin/users/bo`, { token: tenant.admin_key });
     assert.equal(status.status, 200);
 

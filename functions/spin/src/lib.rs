@@ -100,6 +100,11 @@ async fn deployment() -> Result<Deployment, String> {
     {
         deployment.push_contact = Some(contact);
     }
+    if let Ok(origin) = spin_sdk::variables::get("public_origin").await
+        && !origin.is_empty()
+    {
+        deployment.set_public_origin(&origin)?;
+    }
     // Only the test suite sets `test_hooks` (spin.toml defaults it to "disabled").
     deployment.test_hooks = spin_sdk::variables::get("test_hooks")
         .await

@@ -94,6 +94,9 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
     if let Ok(contact) = env.var("EDGE_MFA_PUSH_CONTACT") {
         deployment.push_contact = Some(contact.to_string());
     }
+    if let Ok(origin) = env.var("EDGE_MFA_PUBLIC_ORIGIN") {
+        deployment.set_public_origin(&origin.to_string())?;
+    }
     if let Ok(seconds) = env.var("EDGE_MFA_WEBHOOK_RETRY_SECONDS") {
         deployment.webhook_retry_seconds = seconds.to_string().parse().map_err(|_| {
             "EDGE_MFA_WEBHOOK_RETRY_SECONDS must be a number of seconds".to_string()

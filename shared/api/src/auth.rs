@@ -49,6 +49,11 @@ pub struct Deployment {
     /// services to reach the operator (`EDGE_MFA_PUSH_CONTACT`); the deployment's
     /// origin unless set.
     pub push_contact: Option<String>,
+    /// The deployment's public origin (`https://mfa.example.com`,
+    /// `EDGE_MFA_PUBLIC_ORIGIN`): where the Approver is, so its WebAuthn origin
+    /// and RP ID and its activation links. Behind a proxy that ends TLS the
+    /// request's own origin is not the one browsers see; unset, it is used.
+    pub public_origin: Option<String>,
 }
 
 impl Deployment {
@@ -79,7 +84,36 @@ impl Deployment {
                 .map(|h| h.to_string())
                 .collect(),
             push_contact: None,
+            public_origin: None,
         })
+    }
+
+    /// The origin the Approver is served at: the configured public origin, else
+    /// the one the request reached.
+    pub fn approver_origin<'a>(&'a self, req: &'a crate::ApiRequest) -> &'a str {
+        self.public_origin.as_deref().unwrap_or(&req.origin)
+    }
+
+    /// `EDGE_MFA_PUBLIC_ORIGIN`: an `https` origin (`http` only for localhost),
+    /// without a path.
+    ///
+    /// # Errors
+    /// What is wrong with it.
+    pub fn set_public_origin(&mut self, text: &str) -> Result<(), String> {
+        let url =
+            url::Url::parse(text.trim()).map_err(|e| format!("EDGE_MFA_PUBLIC_ORIGIN: {e}"))?;
+        let origin = url.origin().ascii_serialization();
+        let local = url.host_str() == Some("localhost");
+        if !(url.scheme() == "https" || (local && url.scheme() == "http"))
+            || url.path() != "/"
+            || !url.username().is_empty()
+        {
+            return Err(format!(
+                "EDGE_MFA_PUBLIC_ORIGIN must be an https origin such as https://mfa.example.com, not {text:?}"
+            ));
+        }
+        self.public_origin = Some(origin);
+        Ok(())
     }
 
     /// Where push messages may go here: the push services, and loopback where

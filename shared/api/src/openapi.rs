@@ -657,7 +657,7 @@ fn operations(doc: &mut Doc) {
         .errors(&[401, 404])
         .add();
     doc.op("PUT", "admin/policy", Auth::Admin, "Replace the tenant's policy (omitted fields take their safe defaults)")
-        .describe("Replaces the whole policy (omitted fields take their defaults). Refused with 400, changing nothing: out-of-range values, adaptive settings outside mode adaptive, and lockout settings that allow more than 100 evaluated failures per hour (max_failures × ceil(3600 / window_seconds) ≤ 100, OWASP ASVS V2.2.1). Also refused: a policy that cannot work here: allowed_methods without a method users can enroll (totp, webauthn), trusted networks shorter than /8 (IPv4) or /16 (IPv6), and country rules on a runtime that tells no country (Spin) unless adaptive.no_country_acknowledged.")
+        .describe("Replaces the whole policy (omitted fields take their defaults). Refused with 400, changing nothing: out-of-range values, adaptive settings outside mode adaptive, and lockout settings that allow more than 100 evaluated failures per hour (max_failures × ceil(3600 / window_seconds) ≤ 100, OWASP ASVS V2.2.1). Also refused: a policy that cannot work here: allowed_methods without a method users can enroll (totp, webauthn, push; email and sms with a webhook), trusted networks shorter than /8 (IPv4) or /16 (IPv6), and country rules on a runtime that tells no country (Spin) unless adaptive.no_country_acknowledged.")
         .body::<Policy>()
         .answer::<Policy>(200, "The stored policy")
         .header("ETag", "the tenant's configuration version, quoted (RFC 9110 §8.8.3); a higher version is a later change")

@@ -225,7 +225,8 @@ pub(crate) async fn handle<B: Backend>(
     env: &mut Env<'_>,
 ) -> Result<ApiResponse, ApiError> {
     // The Approver calls from its own origin; a page elsewhere may not.
-    if req.header("origin").is_some_and(|o| o != req.origin) {
+    let origin = deployment.approver_origin(req).to_string();
+    if req.header("origin").is_some_and(|o| o != origin) {
         return Err(ApiError::Forbidden(
             "the Approver's routes take requests from the Approver only".into(),
         ));
@@ -235,7 +236,7 @@ pub(crate) async fn handle<B: Backend>(
             let body: ActivationBody = parse_body(req)?;
             check_code(&body.activation_code)?;
             let user = user_id(&body.user)?;
-            let rp_id = host(&req.origin)?;
+            let rp_id = host(&origin)?;
             let command = UserCommand::PushActivationOptions {
                 enrollment_id: body.enrollment_id,
                 activation_code: body.activation_code,
@@ -274,7 +275,7 @@ pub(crate) async fn handle<B: Backend>(
                 activation_code: body.activation_code,
                 credential: Box::new(body.credential),
                 subscription: Secret::new(subscription),
-                origin: req.origin.clone(),
+                origin: origin.clone(),
                 name: body.name,
             };
             run_user(backend, tenant, &user, command, req, env).await?;

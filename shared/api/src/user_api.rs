@@ -153,7 +153,7 @@ pub(crate) async fn handle<B: Backend>(
                     expires_at,
                 } => {
                     let url = crate::push::activation_url(
-                        &req.origin,
+                        deployment.approver_origin(req),
                         tenant,
                         &caller.user,
                         &enrollment_id,
@@ -331,7 +331,7 @@ pub(crate) async fn handle<B: Backend>(
                     user: &caller.user,
                     challenge_id: &challenge_id,
                     subscription: &subscription,
-                    origin: &req.origin,
+                    origin: deployment.approver_origin(req),
                 };
                 let sent = crate::push::send_approval(backend, deployment, &outgoing, env).await;
                 if let Err(e) = sent {

@@ -143,3 +143,56 @@ fn the_vapid_key_is_made_once_and_outlives_a_master_key_rotation() {
     let memory = memory.rekeyed(rotated);
     assert_eq!(push_key(&memory, &secret, "cy", &Soft::new(4)), first);
 }
+
+#[test]
+fn a_configured_public_origin_is_the_approvers() {
+    let mut deployment = Deployment::new(MASTER_KEY, OPERATOR_KEY).unwrap();
+    assert!(
+        deployment
+            .set_public_origin("http://mfa.example.com")
+            .is_err(),
+        "https only"
+    );
+    assert!(
+        deployment
+            .set_public_origin("https://mfa.example.com/path")
+            .is_err()
+    );
+    deployment
+        .set_public_origin("https://approve.example.com")
+        .unwrap();
+    let memory = Memory::new().rekeyed(deployment);
+    let (_, secret) = tenant(&memory);
+    let ticket = ticket(&secret, "ada");
+    let (status, enrollment) = memory.json(
+        "POST",
+        "/v1/acme/enroll",
+        Some(&ticket),
+        r#"{"type":"push"}"#,
+    );
+    assert_eq!(status, 201, "{enrollment}");
+    let url = enrollment["activation_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("https://approve.example.com/approver/#activate="),
+        "{url}"
+    );
+    // The request reached https://mfa.example.test (support's origin): the
+    // Approver's routes take the configured origin only.
+    let fragment = url.split_once("#activate=").unwrap().1;
+    let link: Value = serde_json::from_slice(&unb64(fragment)).unwrap();
+    let body = json!({ "user": "ada", "enrollment_id": link["e"], "activation_code": link["c"] });
+    let (status, _) = approver(&memory, "activation", &body);
+    assert_eq!(
+        status, 403,
+        "the request's own origin is not the Approver's here"
+    );
+    let response = memory.call(
+        "POST",
+        "/v1/acme/approver/activation",
+        &[("origin", "https://approve.example.com")],
+        body.to_string().as_bytes(),
+    );
+    assert_eq!(response.status, 200);
+    let options: Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(options["public_key"]["rp"]["id"], "approve.example.com");
+}

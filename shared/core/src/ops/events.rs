@@ -33,10 +33,13 @@ enum Kind {
         reason: String,
     },
     Confirm,
-    /// A phone activated a push enrollment.
-    Activate,
-    /// A phone answered a push approval.
-    Answer(&'static str),
+    /// A phone activated push enrollment `.0`.
+    Activate(String),
+    /// A phone answered push approval `challenge_id` with `answer`.
+    Answer {
+        answer: &'static str,
+        challenge_id: String,
+    },
     Rename,
     Delete,
     Challenge,
@@ -99,7 +102,10 @@ impl Probe {
             UserCommand::PushActivationOptions { .. } | UserCommand::ApprovalContext { .. } => {
                 (Kind::Read, None)
             }
-            UserCommand::ActivatePush { .. } => (Kind::Activate, method_only(Method::Push)),
+            UserCommand::ActivatePush { enrollment_id, .. } => (
+                Kind::Activate(enrollment_id.clone()),
+                method_only(Method::Push),
+            ),
             UserCommand::VerifyPush { challenge_id } => {
                 (Kind::Verify, push_factor(record, challenge_id))
             }
@@ -113,7 +119,15 @@ impl Probe {
                     crate::command::ApprovalAnswer::Deny => "deny",
                     crate::command::ApprovalAnswer::Report => "report",
                 };
-                (Kind::Answer(answer), push_factor(record, challenge_id))
+                let factor = push_factor(record, challenge_id);
+                let challenge_id = challenge_id.clone();
+                (
+                    Kind::Answer {
+                        answer,
+                        challenge_id,
+                    },
+                    factor,
+                )
             }
             UserCommand::Resend { .. } => (Kind::Resend, None),
             UserCommand::VoidCode { id, reason } => (
@@ -253,11 +267,11 @@ pub(crate) fn record(
         Err(CoreError::WrongCode(_) | CoreError::VerificationFailed(_)) => {
             if matches!(
                 probe.kind,
-                Kind::Verify | Kind::RedeemBackupCode | Kind::Confirm | Kind::Answer(_)
+                Kind::Verify | Kind::RedeemBackupCode | Kind::Confirm | Kind::Answer { .. }
             ) {
                 let stage = match probe.kind {
                     Kind::Confirm => "enroll",
-                    Kind::Answer(_) => "approve",
+                    Kind::Answer { .. } => "approve",
                     _ => "verify",
                 };
                 let failed = event(EventType::VerifyFailed, env)
@@ -312,18 +326,36 @@ pub(crate) fn record(
                 events.push(code_sent(event(EventType::CodeSent, env), delivery));
             }
         }
-        (Kind::Activate, _) => events.push(with_factor(
-            event(EventType::EnrollmentActivated, env),
-            &probe.factor,
-        )),
-        (Kind::Answer(answer), Outcome::ApprovalAnswered { state }) => {
+        (Kind::Activate(enrollment_id), _) => events.push(
+            with_factor(event(EventType::EnrollmentActivated, env), &probe.factor)
+                .with_detail(json!({ "enrollment_id": enrollment_id })),
+        ),
+        (
+            Kind::Answer {
+                answer,
+                challenge_id,
+            },
+            Outcome::ApprovalAnswered { state },
+        ) => {
             let mut answered = with_factor(event(EventType::ApprovalAnswered, env), &probe.factor)
-                .with_detail(json!({ "answer": answer }));
+                .with_detail(json!({ "answer": answer, "challenge_id": challenge_id }));
             if *state == crate::user::ApprovalState::Reported {
                 answered = answered.failed("reported_not_me");
             }
             events.push(answered);
         }
+        (
+            Kind::Challenge,
+            Outcome::PushChallenge {
+                challenge_id,
+                factor_id,
+                ..
+            },
+        ) => events.push(
+            event(EventType::ChallengeCreated, env)
+                .with_factor(Some(factor_id), Method::Push)
+                .with_detail(json!({ "challenge_id": challenge_id })),
+        ),
         (Kind::Resend, Outcome::CodeSent(delivery)) => {
             events.push(code_sent(event(EventType::CodeSent, env), delivery));
         }
