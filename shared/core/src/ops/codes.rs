@@ -9,9 +9,7 @@
 //! The core makes the code; the API layer sends it through the tenant's webhook and
 //! voids it ([`void`]) when the webhook does not take it.
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::{Ctx, invalid, passed, require_unlocked};
@@ -46,14 +44,7 @@ fn context(ctx: &Ctx<'_>) -> String {
 }
 
 fn hash(ctx: &Ctx<'_>, id: &str, code: &str) -> Result<String, CoreError> {
-    let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&pepper)
-        .map_err(|_| CoreError::Internal("pepper".into()))?;
-    mac.update(b"one-time code|");
-    mac.update(id.as_bytes());
-    mac.update(b"|");
-    mac.update(code.as_bytes());
-    Ok(edge_mfa_jose::b64url_encode(&mac.finalize().into_bytes()))
+    super::peppered(ctx, "one-time code", id, code)
 }
 
 /// A fresh code of the policy's length for `id`: (the code, what is kept of it).

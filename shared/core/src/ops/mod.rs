@@ -47,6 +47,25 @@ pub(crate) fn reseal(record: &mut UserRecord, ctx: &Ctx<'_>, env: &mut Env<'_>) 
     push::reseal(record, ctx, env);
 }
 
+/// What is kept of a short secret (a one-time code, an approval's number): HMAC-
+/// SHA-256 under the tenant's pepper of `label|id|value`, bound to what it is for,
+/// base64url.
+pub(crate) fn peppered(
+    ctx: &Ctx<'_>,
+    label: &str,
+    id: &str,
+    value: &str,
+) -> Result<String, CoreError> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
+    let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&pepper)
+        .map_err(|_| CoreError::Internal("pepper".into()))?;
+    for part in [label, "|", id, "|", value] {
+        mac.update(part.as_bytes());
+    }
+    Ok(edge_mfa_jose::b64url_encode(&mac.finalize().into_bytes()))
+}
+
 /// `digits` decimal digits, uniformly random (a one-time code, an approval's
 /// number).
 pub(crate) fn random_digits(digits: u32, env: &mut Env<'_>) -> String {

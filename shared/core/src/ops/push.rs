@@ -14,13 +14,12 @@ use edge_mfa_webauthn::{
     AuthenticationCeremony, RegistrationCeremony, StoredCredential, verify_authentication,
     verify_registration,
 };
-use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::user::answer_challenge;
 use subtle::ConstantTimeEq;
 
-use super::webauthn::{decode, refused, uuid};
+use super::webauthn::{credential_record, decode, refused};
 use super::{Ctx, factor_name, find_challenge, invalid, random_digits, succeeded};
 use crate::command::{ApprovalAnswer, ApprovalContext, Outcome, Verified};
 use crate::env::Env;
@@ -31,7 +30,7 @@ use crate::secret::Secret;
 use crate::user::{
     Approval, ApprovalState, CHALLENGE_LIFETIME, Challenge, ENROLLMENT_LIFETIME, FactorKind,
     PendingEnrollment, PendingKind, PushEnrollment, PushFactor, UserRecord, WebauthnCeremony,
-    WebauthnFactor, push_subscription_context,
+    push_subscription_context,
 };
 
 /// The Approver's credential: user verification on every answer (NIST SP
@@ -49,14 +48,7 @@ fn sha256_b64(bytes: &[u8]) -> String {
 
 /// The number's hash under the tenant's pepper, bound to its approval.
 fn number_hash(ctx: &Ctx<'_>, challenge_id: &str, number: &str) -> Result<String, CoreError> {
-    let pepper = ctx.tenant.backup_code_pepper(ctx.master)?;
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&pepper)
-        .map_err(|_| CoreError::Internal("pepper".into()))?;
-    mac.update(b"approval number|");
-    mac.update(challenge_id.as_bytes());
-    mac.update(b"|");
-    mac.update(number.as_bytes());
-    Ok(b64url(&mac.finalize().into_bytes()))
+    super::peppered(ctx, "approval number", challenge_id, number)
 }
 
 /// Starts a push enrollment: the activation code for the phone's link, kept hashed.
@@ -257,18 +249,7 @@ pub(super) fn activate(
     let push = activating(record, enrollment_id, code)?;
     push.activated = Some(PushFactor {
         subscription: sealed,
-        credential: WebauthnFactor {
-            credential_id: b64url(&registered.id),
-            public_key: b64url(&registered.public_key),
-            algorithm: registered.algorithm,
-            sign_count: registered.sign_count,
-            backup_eligible: registered.backup_eligible,
-            backup_state: registered.backup_state,
-            aaguid: uuid(&registered.aaguid),
-            transports: registered.transports,
-            attestation_format: registered.attestation_format,
-            user_verified: registered.user_verified,
-        },
+        credential: credential_record(registered),
         rp_id,
         origin: origin.to_string(),
     });

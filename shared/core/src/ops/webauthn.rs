@@ -7,8 +7,8 @@ use edge_mfa_webauthn::json::{
     b64url, from_b64url,
 };
 use edge_mfa_webauthn::{
-    AuthenticationCeremony, RegistrationCeremony, StoredCredential, TrustAnchors, WebauthnError,
-    verify_authentication, verify_registration,
+    AuthenticationCeremony, RegisteredCredential, RegistrationCeremony, StoredCredential,
+    TrustAnchors, WebauthnError, verify_authentication, verify_registration,
 };
 
 use super::{Ctx, factor_name, find_challenge, invalid, succeeded};
@@ -54,7 +54,24 @@ pub(super) fn decode(stored: &str) -> Result<Vec<u8>, CoreError> {
         .map_err(|_| CoreError::Internal("stored WebAuthn bytes do not decode".into()))
 }
 
-pub(super) fn uuid(bytes: &[u8; 16]) -> String {
+/// The credential record (W3C WebAuthn L3 §4 "Credential Record") a verified
+/// registration makes, as a passkey factor or a push factor's Approver keeps it.
+pub(super) fn credential_record(registered: RegisteredCredential) -> WebauthnFactor {
+    WebauthnFactor {
+        credential_id: b64url(&registered.id),
+        public_key: b64url(&registered.public_key),
+        algorithm: registered.algorithm,
+        sign_count: registered.sign_count,
+        backup_eligible: registered.backup_eligible,
+        backup_state: registered.backup_state,
+        aaguid: uuid(&registered.aaguid),
+        transports: registered.transports,
+        attestation_format: registered.attestation_format,
+        user_verified: registered.user_verified,
+    }
+}
+
+fn uuid(bytes: &[u8; 16]) -> String {
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
     let part = |r: std::ops::Range<usize>| hex.get(r).unwrap_or_default().to_string();
     format!(
@@ -183,18 +200,7 @@ pub(super) fn confirm(
         name: pending.name.clone(),
         created_at: env.now,
         last_used_at: None,
-        kind: FactorKind::Webauthn(WebauthnFactor {
-            credential_id: b64url(&registered.id),
-            public_key: b64url(&registered.public_key),
-            algorithm: registered.algorithm,
-            sign_count: registered.sign_count,
-            backup_eligible: registered.backup_eligible,
-            backup_state: registered.backup_state,
-            aaguid: uuid(&registered.aaguid),
-            transports: registered.transports,
-            attestation_format: registered.attestation_format,
-            user_verified: registered.user_verified,
-        }),
+        kind: FactorKind::Webauthn(credential_record(registered)),
     })
 }
 
