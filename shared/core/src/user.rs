@@ -193,6 +193,22 @@ impl UserRecord {
         self.factors.iter().find(|f| f.id == id)
     }
 
+    /// Opens `challenge`; past [`MAX_CHALLENGES`] the oldest open one is forgotten.
+    pub fn add_challenge(&mut self, challenge: Challenge) {
+        if self.challenges.len() >= MAX_CHALLENGES {
+            self.challenges.remove(0);
+        }
+        self.challenges.push(challenge);
+    }
+
+    /// The WebAuthn `user.id` of this user (base64url of 32 random bytes), made at
+    /// the first ceremony that needs it and kept (W3C WebAuthn L3 §14.6.1).
+    pub fn webauthn_handle(&mut self, env: &mut crate::env::Env<'_>) -> String {
+        self.webauthn_user_handle
+            .get_or_insert_with(|| data_encoding::BASE64URL_NOPAD.encode(&env.bytes::<32>()))
+            .clone()
+    }
+
     /// Drops what has expired; called before every operation.
     pub fn prune(&mut self, now: u64) {
         self.pending.retain(|p| p.expires_at > now);

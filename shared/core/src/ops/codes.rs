@@ -268,13 +268,10 @@ pub(super) fn challenge(
         .retain(|c| c.factor_id.as_deref() != Some(factor_id) || c.code.is_none());
     note_send(record, env.now)?;
     let to = open(ctx, &destination)?;
-    if record.challenges.len() >= crate::user::MAX_CHALLENGES {
-        record.challenges.remove(0);
-    }
     let id = random_id(env);
     let (code, kept) = new_code(ctx, &id, 1, env)?;
     let expires_at = kept.expires_at;
-    record.challenges.push(Challenge {
+    record.add_challenge(Challenge {
         id: id.clone(),
         method,
         factor_id: Some(factor.id.clone()),

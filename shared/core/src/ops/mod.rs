@@ -24,8 +24,8 @@ use crate::seal::MasterKey;
 use crate::secret::Secret;
 use crate::tenant::Tenant;
 use crate::user::{
-    CHALLENGE_LIFETIME, Challenge, Factor, FactorKind, MAX_CHALLENGES, MAX_FACTORS,
-    MAX_KNOWN_COUNTRIES, MAX_PENDING, PendingEnrollment, UserRecord,
+    CHALLENGE_LIFETIME, Challenge, Factor, FactorKind, MAX_FACTORS, MAX_KNOWN_COUNTRIES,
+    MAX_PENDING, PendingEnrollment, UserRecord,
 };
 
 const MAX_NAME_CHARS: usize = 64;
@@ -682,12 +682,9 @@ fn challenge(
             )));
         }
     };
-    if record.challenges.len() >= MAX_CHALLENGES {
-        record.challenges.remove(0);
-    }
     let id = random_id(env);
     let expires_at = env.now + CHALLENGE_LIFETIME;
-    record.challenges.push(Challenge {
+    record.add_challenge(Challenge {
         id: id.clone(),
         method,
         factor_id,

@@ -119,14 +119,7 @@ pub(super) fn activation_options(
     env: &mut Env<'_>,
 ) -> Result<Outcome, CoreError> {
     activating(record, enrollment_id, code)?;
-    let handle = match &record.webauthn_user_handle {
-        Some(handle) => handle.clone(),
-        None => {
-            let handle = b64url(&env.bytes::<32>());
-            record.webauthn_user_handle = Some(handle.clone());
-            handle
-        }
-    };
+    let handle = record.webauthn_handle(env);
     let challenge = b64url(&env.bytes::<32>());
     let options = CreationOptionsJson {
         rp: RpEntity {
@@ -321,10 +314,7 @@ pub(super) fn challenge(
         state: ApprovalState::Pending,
     };
     record.pushes.push(now);
-    if record.challenges.len() >= crate::user::MAX_CHALLENGES {
-        record.challenges.remove(0);
-    }
-    record.challenges.push(Challenge {
+    record.add_challenge(Challenge {
         id: id.clone(),
         method: Method::Push,
         factor_id: Some(factor_id.to_string()),

@@ -93,14 +93,7 @@ pub(super) fn enroll(
 ) -> Result<Outcome, CoreError> {
     let name = factor_name(name, "Security key")?;
     let policy = &ctx.tenant.policy.webauthn;
-    let handle = match &record.webauthn_user_handle {
-        Some(handle) => handle.clone(),
-        None => {
-            let handle = b64url(&env.bytes::<32>());
-            record.webauthn_user_handle = Some(handle.clone());
-            handle
-        }
-    };
+    let handle = record.webauthn_handle(env);
     let challenge = b64url(&env.bytes::<32>());
     let exclude_credentials = credentials(record)
         .map(|(_, w)| {
