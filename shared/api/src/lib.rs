@@ -5,6 +5,13 @@
 //! else — routing, authentication, CORS, problem details, token issuance — is here,
 //! once, for Cloudflare and Spin alike.
 
+// A Spin component builds one route group (Cargo.toml): the other groups' code is
+// unused there. The full build (clippy, the tests, the Worker) holds it to the lints.
+#![cfg_attr(
+    not(feature = "every-route"),
+    allow(dead_code, unused_imports, unused_variables)
+)]
+
 mod admin_answers;
 mod admin_api;
 mod admin_views;

@@ -256,6 +256,49 @@ impl<'a> Resource<'a> {
 
 const GET: &str = "GET, HEAD";
 
+/// The route groups this build compiles: one per Spin component, each a feature
+/// of this crate named after the component (Cargo.toml), which also leaves the
+/// others' handlers out of the build (`#[cfg]` on their match arms).
+mod built {
+    pub const ASSESS: bool = cfg!(feature = "assess");
+    pub const DEVICES: bool = cfg!(feature = "devices");
+    pub const ENROLL: bool = cfg!(feature = "enroll");
+    pub const CHALLENGE: bool = cfg!(feature = "challenge");
+    pub const VERIFY: bool = cfg!(feature = "verify");
+    pub const BACKUP_CODES: bool = cfg!(feature = "backup-codes");
+    pub const ADMIN: bool = cfg!(feature = "admin");
+}
+
+impl Resource<'_> {
+    /// The Spin component that serves the resource (spin.toml), and whether this
+    /// build compiles its handler. `jwks.json` is in every build.
+    fn component(self) -> (&'static str, bool) {
+        match self {
+            Resource::Jwks => ("public", true),
+            Resource::Factors | Resource::Factor(_) | Resource::Enroll | Resource::Confirm(_) => {
+                ("enroll", built::ENROLL)
+            }
+            Resource::Challenge | Resource::Resend(_) => ("challenge", built::CHALLENGE),
+            Resource::Verify | Resource::Approver(_) => ("verify", built::VERIFY),
+            Resource::BackupCodes | Resource::RedeemBackupCode => {
+                ("backup-codes", built::BACKUP_CODES)
+            }
+            Resource::Assess | Resource::Help => ("assess", built::ASSESS),
+            Resource::Devices | Resource::Device(_) => ("devices", built::DEVICES),
+            _ if self.is_admin() => ("admin", built::ADMIN),
+            _ => ("public", true),
+        }
+    }
+
+    /// `500` naming the component to route to, unless this build serves the resource.
+    fn require_built(self) -> Result<(), ApiError> {
+        match self.component() {
+            (_, true) => Ok(()),
+            (component, false) => Err(ApiError::Internal(not_built(component))),
+        }
+    }
+}
+
 /// Serves one request. Never panics on input; every refusal is problem+json.
 pub async fn handle<B: Backend>(
     backend: &B,
@@ -329,6 +372,7 @@ async fn route<B: Backend>(
             only(req, "GET")?;
             openapi_document()
         }
+        #[cfg(feature = "tenants")]
         ["v1", "tenants"] => match req.method.as_str() {
             "POST" => {
                 deployment.require_operator(req)?;
@@ -343,6 +387,7 @@ async fn route<B: Backend>(
             }),
         },
         // Operator: deliver due notifications now (Spin: a cron job's target).
+        #[cfg(feature = "tenants")]
         ["v1", "deliveries"] => {
             only(req, "POST")?;
             deployment.require_operator(req)?;
@@ -364,10 +409,15 @@ async fn route<B: Backend>(
                 },
             )
         }
+        #[cfg(feature = "tenants")]
         ["v1", "tenants", id] => {
             only(req, "DELETE")?;
             deployment.require_operator(req)?;
             operator_api::delete_tenant(backend, id, env).await
+        }
+        #[cfg(not(feature = "tenants"))]
+        ["v1", "tenants" | "deliveries"] | ["v1", "tenants", _] => {
+            Err(ApiError::Internal(not_built("tenants")))
         }
         ["v1", tenant, rest @ ..] => {
             tenant_route(backend, deployment, req, tenant, rest, env).await
@@ -391,7 +441,6 @@ fn openapi_document() -> Result<ApiResponse, ApiError> {
 
 /// Why a route this build leaves out was reached: a deployment that routes it to
 /// the wrong Spin component (spin.toml names the one built with `feature`).
-#[cfg(not(all(feature = "openapi", feature = "sms")))]
 pub(crate) fn not_built(feature: &str) -> String {
     format!(
         "this component was built without the `{feature}` feature; route the request to the component spin.toml names for it"
@@ -422,6 +471,7 @@ async fn tenant_route<B: Backend>(
     let id = TenantId::try_from(tenant.to_string()).map_err(|_| no_tenant())?;
     let resource =
         Resource::parse(rest).ok_or_else(|| ApiError::NotFound("no such path".into()))?;
+    resource.require_built()?;
     // Admin routes read the ordering point's own copy, not the published one: a
     // rotated admin key then stops at once everywhere, and an admin sees (and
     // changes) the latest configuration.
@@ -445,10 +495,14 @@ async fn tenant_route<B: Backend>(
         response.headers.retain(|(n, _)| n != "cache-control");
         return Ok(response.with_header("cache-control", "public, max-age=300"));
     }
+    // A build without a group leaves its handlers out, not just unreached: an
+    // `await` keeps a handler's future in the caller's state machine otherwise.
+    #[cfg(feature = "verify")]
     if let Resource::Approver(call) = resource {
         // The phone's, from the Approver's own origin: no ticket, no CORS.
         return crate::push::handle(backend, deployment, &tenant, call, req, env).await;
     }
+    #[cfg(feature = "admin")]
     if resource.is_admin() {
         // Admin keys belong on servers: these routes answer no browser preflight.
         require_admin(req, &tenant)?;
