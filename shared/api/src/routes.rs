@@ -576,6 +576,84 @@ mod tests {
             .collect()
     }
 
+    /// spin.toml's `[[trigger.http]]` routes, in order: (route, component).
+    fn spin_routes() -> Vec<(String, String)> {
+        let manifest = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spin.toml");
+        let text = std::fs::read_to_string(manifest).unwrap_or_else(|e| panic!("{manifest}: {e}"));
+        let value = |line: &str, key: &str| {
+            line.strip_prefix(key).map(|v| {
+                v.trim()
+                    .trim_start_matches('=')
+                    .trim()
+                    .trim_matches('"')
+                    .to_string()
+            })
+        };
+        let mut routes = Vec::new();
+        let mut route = None;
+        for line in text.lines().map(str::trim) {
+            if let Some(r) = value(line, "route ") {
+                route = Some(r);
+            } else if let (Some(c), Some(r)) = (value(line, "component "), route.take()) {
+                routes.push((r, c));
+            }
+        }
+        assert!(routes.len() > 10, "spin.toml's routes were not read");
+        routes
+    }
+
+    /// The component Spin sends `path` to: an exact route before any wildcard,
+    /// the longest wildcard prefix first (Spin's router); `:name` is one segment.
+    fn spin_component(routes: &[(String, String)], path: &str) -> String {
+        let matches = |pattern: &str, segments: &[&str]| {
+            let pattern: Vec<&str> = pattern.trim_start_matches('/').split('/').collect();
+            pattern.len() == segments.len()
+                && pattern
+                    .iter()
+                    .zip(segments)
+                    .all(|(p, s)| p == s || (p.starts_with(':') && !s.is_empty()))
+        };
+        let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        let exact = routes
+            .iter()
+            .find(|(r, _)| !r.ends_with("/...") && matches(r, &segments));
+        let wildcard = || {
+            routes
+                .iter()
+                .filter_map(|(r, c)| {
+                    let prefix = r.strip_suffix("/...")?;
+                    let n = prefix.split('/').filter(|s| !s.is_empty()).count();
+                    (n <= segments.len() && (n == 0 || matches(prefix, &segments[..n])))
+                        .then_some((n, c))
+                })
+                .max_by_key(|(n, _)| *n)
+                .map(|(_, c)| c)
+        };
+        exact
+            .map(|(_, c)| c)
+            .or_else(wildcard)
+            .unwrap_or_else(|| panic!("spin.toml routes {path} nowhere"))
+            .clone()
+    }
+
+    /// Each Spin component builds only its own route group: spin.toml must send
+    /// each path to the component whose build serves it.
+    #[test]
+    fn spin_sends_each_route_to_the_component_that_builds_it() {
+        let routes = spin_routes();
+        for (template, resource) in TENANT_PATHS.iter().zip(resources()) {
+            let path = format!("/v1/acme/{}", template.replace("{", "").replace("}", ""));
+            let (component, _) = resource.component();
+            assert_eq!(spin_component(&routes, &path), component, "{path}");
+        }
+        for path in ["/v1/tenants", "/v1/deliveries", "/v1/tenants/acme"] {
+            assert_eq!(spin_component(&routes, path), "tenants", "{path}");
+        }
+        for path in ["/health", "/openapi.json", "/nowhere", "/v1/acme/nothing"] {
+            assert_eq!(spin_component(&routes, path), "public", "{path}");
+        }
+    }
+
     #[test]
     fn browser_routes_allow_options() {
         for resource in resources() {
