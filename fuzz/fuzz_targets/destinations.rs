@@ -1,8 +1,8 @@
 //! What a tenant or a user types as a destination: webhook URLs (WHATWG parsing,
-//! then our rules), SMS numbers (E.164 through `phonenumber`) and email addresses.
+//! then our rules), SMS numbers (E.164 through `phonenumber`, the Spin build's phone-number port) and email addresses.
 //! Any text: no panic, and what is accepted is what the rules say.
 #![no_main]
-use edge_mfa_api::codes::{email_destination, sms_destination};
+use edge_mfa_api::codes::{LibPhoneNumber, email_destination, sms_destination};
 use edge_mfa_core::webhook::{UrlRules, validate_url};
 use libfuzzer_sys::fuzz_target;
 
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
             );
         }
     }
-    if let Ok(sms) = sms_destination(text) {
+    if let Ok(sms) = sms_destination(&LibPhoneNumber, text) {
         let to = sms.to.expose();
         assert!(to.starts_with('+') && to[1..].bytes().all(|b| b.is_ascii_digit()));
         // The masked form shows the calling code and the last three digits, no more.

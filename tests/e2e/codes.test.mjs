@@ -193,8 +193,9 @@ test('calling codes and hourly limits refuse with nothing sent', async () => {
   const uk = await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'sms', to: NUMBER } });
   assertProblem(uk, 403, 'forbidden');
   assert.equal(count(), before, 'nothing sent');
-  // Not mobile: a UK premium-rate number; not E.164; not a number.
-  for (const bad of ['+44 909 8790000', '07400123456', '+999 123', '+1 abc']) {
+  // Not mobile: a UK premium-rate number; not E.164; not a number; letters, which
+  // the `phonenumber` crate took for keypad digits (+1 650 253 000o was …0006).
+  for (const bad of ['+44 909 8790000', '07400123456', '+999 123', '+1 abc', '+1 650 253 000o', '+44 7400 12345a']) {
     assertProblem(await api('POST', `/v1/${tenant.id}/enroll`, { token: ticket, body: { type: 'sms', to: bad } }), 400, 'invalid_request');
   }
   // Two SMS an hour for the whole tenant: the third is refused, for anyone.

@@ -8,6 +8,7 @@
 mod backend;
 mod crypto;
 mod log_object;
+mod phone_numbers;
 mod platform;
 mod tenant_object;
 mod user_object;
@@ -74,6 +75,7 @@ pub(crate) fn deployment(env: &Env) -> Result<Deployment, String> {
         .secret("OPERATOR_KEY")
         .map_err(|_| "the OPERATOR_KEY secret is not set".to_string())?;
     let mut deployment = Deployment::new(&master.to_string(), &operator.to_string())?;
+    deployment.phone_numbers = Some(&phone_numbers::LibPhoneNumberJs);
     // Set only during a MASTER_KEY rotation (docs/SECURITY.md).
     if let Ok(previous) = env.secret("MASTER_KEY_PREVIOUS") {
         deployment = deployment.with_previous_master_keys(&previous.to_string())?;

@@ -54,6 +54,10 @@ pub struct Deployment {
     /// and RP ID and its activation links. Behind a proxy that ends TLS the
     /// request's own origin is not the one browsers see; unset, it is used.
     pub public_origin: Option<String>,
+    /// The phone-number library SMS enrollment checks numbers with: `phonenumber`
+    /// where this crate is built with `sms`, the runtime's own where the adapter
+    /// sets it (the Worker's libphonenumber-js); `None` in a build without one.
+    pub phone_numbers: Option<&'static dyn crate::codes::PhoneNumbers>,
 }
 
 impl Deployment {
@@ -85,6 +89,10 @@ impl Deployment {
                 .collect(),
             push_contact: None,
             public_origin: None,
+            #[cfg(feature = "sms")]
+            phone_numbers: Some(&crate::codes::LibPhoneNumber),
+            #[cfg(not(feature = "sms"))]
+            phone_numbers: None,
         })
     }
 

@@ -109,14 +109,20 @@ pub(crate) async fn handle<B: Backend>(
                 ));
             }
             let command = match body.method {
-                Method::Sms => UserCommand::EnrollCode {
-                    method: Method::Sms,
-                    name: body.name,
-                    destination: crate::codes::sms_destination(body.to.as_deref().ok_or_else(
-                        || ApiError::InvalidRequest("to (an E.164 number) is required".into()),
-                    )?)?,
-                    vouched: false,
-                },
+                Method::Sms => {
+                    let to = body.to.as_deref().ok_or_else(|| {
+                        ApiError::InvalidRequest("to (an E.164 number) is required".into())
+                    })?;
+                    let numbers = deployment
+                        .phone_numbers
+                        .ok_or_else(|| ApiError::Internal(crate::routes::not_built("sms")))?;
+                    UserCommand::EnrollCode {
+                        method: Method::Sms,
+                        name: body.name,
+                        destination: crate::codes::sms_destination(numbers, to)?,
+                        vouched: false,
+                    }
+                }
                 Method::Email => {
                     let ticket_email = caller.claims.email.as_deref();
                     let to = body.to.as_deref().or(ticket_email).ok_or_else(|| {
