@@ -1,6 +1,9 @@
 // The Worker's phone-number port (functions/worker/js/phone-numbers.mjs:
 // libphonenumber-js) against the vectors the Rust port answers too
-// (shared/api/tests/phone_numbers.rs). Run:
+// (shared/api/tests/phone_numbers.rs). make-vectors.mjs wrote them with this port,
+// so this test holds the port to them until they are written again (a library
+// update that changes an answer fails here, and the Rust test says whether the
+// two still agree). Run:
 //   node --test tests/phone-numbers/vectors.test.mjs
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -14,7 +17,7 @@ const { vectors } = JSON.parse(readFileSync(join(root, "shared/api/tests/phone_n
 const TYPES = { 0: "other", 1: "mobile", 2: "fixed_line_or_mobile" };
 
 test("the Worker's port answers every vector", () => {
-  assert.ok(vectors.length >= 30);
+  assert.ok(vectors.length >= 200);
   const failures = [];
   for (const v of vectors) {
     const answer = parse(v.input);

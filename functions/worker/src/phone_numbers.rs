@@ -9,7 +9,8 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 #[wasm_bindgen(module = "/js/phone-numbers.mjs")]
 extern "C" {
-    /// `[e164, callingCode, valid, type]`, or the number of a parse error.
+    /// `[e164, callingCode, valid, type]`, or the number of a parse error (-1:
+    /// the library failed; the module catches every exception).
     #[wasm_bindgen(js_name = parse)]
     fn parse_js(text: &str) -> JsValue;
 }
@@ -22,10 +23,12 @@ impl PhoneNumbers for LibPhoneNumberJs {
     fn parse(&self, text: &str) -> Result<PhoneNumber, PhoneParseError> {
         let answer = parse_js(text);
         if let Some(error) = answer.as_f64() {
-            return Err(match error as u8 {
+            return Err(match error as i8 {
                 1 => PhoneParseError::InvalidCountryCode,
                 2 => PhoneParseError::TooShort,
                 3 => PhoneParseError::TooLong,
+                4 => PhoneParseError::InvalidLength,
+                -1 => PhoneParseError::LibraryFailed,
                 _ => PhoneParseError::NotANumber,
             });
         }

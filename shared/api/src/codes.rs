@@ -54,6 +54,10 @@ pub enum PhoneParseError {
     InvalidCountryCode,
     TooShort,
     TooLong,
+    /// No number of its region has that many digits.
+    InvalidLength,
+    /// The library itself failed: not the caller's fault (a 500).
+    LibraryFailed,
 }
 
 impl std::fmt::Display for PhoneParseError {
@@ -63,6 +67,8 @@ impl std::fmt::Display for PhoneParseError {
             PhoneParseError::InvalidCountryCode => "no such country calling code",
             PhoneParseError::TooShort => "too short",
             PhoneParseError::TooLong => "too long",
+            PhoneParseError::InvalidLength => "no number of its region is that long",
+            PhoneParseError::LibraryFailed => "the phone-number library failed",
         })
     }
 }
@@ -86,24 +92,71 @@ pub struct LibPhoneNumber;
 #[cfg(feature = "sms")]
 impl PhoneNumbers for LibPhoneNumber {
     fn parse(&self, text: &str) -> Result<PhoneNumber, PhoneParseError> {
-        use phonenumber::{Mode, ParseError, Type};
+        use phonenumber::{Mode, ParseError};
         let number = phonenumber::parse(None, text).map_err(|e| match e {
-            phonenumber::ParseError::InvalidCountryCode => PhoneParseError::InvalidCountryCode,
+            ParseError::InvalidCountryCode => PhoneParseError::InvalidCountryCode,
             ParseError::TooShortAfterIdd | ParseError::TooShortNsn => PhoneParseError::TooShort,
             ParseError::TooLong => PhoneParseError::TooLong,
             _ => PhoneParseError::NotANumber,
         })?;
-        let number_type = match number.number_type(&phonenumber::metadata::DATABASE) {
-            Type::Mobile => NumberType::Mobile,
-            Type::FixedLineOrMobile => NumberType::FixedLineOrMobile,
-            _ => NumberType::Other,
-        };
+        let number_type = number
+            .metadata(&phonenumber::metadata::DATABASE)
+            .map_or(NumberType::Other, |meta| {
+                number_type(meta, &number.national().to_string())
+            });
         Ok(PhoneNumber {
             e164: number.format().mode(Mode::E164).to_string(),
             calling_code: number.code().value().to_string(),
             valid: phonenumber::is_valid(&number),
             number_type,
         })
+    }
+}
+
+/// libphonenumber's number type (its `getNumberType`) of `national`, the national
+/// number with its leading zeros, in its region's `meta`. Not the crate's own
+/// `PhoneNumber::number_type`, which drops the leading zeros (phonenumber 0.3.10)
+/// and so reads Benin's, Congo's and Côte d'Ivoire's mobile numbers as fixed-line.
+/// A region whose metadata lists no mobile numbers (Tristan da Cunha) has
+/// fixed-line-or-mobile ones, as libphonenumber-js reads it: the Worker's port
+/// must agree (shared/api/tests/phone_numbers.json).
+#[cfg(feature = "sms")]
+fn number_type(meta: &phonenumber::Metadata, national: &str) -> NumberType {
+    let d = meta.descriptors();
+    let matches = |desc: Option<&phonenumber::metadata::Descriptor>| {
+        desc.is_some_and(|desc| desc.is_match(national))
+    };
+    let not_personal = [
+        d.premium_rate(),
+        d.toll_free(),
+        d.shared_cost(),
+        d.voip(),
+        d.personal_number(),
+        d.pager(),
+        d.uan(),
+        d.voicemail(),
+    ];
+    if !d.general().is_match(national) || not_personal.into_iter().any(matches) {
+        return NumberType::Other;
+    }
+    if matches(d.fixed_line()) {
+        let same_as_mobile = match (d.fixed_line(), d.mobile()) {
+            (_, None) => true,
+            (Some(fixed), Some(mobile)) => {
+                fixed.national_number().as_str() == mobile.national_number().as_str()
+            }
+            (None, Some(_)) => false,
+        };
+        return if same_as_mobile || matches(d.mobile()) {
+            NumberType::FixedLineOrMobile
+        } else {
+            NumberType::Other
+        };
+    }
+    if matches(d.mobile()) {
+        NumberType::Mobile
+    } else {
+        NumberType::Other
     }
 }
 
@@ -131,7 +184,10 @@ pub fn sms_destination(numbers: &dyn PhoneNumbers, to: &str) -> Result<NewDestin
             "digits only, with spaces, dots, dashes or brackets between them",
         ));
     }
-    let number = numbers.parse(to).map_err(|e| bad(&e.to_string()))?;
+    let number = numbers.parse(to).map_err(|e| match e {
+        PhoneParseError::LibraryFailed => ApiError::Internal(e.to_string()),
+        _ => bad(&e.to_string()),
+    })?;
     if !number.valid {
         return Err(bad("not a valid number for its region"));
     }
@@ -305,6 +361,11 @@ mod tests {
         assert!(!d.masked.contains("7400"));
         let us = sms_destination("+1 650 253 0000").unwrap();
         assert_eq!(us.calling_code.as_deref(), Some("1"));
+        // National numbers with leading zeros are mobile where they are: the crate's
+        // own number_type drops the zeros and said fixed-line (Benin, Côte d'Ivoire).
+        for mobile in ["+229 0195123456", "+225 0123456789", "+242 061234567"] {
+            assert!(sms_destination(mobile).is_ok(), "{mobile}");
+        }
         for bad in [
             "07700900123",
             "+44 12",

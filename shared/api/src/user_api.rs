@@ -584,9 +584,16 @@ pub(crate) async fn handle<B: Backend>(
         | Resource::AdminUserDevices(_)
         | Resource::AdminKeyRotate(_)
         | Resource::AdminKeyRetire(_) => Err(ApiError::NotFound("no such path".into())),
-        // A route of a group this build leaves out, which the router refuses first
-        // (unreachable where every group is built).
-        #[allow(unreachable_patterns)]
+        // A route of a group this build leaves out, which the router refuses first.
+        // The full build matches every resource by name.
+        #[cfg(not(all(
+            feature = "assess",
+            feature = "devices",
+            feature = "enroll",
+            feature = "challenge",
+            feature = "verify",
+            feature = "backup-codes"
+        )))]
         _ => Err(unexpected()),
     }
 }

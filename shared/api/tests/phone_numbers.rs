@@ -2,6 +2,7 @@
 //! against the vectors the Worker's port (libphonenumber-js) answers too
 //! (tests/phone-numbers/vectors.test.mjs).
 #![cfg(feature = "sms")]
+#![allow(clippy::panic, clippy::indexing_slicing)]
 
 use edge_mfa_api::codes::{LibPhoneNumber, NumberType, PhoneNumbers, sms_destination};
 use serde_json::Value;
@@ -16,7 +17,7 @@ fn vectors() -> Vec<Value> {
 #[test]
 fn the_rust_port_answers_every_vector() {
     let vectors = vectors();
-    assert!(vectors.len() >= 30, "{} vectors", vectors.len());
+    assert!(vectors.len() >= 200, "{} vectors", vectors.len());
     let mut failures = Vec::new();
     for v in &vectors {
         let input = v["input"].as_str().unwrap_or_default();
