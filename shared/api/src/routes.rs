@@ -157,24 +157,7 @@ impl<'a> Resource<'a> {
     }
 
     fn is_admin(self) -> bool {
-        matches!(
-            self,
-            Resource::AdminPolicy
-                | Resource::AdminTenant
-                | Resource::AdminWebhook(_)
-                | Resource::AdminUsers
-                | Resource::AdminUser(_)
-                | Resource::AdminUserRequirement(_)
-                | Resource::AdminHelpRequests
-                | Resource::AdminHelpResolve(_)
-                | Resource::AdminAudit
-                | Resource::AdminUserReset(_)
-                | Resource::AdminUserBypass(_)
-                | Resource::AdminUserUnlock(_)
-                | Resource::AdminUserDevices(_)
-                | Resource::AdminKeyRotate(_)
-                | Resource::AdminKeyRetire(_)
-        )
+        self.component().0 == "admin"
     }
 
     /// The methods the resource serves: its `Allow` (RFC 9110 §10.2.1), checked
