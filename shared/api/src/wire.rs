@@ -43,8 +43,9 @@ pub struct EnrollBody {
         schemars(length(max = 64), pattern(edge_mfa_core::patterns::NAME_OR_EMPTY))
     )]
     pub name: Option<String>,
-    /// sms: a phone number, E.164 (+447400123456) or as written with its country
-    /// code; email: an address (default: the ticket's email).
+    /// sms: a mobile phone number with its country code, E.164 (+447400123456) or
+    /// with spaces, dots, dashes or brackets between the digits (no letters);
+    /// email: an address (default: the ticket's email).
     #[serde(default)]
     pub to: Option<String>,
 }
