@@ -46,18 +46,17 @@ fn approver(memory: &Memory, route: &str, body: &Value) -> (u16, Value) {
     )
 }
 
-/// Enrolls `user`'s phone and asks it to approve a sign-in: the VAPID `k` the
-/// push carried.
-fn push_key(memory: &Memory, secret: &str, user: &str, phone: &Soft) -> String {
-    let ticket = ticket(secret, user);
+/// Starts `user`'s push enrollment: the activation link the sign-in page shows,
+/// and the Approver's activation request from what its fragment holds.
+fn enroll_push(memory: &Memory, ticket: &str, user: &str) -> (String, Value) {
     let (status, enrollment) = memory.json(
         "POST",
         "/v1/acme/enroll",
-        Some(&ticket),
+        Some(ticket),
         r#"{"type":"push"}"#,
     );
     assert_eq!(status, 201, "{enrollment}");
-    let url = enrollment["activation_url"].as_str().unwrap();
+    let url = enrollment["activation_url"].as_str().unwrap().to_string();
     let fragment = url.split_once("#activate=").unwrap().1;
     let link: Value = serde_json::from_slice(&unb64(fragment)).unwrap();
     assert_eq!(
@@ -66,6 +65,14 @@ fn push_key(memory: &Memory, secret: &str, user: &str, phone: &Soft) -> String {
     );
     let activation =
         json!({ "user": user, "enrollment_id": link["e"], "activation_code": link["c"] });
+    (url, activation)
+}
+
+/// Enrolls `user`'s phone and asks it to approve a sign-in: the VAPID `k` the
+/// push carried.
+fn push_key(memory: &Memory, secret: &str, user: &str, phone: &Soft) -> String {
+    let ticket = ticket(secret, user);
+    let (_, activation) = enroll_push(memory, &ticket, user);
     let (status, options) = approver(memory, "activation", &activation);
     assert_eq!(status, 200, "{options}");
     let challenge = unb64(options["public_key"]["challenge"].as_str().unwrap());
@@ -84,7 +91,10 @@ fn push_key(memory: &Memory, secret: &str, user: &str, phone: &Soft) -> String {
     });
     let (status, body) = approver(memory, "activate", &activate);
     assert_eq!(status, 201, "{body}");
-    let confirm = format!("/v1/acme/enroll/{}/confirm", link["e"].as_str().unwrap());
+    let confirm = format!(
+        "/v1/acme/enroll/{}/confirm",
+        activation["enrollment_id"].as_str().unwrap()
+    );
     let (status, body) = memory.json("POST", &confirm, Some(&ticket), "{}");
     assert_eq!(status, 201, "{body}");
 
@@ -163,24 +173,13 @@ fn a_configured_public_origin_is_the_approvers() {
         .unwrap();
     let memory = Memory::new().rekeyed(deployment);
     let (_, secret) = tenant(&memory);
-    let ticket = ticket(&secret, "ada");
-    let (status, enrollment) = memory.json(
-        "POST",
-        "/v1/acme/enroll",
-        Some(&ticket),
-        r#"{"type":"push"}"#,
-    );
-    assert_eq!(status, 201, "{enrollment}");
-    let url = enrollment["activation_url"].as_str().unwrap();
+    let (url, body) = enroll_push(&memory, &ticket(&secret, "ada"), "ada");
     assert!(
         url.starts_with("https://approve.example.com/approver/#activate="),
         "{url}"
     );
     // The request reached https://mfa.example.test (support's origin): the
     // Approver's routes take the configured origin only.
-    let fragment = url.split_once("#activate=").unwrap().1;
-    let link: Value = serde_json::from_slice(&unb64(fragment)).unwrap();
-    let body = json!({ "user": "ada", "enrollment_id": link["e"], "activation_code": link["c"] });
     let (status, _) = approver(&memory, "activation", &body);
     assert_eq!(
         status, 403,
